@@ -1,0 +1,169 @@
+// Durable pull consumers with bounded concurrency (STYLE.md item 13): ack only after the handler's
+// effect is committed; transient failures are nak'ed with a delay; a message that can never be
+// valid is terminated once and reported as warden.invalid.<reason>.
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
+import type { ConsumerConfig, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { nanos } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import type { Envelope } from "./envelope.ts";
+import { InvalidMessageError, TransientError } from "./errors.ts";
+import { reportInvalid } from "./invalid.ts";
+import type { EventPublisher } from "./publish.ts";
+import type { Topology } from "./subjects.ts";
+
+const tracer = trace.getTracer("@warden/messaging");
+
+export type DurableSpec = {
+  stream: string;
+  durable: string;
+  filterSubjects: string[];
+  /** How long the server waits for an ack before redelivering. */
+  ackWaitMs?: number;
+  maxDeliver?: number;
+  deliverPolicy?: DeliverPolicy;
+  maxAckPending?: number;
+};
+
+/** Creates the durable consumer, or updates it to the spec; idempotent. */
+export async function ensureDurable(nc: NatsConnection, spec: DurableSpec): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config: Partial<ConsumerConfig> = {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: spec.deliverPolicy ?? DeliverPolicy.All,
+    filter_subjects: spec.filterSubjects,
+    ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+    max_deliver: spec.maxDeliver ?? -1,
+    max_ack_pending: spec.maxAckPending ?? 1_000,
+  };
+  try {
+    await jsm.consumers.info(spec.stream, spec.durable);
+    const { durable_name: _name, deliver_policy: _policy, ...updatable } = config;
+    await jsm.consumers.update(spec.stream, spec.durable, updatable);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === 404)) throw err;
+    await jsm.consumers.add(spec.stream, config);
+  }
+}
+
+export type MessageMeta = {
+  subject: string;
+  streamSeq: number;
+  redeliveryCount: number;
+  headers: JsMsg["headers"];
+};
+
+export type ConsumeOptions<T> = {
+  nc: NatsConnection;
+  topology: Topology;
+  spec: DurableSpec;
+  /** Parses and validates a payload; throws InvalidMessageError for a message that can never be valid. */
+  decode: (bytes: Uint8Array, meta: MessageMeta) => Envelope<T>;
+  handler: (event: Envelope<T>, meta: MessageMeta) => Promise<void>;
+  /** Reports invalid messages as warden.invalid.<reason> events. */
+  publisher: EventPublisher;
+  log: Logger;
+  /** Messages handled at once (each worker handles one at a time). */
+  concurrency?: number;
+  /** Delay before a message that failed for an unexpected reason is redelivered. */
+  retryDelayMs?: number;
+};
+
+export type RunningConsumer = { stop(): Promise<void>; done: Promise<void> };
+
+/**
+ * Consumes a durable pull consumer with `concurrency` workers. Returns when the consumer is running;
+ * `stop()` stops pulling and waits for in-flight handlers.
+ */
+export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<RunningConsumer> {
+  await ensureDurable(options.nc, options.spec);
+  const js = jetstream(options.nc);
+  const consumer = await js.consumers.get(options.spec.stream, options.spec.durable);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const iterators: ConsumerMessages[] = [];
+  for (let i = 0; i < concurrency; i++) {
+    iterators.push(await consumer.consume({ max_messages: 16 }));
+  }
+  const log = options.log.child({ consumer: options.spec.durable });
+  const workers = iterators.map(async (messages) => {
+    for await (const msg of messages) {
+      await handleOne(options, msg, log);
+    }
+  });
+  const done = Promise.all(workers).then(() => undefined);
+  return {
+    done,
+    async stop() {
+      await Promise.all(iterators.map((it) => it.close()));
+      await done;
+    },
+  };
+}
+
+async function handleOne<T>(options: ConsumeOptions<T>, msg: JsMsg, log: Logger): Promise<void> {
+  const meta: MessageMeta = {
+    subject: msg.subject,
+    streamSeq: msg.seq,
+    redeliveryCount: msg.info.deliveryCount - 1,
+    headers: msg.headers,
+  };
+  const parent = propagation.extract(context.active(), msg.headers, {
+    get: (carrier, key) => carrier?.get(key) || undefined,
+    keys: (carrier) => (carrier ? carrier.keys() : []),
+  });
+  await tracer.startActiveSpan(
+    `process ${options.spec.durable}`,
+    { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats", "messaging.destination.name": msg.subject } },
+    parent,
+    async (span) => {
+      try {
+        const event = options.decode(msg.data, meta);
+        await options.handler(event, meta);
+        msg.ack();
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        await settleFailure(options, msg, meta, err, log);
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+async function settleFailure<T>(
+  options: ConsumeOptions<T>,
+  msg: JsMsg,
+  meta: MessageMeta,
+  err: unknown,
+  log: Logger,
+): Promise<void> {
+  if (err instanceof InvalidMessageError) {
+    try {
+      await reportInvalid(options.publisher, options.topology, err, {
+        subject: msg.subject,
+        payload: msg.data,
+        stream: options.spec.stream,
+        streamSeq: msg.seq,
+        detectedBy: options.spec.durable,
+      });
+    } catch (reportErr) {
+      // Could not record the rejection: keep the message so the report is not lost.
+      log.warn({ err: reportErr, subject: msg.subject }, "could not report invalid message; will retry");
+      msg.nak(options.retryDelayMs ?? 1_000);
+      return;
+    }
+    log.warn({ subject: msg.subject, reason: err.reason, issues: err.issues }, "invalid message terminated");
+    msg.term(`${err.reason}: ${err.message}`.slice(0, 256));
+    return;
+  }
+  if (err instanceof TransientError) {
+    log.warn({ err, subject: msg.subject, redeliveryCount: meta.redeliveryCount }, "transient failure; redelivering");
+    msg.nak(err.retryAfterMs);
+    return;
+  }
+  log.error({ err, subject: msg.subject, redeliveryCount: meta.redeliveryCount }, "handler failed; redelivering");
+  msg.nak(options.retryDelayMs ?? 1_000);
+}

@@ -1,0 +1,167 @@
+// The CloudEvents-style envelope every Warden event travels in (DESIGN.md §3), validated with zod on
+// publish and on receive. The `data` payload is validated by the event type's own schema.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { InvalidMessageError, type FieldIssue } from "./errors.ts";
+
+/** Default limit on an encoded event; NATS's own max_payload is 1 MiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const EVENT_TYPE = /^warden\.[a-z0-9_]+(\.[a-z0-9_]+)*$/;
+
+export const ActorSchema = z.strictObject({
+  type: z.enum(["human", "ai_agent", "service"]),
+  id: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  roles: z.array(z.string().min(1).max(128)).max(64).default([]),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+export const EnvelopeSchema = z.strictObject({
+  id: z.string().min(1).max(128),
+  type: z.string().regex(EVENT_TYPE, "must look like warden.<domain>.<event>"),
+  source: z.string().min(1).max(256),
+  time: z.iso.datetime({ offset: true }),
+  actionId: z.string().min(1).max(128).optional(),
+  actor: ActorSchema,
+  traceparent: z.string().regex(TRACEPARENT, "must be a W3C traceparent").optional(),
+  data: z.unknown(),
+});
+export type Envelope<T = unknown> = Omit<z.infer<typeof EnvelopeSchema>, "data"> & { data: T };
+
+/** An event type: its name, the schema of its data, and whether it belongs to one action. */
+export type EventDefinition<T> = {
+  readonly type: string;
+  readonly data: z.ZodType<T>;
+  readonly requiresActionId: boolean;
+};
+
+export function defineEvent<T>(
+  type: string,
+  data: z.ZodType<T>,
+  options: { requiresActionId: boolean },
+): EventDefinition<T> {
+  if (!EVENT_TYPE.test(type)) throw new Error(`event type ${type} must look like warden.<domain>.<event>`);
+  return { type, data, requiresActionId: options.requiresActionId };
+}
+
+/** The event types a consumer understands, keyed by type. */
+export type EventCatalog = ReadonlyMap<string, EventDefinition<unknown>>;
+
+export function createCatalog(definitions: readonly EventDefinition<unknown>[]): EventCatalog {
+  return new Map(definitions.map((d) => [d.type, d]));
+}
+
+export type NewEvent<T> = {
+  source: string;
+  actor: Actor;
+  data: T;
+  actionId?: string | undefined;
+  traceparent?: string | undefined;
+  /** Set it to make a re-publish of the same fact de-duplicate (it becomes the Nats-Msg-Id). */
+  id?: string | undefined;
+  time?: Date | undefined;
+};
+
+function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".") || "(message)",
+    reason: issue.message,
+  }));
+}
+
+function checkActionId(definition: EventDefinition<unknown>, actionId: string | undefined): void {
+  if (definition.requiresActionId && actionId === undefined) {
+    throw new InvalidMessageError("schema", [{ field: "actionId", reason: `required for ${definition.type}` }]);
+  }
+}
+
+/** Builds a validated envelope; a bad field throws InvalidMessageError naming it. */
+export function buildEvent<T>(definition: EventDefinition<T>, event: NewEvent<T>): Envelope<T> {
+  const parsedData = definition.data.safeParse(event.data);
+  if (!parsedData.success) throw new InvalidMessageError("schema", issuesOf(parsedData.error, "data"));
+  const candidate = {
+    id: event.id ?? randomUUID(),
+    type: definition.type,
+    source: event.source,
+    time: (event.time ?? new Date()).toISOString(),
+    actor: event.actor,
+    ...(event.actionId !== undefined && { actionId: event.actionId }),
+    ...(event.traceparent !== undefined && { traceparent: event.traceparent }),
+    data: parsedData.data,
+  };
+  const parsed = EnvelopeSchema.safeParse(candidate);
+  if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error, ""));
+  checkActionId(definition as EventDefinition<unknown>, parsed.data.actionId);
+  return { ...parsed.data, data: parsedData.data };
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeEvent(envelope: Envelope<unknown>, maxBytes = DEFAULT_MAX_EVENT_BYTES): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(envelope));
+  if (bytes.byteLength > maxBytes) {
+    throw new InvalidMessageError("oversized", [
+      { field: "(message)", reason: `${bytes.byteLength} bytes exceeds the ${maxBytes}-byte limit` },
+    ]);
+  }
+  return bytes;
+}
+
+/** Parses and validates an envelope whose type the catalog knows; throws InvalidMessageError. */
+export function decodeEvent(
+  bytes: Uint8Array,
+  catalog: EventCatalog,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+): Envelope<unknown> {
+  const envelope = decodeEnvelope(bytes, maxBytes);
+  const definition = catalog.get(envelope.type);
+  if (definition === undefined) {
+    throw new InvalidMessageError("unknown_type", [{ field: "type", reason: `unknown event type ${envelope.type}` }]);
+  }
+  return checkData(definition, envelope);
+}
+
+/** Parses and validates an envelope of one expected type. */
+export function decodeEventAs<T>(
+  bytes: Uint8Array,
+  definition: EventDefinition<T>,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+): Envelope<T> {
+  const envelope = decodeEnvelope(bytes, maxBytes);
+  if (envelope.type !== definition.type) {
+    throw new InvalidMessageError("unknown_type", [
+      { field: "type", reason: `expected ${definition.type}, got ${envelope.type}` },
+    ]);
+  }
+  return checkData(definition, envelope);
+}
+
+/** Parses and validates the envelope only, leaving `data` unchecked (the audit records any type). */
+export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Envelope<unknown> {
+  if (bytes.byteLength > maxBytes) {
+    throw new InvalidMessageError("oversized", [
+      { field: "(message)", reason: `${bytes.byteLength} bytes exceeds the ${maxBytes}-byte limit` },
+    ]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new InvalidMessageError("malformed_json", [
+      { field: "(message)", reason: `not valid UTF-8 JSON: ${(err as Error).message}` },
+    ]);
+  }
+  const parsed = EnvelopeSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error, ""));
+  return parsed.data;
+}
+
+function checkData<T>(definition: EventDefinition<T>, envelope: Envelope<unknown>): Envelope<T> {
+  checkActionId(definition as EventDefinition<unknown>, envelope.actionId);
+  const data = definition.data.safeParse(envelope.data);
+  if (!data.success) throw new InvalidMessageError("schema", issuesOf(data.error, "data"));
+  return { ...envelope, data: data.data };
+}

@@ -1,0 +1,93 @@
+// Data schemas for warden.common.v1 payloads, in the proto JSON mapping (camelCase names, enum value
+// names as strings, 64-bit integers as numbers or decimal strings). Strict: an unknown field is an
+// error, so a misspelt field ("enviroment") can never slip past a rule that reads the right one.
+// proto/warden/common/v1/*.proto is the contract; events.drift.test.ts checks these match it.
+import { z } from "zod";
+
+const id = z.string().min(1).max(128);
+const text = (max: number) => z.string().max(max);
+/** proto3 JSON writes 64-bit integers as strings; accept both. */
+export const Int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+export const UInt64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
+export const Timestamp = z.iso.datetime({ offset: true });
+
+export const ActorType = z.enum(["ACTOR_TYPE_HUMAN", "ACTOR_TYPE_AI_AGENT", "ACTOR_TYPE_SERVICE"]);
+export const Environment = z.enum(["ENVIRONMENT_DEVELOPMENT", "ENVIRONMENT_STAGING", "ENVIRONMENT_PRODUCTION"]);
+export const RiskLevel = z.enum(["RISK_LEVEL_LOW", "RISK_LEVEL_MEDIUM", "RISK_LEVEL_HIGH", "RISK_LEVEL_CRITICAL"]);
+export const ChangeType = z.enum([
+  "CHANGE_TYPE_CODE",
+  "CHANGE_TYPE_SECURITY",
+  "CHANGE_TYPE_INFRASTRUCTURE",
+  "CHANGE_TYPE_AI_AGENT_RULE",
+  "CHANGE_TYPE_COMPLIANCE",
+  "CHANGE_TYPE_DATA",
+]);
+export const VersionChange = z.enum(["VERSION_CHANGE_PATCH", "VERSION_CHANGE_MINOR", "VERSION_CHANGE_MAJOR"]);
+
+export const ActorData = z.strictObject({
+  type: ActorType,
+  id,
+  name: text(256).optional(),
+  roles: z.array(z.string().min(1).max(128)).max(64).optional(),
+  team: text(128).optional(),
+});
+
+export const Money = z.strictObject({
+  currencyCode: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"),
+  units: Int64,
+  nanos: z.number().int().min(-999_999_999).max(999_999_999).optional(),
+});
+
+export const OutboundMessage = z.strictObject({
+  channel: z.string().min(1).max(128),
+  external: z.boolean().optional(),
+  body: text(64 * 1024),
+  recipients: z.array(text(320)).max(1_000).optional(),
+});
+
+export const AiContext = z.strictObject({
+  model: text(256).optional(),
+  version: text(128).optional(),
+  promptDigest: text(256).optional(),
+  rationale: text(16 * 1024).optional(),
+  confidence: z.number().min(0).max(1).optional(),
+});
+
+/** warden.common.v1.ActionRequest — what an agent asks to do. */
+export const ActionRequestData = z.strictObject({
+  actionId: id,
+  agentId: id,
+  action: z.string().min(1).max(128),
+  tool: text(256).optional(),
+  changeType: ChangeType.optional(),
+  environment: Environment.optional(),
+  versionChange: VersionChange.optional(),
+  target: text(512).optional(),
+  service: text(128).optional(),
+  amount: Money.optional(),
+  message: OutboundMessage.optional(),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  requestedBy: ActorData.optional(),
+  ticket: text(128).optional(),
+  reason: text(4096).optional(),
+  ai: AiContext.optional(),
+  requestedAt: Timestamp.optional(),
+  labels: z.record(z.string().max(128), z.string().max(512)).optional(),
+});
+export type ActionRequestData = z.infer<typeof ActionRequestData>;
+
+/** warden.common.v1.InvalidEvent — a message that can never be valid, kept for the audit. */
+export const InvalidEventData = z.strictObject({
+  reason: z.enum(["malformed_json", "schema", "unknown_type", "oversized", "identity"]),
+  detail: z.string(),
+  field: z.string().optional(),
+  originalSubject: z.string(),
+  /** base64 (proto `bytes`), at most the first INVALID_PAYLOAD_PREVIEW_BYTES. */
+  originalPayload: z.string(),
+  payloadTruncated: z.boolean(),
+  originalSize: UInt64,
+  detectedBy: z.string(),
+  receivedAt: Timestamp,
+  streamSeq: UInt64.optional(),
+});
+export type InvalidEventData = z.infer<typeof InvalidEventData>;

@@ -1,0 +1,54 @@
+// The zod schemas here must describe exactly the proto messages they mirror: same JSON field names,
+// nothing more, nothing less. The proto descriptor set that `make proto` commits is the reference.
+import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { readDescriptorSet } from "@warden/contracts";
+import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import * as common from "./common.ts";
+import * as policy from "./policy.ts";
+
+const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readDescriptorSet()));
+
+const pairs: [string, z.ZodObject][] = [
+  ["warden.common.v1.ActionRequest", common.ActionRequestData],
+  ["warden.common.v1.Actor", common.ActorData],
+  ["warden.common.v1.Money", common.Money],
+  ["warden.common.v1.OutboundMessage", common.OutboundMessage],
+  ["warden.common.v1.AiContext", common.AiContext],
+  ["warden.common.v1.InvalidEvent", common.InvalidEventData],
+  ["warden.policy.v1.Decision", policy.DecisionData],
+  ["warden.policy.v1.MatchedRule", policy.MatchedRule],
+  ["warden.policy.v1.ApprovalRequirement", policy.ApprovalRequirement],
+  ["warden.policy.v1.EscalationLevel", policy.EscalationLevel],
+  ["warden.policy.v1.BundleActivated", policy.BundleActivatedData],
+  ["warden.policy.v1.BundleRejected", policy.BundleRejectedData],
+  ["warden.policy.v1.BundleError", policy.BundleError],
+];
+
+const enums: [string, z.ZodEnum][] = [
+  ["warden.common.v1.ActorType", common.ActorType],
+  ["warden.common.v1.Environment", common.Environment],
+  ["warden.common.v1.RiskLevel", common.RiskLevel],
+  ["warden.common.v1.ChangeType", common.ChangeType],
+  ["warden.common.v1.VersionChange", common.VersionChange],
+  ["warden.policy.v1.Outcome", policy.Outcome],
+  ["warden.policy.v1.Effect", policy.Effect],
+  ["warden.policy.v1.AiAutonomy", policy.AiAutonomy],
+];
+
+describe("event schemas match the proto contracts", () => {
+  it.each(pairs)("%s has the same JSON fields", (name, schema) => {
+    const message = registry.getMessage(name);
+    expect(message, `${name} in the descriptor set`).toBeDefined();
+    const protoFields = (message?.fields ?? []).map((f) => f.jsonName).sort();
+    expect(Object.keys(schema.shape).sort()).toEqual(protoFields);
+  });
+
+  it.each(enums)("%s has the same values (bar UNSPECIFIED)", (name, schema) => {
+    const protoEnum = registry.getEnum(name);
+    expect(protoEnum, `${name} in the descriptor set`).toBeDefined();
+    const values = (protoEnum?.values ?? []).map((v) => v.name).filter((n) => !n.endsWith("_UNSPECIFIED"));
+    expect([...schema.options].sort()).toEqual(values.sort());
+  });
+});

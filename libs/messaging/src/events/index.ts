@@ -1,0 +1,21 @@
+// The event types Warden publishes today, with their data schemas. Adding an event: its proto
+// message in proto/warden/<domain>/v1, a schema here, a definition below, and an entry in
+// events.drift.test.ts that ties the two together.
+import { createCatalog, defineEvent } from "../envelope.ts";
+import type { EventDefinition } from "../envelope.ts";
+import { ActionRequestData, InvalidEventData } from "./common.ts";
+import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.ts";
+
+export * from "./common.ts";
+export * from "./policy.ts";
+
+export const events = {
+  actionRequested: defineEvent("warden.action.requested", ActionRequestData, { requiresActionId: true }),
+  decisionMade: defineEvent("warden.decision.made", DecisionData, { requiresActionId: true }),
+  bundleActivated: defineEvent("warden.policy.bundle_activated", BundleActivatedData, { requiresActionId: false }),
+  bundleRejected: defineEvent("warden.policy.bundle_rejected", BundleRejectedData, { requiresActionId: false }),
+  invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, { requiresActionId: false }),
+} as const;
+
+/** Every event type above, for consumers that accept them all. */
+export const wardenCatalog = createCatalog(Object.values(events) as EventDefinition<unknown>[]);

@@ -1,0 +1,146 @@
+// Connection, idempotent provisioning and shutdown for Warden's NATS topology.
+import { jetstreamManager, JetStreamApiError, StorageType, DiscardPolicy, RetentionPolicy } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, nanos } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Topology } from "./subjects.ts";
+
+export type NatsConnectOptions = {
+  servers: string | string[];
+  /** Shown in the server's connection list; use the service name. */
+  name: string;
+  user?: string | undefined;
+  pass?: string | undefined;
+  token?: string | undefined;
+};
+
+export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  return connect({
+    servers: options.servers,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    ...(options.user !== undefined && { user: options.user, pass: options.pass }),
+    ...(options.token !== undefined && { token: options.token }),
+  });
+}
+
+export type ProvisionOptions = {
+  /** Stream replicas: 1 for a single server, 3 in a production cluster. */
+  replicas?: number;
+  /** The window within which a re-published event id is dropped as a duplicate. */
+  duplicateWindowMs?: number;
+  /** How long WARDEN_EVENTS keeps events (the audit is the long-term record). */
+  eventsMaxAgeMs?: number;
+};
+
+export type ProvisionReport = { created: string[]; updated: string[]; unchanged: string[] };
+
+type StreamSpec = Pick<
+  StreamConfig,
+  "name" | "subjects" | "description" | "storage" | "retention" | "discard" | "duplicate_window" | "max_age" | "num_replicas"
+>;
+
+export function streamSpecs(topology: Topology, options: ProvisionOptions = {}): StreamSpec[] {
+  const replicas = options.replicas ?? 1;
+  const duplicateWindow = nanos(options.duplicateWindowMs ?? 2 * 60_000);
+  return [
+    {
+      name: topology.streams.events,
+      description: "Warden domain events (action requests, decisions, approvals, kill switch, rollback, invalid)",
+      subjects: [topology.subjects.allEvents],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      duplicate_window: duplicateWindow,
+      max_age: nanos(options.eventsMaxAgeMs ?? 7 * 24 * 3_600_000),
+      num_replicas: replicas,
+    },
+    {
+      name: topology.streams.audit,
+      description: "Committed audit records and signed checkpoints, replayable by downstream consumers",
+      subjects: [topology.subjects.auditAll],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      duplicate_window: duplicateWindow,
+      max_age: 0,
+      num_replicas: replicas,
+    },
+  ];
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === 404;
+}
+
+function differs(spec: StreamSpec, current: StreamConfig): boolean {
+  return (
+    JSON.stringify([...spec.subjects].sort()) !== JSON.stringify([...current.subjects].sort()) ||
+    spec.duplicate_window !== current.duplicate_window ||
+    spec.max_age !== current.max_age ||
+    spec.description !== current.description
+  );
+}
+
+/**
+ * Creates the streams and the kill-switch KV bucket when missing and brings drifted ones back to
+ * their spec. Running it twice is a no-op (the second report lists everything as unchanged).
+ */
+export async function provisionTopology(
+  nc: NatsConnection,
+  topology: Topology,
+  options: ProvisionOptions = {},
+): Promise<ProvisionReport> {
+  const jsm: JetStreamManager = await jetstreamManager(nc);
+  const report: ProvisionReport = { created: [], updated: [], unchanged: [] };
+  for (const spec of streamSpecs(topology, options)) {
+    let current: StreamConfig | undefined;
+    try {
+      current = (await jsm.streams.info(spec.name)).config;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (current === undefined) {
+      await jsm.streams.add(spec);
+      report.created.push(spec.name);
+    } else if (differs(spec, current)) {
+      await jsm.streams.update(spec.name, { ...current, ...spec });
+      report.updated.push(spec.name);
+    } else {
+      report.unchanged.push(spec.name);
+    }
+  }
+  const bucket = topology.kv.killswitch;
+  const kvm = new Kvm(nc);
+  let exists = true;
+  try {
+    await jsm.streams.info(`KV_${bucket}`);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    exists = false;
+  }
+  if (exists) {
+    report.unchanged.push(`KV_${bucket}`);
+  } else {
+    await kvm.create(bucket, {
+      history: 16,
+      replicas: options.replicas ?? 1,
+      storage: StorageType.File,
+      description: "Emergency-stop state (kill switch), watched by every service and agent",
+    });
+    report.created.push(`KV_${bucket}`);
+  }
+  return report;
+}
+
+/** Drains subscriptions and pending publishes, then closes; safe to call twice. */
+export async function drainNats(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed()) return;
+  try {
+    await nc.drain();
+  } catch (err) {
+    // Draining a connection that is already draining or closing is not an error at shutdown.
+    if (!nc.isClosed() && !nc.isDraining()) throw err;
+  }
+}

@@ -1,0 +1,96 @@
+// Every NATS subject, stream and bucket name Warden uses, in one place (DESIGN.md §3). Services
+// take a Topology and never write subject literals.
+//
+// Scheme: warden.<domain>.<event>[.<key>…] for domain events (all captured by WARDEN_EVENTS),
+// wardenaudit.> for the audit's committed output (WARDEN_AUDIT; its own root because stream subjects
+// may not overlap and the audit must never record its own output), and wardenrpc.> for synchronous
+// request-reply, outside every stream: a stream capturing a request subject answers the requester
+// with its PubAck before the real responder does (measured, ENVIRONMENT.md).
+//
+// A namespace (default none) prefixes every name, so several isolated Warden installations — or
+// several test files — can share one NATS server: streams may not overlap, so two WARDEN_EVENTS on
+// `warden.>` cannot coexist, but `t1.warden.>` and `t2.warden.>` can.
+
+export const INVALID_REASONS = ["malformed_json", "schema", "unknown_type", "oversized", "identity"] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
+
+/** A subject token must not contain separators, wildcards or whitespace. */
+export function token(value: string): string {
+  const cleaned = value.replace(/[^A-Za-z0-9_-]/g, "_");
+  return cleaned.length === 0 ? "_" : cleaned.slice(0, 128);
+}
+
+export function topology(namespace = "") {
+  if (namespace !== "" && !/^[a-z0-9_-]{1,32}$/.test(namespace)) {
+    throw new Error(`namespace "${namespace}" must be 1-32 chars of [a-z0-9_-]`);
+  }
+  const p = namespace === "" ? "" : `${namespace}.`;
+  const P = namespace === "" ? "" : `${namespace.toUpperCase().replace(/-/g, "_")}_`;
+  const ev = `${p}warden`;
+  const au = `${p}wardenaudit`;
+  const rpc = `${p}wardenrpc`;
+  return {
+    namespace,
+    streams: { events: `${P}WARDEN_EVENTS`, audit: `${P}WARDEN_AUDIT` },
+    kv: { killswitch: `${P}warden_killswitch` },
+    subjects: {
+      /** Agents publish action requests here; the last token is the agent id (its identity). */
+      actionRequested: (agentId: string) => `${ev}.action.requested.${token(agentId)}`,
+      actionRequestedAll: `${ev}.action.requested.>`,
+      /** The agent id from a subject made by actionRequested, or undefined. */
+      agentOfActionRequested: (subject: string): string | undefined => {
+        const prefix = `${ev}.action.requested.`;
+        const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+        return rest === "" || rest.includes(".") ? undefined : rest;
+      },
+      actionVerdict: (outcome: string, agentId: string) => `${ev}.action.verdict.${token(outcome)}.${token(agentId)}`,
+
+      decision: (outcome: string, agentId: string) => `${ev}.decision.${token(outcome)}.${token(agentId)}`,
+      decisionAll: `${ev}.decision.>`,
+      decisionApprovalRequired: `${ev}.decision.approval_required.>`,
+
+      policyBundle: (event: "activated" | "rejected") => `${ev}.policy.bundle.${event}`,
+
+      approval: (event: string, actionId: string) => `${ev}.approval.${token(event)}.${token(actionId)}`,
+      approvalAll: `${ev}.approval.>`,
+
+      killswitch: (event: string) => `${ev}.killswitch.${token(event)}`,
+      killswitchAll: `${ev}.killswitch.>`,
+
+      deploy: (event: string, deploymentId: string) => `${ev}.deploy.${token(event)}.${token(deploymentId)}`,
+      deployAll: `${ev}.deploy.>`,
+      signal: (kind: string, deploymentId: string) => `${ev}.signal.${token(kind)}.${token(deploymentId)}`,
+      signalAll: `${ev}.signal.>`,
+      rollback: (event: string, deploymentId: string) => `${ev}.rollback.${token(event)}.${token(deploymentId)}`,
+      escalation: (event: string, key: string) => `${ev}.escalation.${token(event)}.${token(key)}`,
+      incident: (event: string, key: string) => `${ev}.incident.${token(event)}.${token(key)}`,
+
+      /** A message that can never be valid, reported so the audit keeps it. */
+      invalid: (reason: InvalidReason) => `${ev}.invalid.${reason}`,
+      invalidAll: `${ev}.invalid.>`,
+
+      /** Everything in WARDEN_EVENTS. */
+      allEvents: `${ev}.>`,
+
+      auditRecorded: (eventType: string) => `${au}.recorded.${token(eventType)}`,
+      auditRecordedAll: `${au}.recorded.>`,
+      auditCheckpoint: `${au}.checkpoint`,
+      auditAll: `${au}.>`,
+    },
+    rpc: {
+      /** Synchronous decision for one agent; the last token is the agent id (its identity). */
+      policyEvaluate: (agentId: string) => `${rpc}.policy.evaluate.${token(agentId)}`,
+      policyEvaluateAll: `${rpc}.policy.evaluate.*`,
+      agentOfPolicyEvaluate: (subject: string): string | undefined => {
+        const prefix = `${rpc}.policy.evaluate.`;
+        const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+        return rest === "" || rest.includes(".") ? undefined : rest;
+      },
+    },
+  } as const;
+}
+
+export type Topology = ReturnType<typeof topology>;
+
+/** The canonical names (no namespace). */
+export const defaultTopology: Topology = topology();
