@@ -43,7 +43,7 @@ export async function ensureDurable(nc: NatsConnection, spec: DurableSpec): Prom
     const { durable_name: _name, deliver_policy: _policy, ...updatable } = config;
     await jsm.consumers.update(spec.stream, spec.durable, updatable);
   } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === 404)) throw err;
+    if (!(err instanceof JetStreamApiError && err.status === 404)) throw err;
     await jsm.consumers.add(spec.stream, config);
   }
 }
@@ -115,7 +115,10 @@ async function handleOne<T>(options: ConsumeOptions<T>, msg: JsMsg, log: Logger)
   });
   await tracer.startActiveSpan(
     `process ${options.spec.durable}`,
-    { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats", "messaging.destination.name": msg.subject } },
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { "messaging.system": "nats", "messaging.destination.name": msg.subject },
+    },
     parent,
     async (span) => {
       try {
@@ -160,10 +163,16 @@ async function settleFailure<T>(
     return;
   }
   if (err instanceof TransientError) {
-    log.warn({ err, subject: msg.subject, redeliveryCount: meta.redeliveryCount }, "transient failure; redelivering");
+    log.warn(
+      { err, subject: msg.subject, redeliveryCount: meta.redeliveryCount },
+      "transient failure; redelivering",
+    );
     msg.nak(err.retryAfterMs);
     return;
   }
-  log.error({ err, subject: msg.subject, redeliveryCount: meta.redeliveryCount }, "handler failed; redelivering");
+  log.error(
+    { err, subject: msg.subject, redeliveryCount: meta.redeliveryCount },
+    "handler failed; redelivering",
+  );
   msg.nak(options.retryDelayMs ?? 1_000);
 }

@@ -30,7 +30,12 @@ function rejection(fn: () => unknown): InvalidMessageError {
 function valid(): Record<string, unknown> {
   return JSON.parse(
     JSON.stringify(
-      buildEvent(transferEvent, { source: "test", actor, actionId: "a-1", data: { amount: 5, currency: "USD" } }),
+      buildEvent(transferEvent, {
+        source: "test",
+        actor,
+        actionId: "a-1",
+        data: { amount: 5, currency: "USD" },
+      }),
     ),
   ) as Record<string, unknown>;
 }
@@ -63,7 +68,9 @@ describe("event envelope", () => {
   });
 
   it("rejects bytes that are not UTF-8", () => {
-    expect(rejection(() => decodeEvent(new Uint8Array([0xff, 0xfe, 0x7b]), catalog)).reason).toBe("malformed_json");
+    expect(rejection(() => decodeEvent(new Uint8Array([0xff, 0xfe, 0x7b]), catalog)).reason).toBe(
+      "malformed_json",
+    );
   });
 
   it("rejects an unknown event type, naming it", () => {

@@ -73,7 +73,9 @@ function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
 
 function checkActionId(definition: EventDefinition<unknown>, actionId: string | undefined): void {
   if (definition.requiresActionId && actionId === undefined) {
-    throw new InvalidMessageError("schema", [{ field: "actionId", reason: `required for ${definition.type}` }]);
+    throw new InvalidMessageError("schema", [
+      { field: "actionId", reason: `required for ${definition.type}` },
+    ]);
   }
 }
 
@@ -119,7 +121,9 @@ export function decodeEvent(
   const envelope = decodeEnvelope(bytes, maxBytes);
   const definition = catalog.get(envelope.type);
   if (definition === undefined) {
-    throw new InvalidMessageError("unknown_type", [{ field: "type", reason: `unknown event type ${envelope.type}` }]);
+    throw new InvalidMessageError("unknown_type", [
+      { field: "type", reason: `unknown event type ${envelope.type}` },
+    ]);
   }
   return checkData(definition, envelope);
 }

@@ -34,7 +34,9 @@ export async function reportInvalid(
       detail: error.message.slice(0, 4096),
       field: error.issues[0]?.field,
       originalSubject: origin.subject,
-      originalPayload: Buffer.from(origin.payload.subarray(0, INVALID_PAYLOAD_PREVIEW_BYTES)).toString("base64"),
+      originalPayload: Buffer.from(origin.payload.subarray(0, INVALID_PAYLOAD_PREVIEW_BYTES)).toString(
+        "base64",
+      ),
       payloadTruncated: origin.payload.byteLength > INVALID_PAYLOAD_PREVIEW_BYTES,
       originalSize: origin.payload.byteLength,
       detectedBy: origin.detectedBy,

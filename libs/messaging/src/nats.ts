@@ -1,5 +1,11 @@
 // Connection, idempotent provisioning and shutdown for Warden's NATS topology.
-import { jetstreamManager, JetStreamApiError, StorageType, DiscardPolicy, RetentionPolicy } from "@nats-io/jetstream";
+import {
+  jetstreamManager,
+  JetStreamApiError,
+  StorageType,
+  DiscardPolicy,
+  RetentionPolicy,
+} from "@nats-io/jetstream";
 import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, nanos } from "@nats-io/transport-node";
@@ -38,7 +44,15 @@ export type ProvisionReport = { created: string[]; updated: string[]; unchanged:
 
 type StreamSpec = Pick<
   StreamConfig,
-  "name" | "subjects" | "description" | "storage" | "retention" | "discard" | "duplicate_window" | "max_age" | "num_replicas"
+  | "name"
+  | "subjects"
+  | "description"
+  | "storage"
+  | "retention"
+  | "discard"
+  | "duplicate_window"
+  | "max_age"
+  | "num_replicas"
 >;
 
 export function streamSpecs(topology: Topology, options: ProvisionOptions = {}): StreamSpec[] {
@@ -47,7 +61,8 @@ export function streamSpecs(topology: Topology, options: ProvisionOptions = {}):
   return [
     {
       name: topology.streams.events,
-      description: "Warden domain events (action requests, decisions, approvals, kill switch, rollback, invalid)",
+      description:
+        "Warden domain events (action requests, decisions, approvals, kill switch, rollback, invalid)",
       subjects: [topology.subjects.allEvents],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
@@ -71,7 +86,7 @@ export function streamSpecs(topology: Topology, options: ProvisionOptions = {}):
 }
 
 function isNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === 404;
+  return err instanceof JetStreamApiError && err.status === 404;
 }
 
 function differs(spec: StreamSpec, current: StreamConfig): boolean {

@@ -39,7 +39,10 @@ const encoder = new TextEncoder();
 
 function errorReply(err: unknown): RpcReply {
   if (err instanceof InvalidMessageError) {
-    return { ok: false, error: { code: `invalid_${err.reason}`, message: err.message, issues: [...err.issues] } };
+    return {
+      ok: false,
+      error: { code: `invalid_${err.reason}`, message: err.message, issues: [...err.issues] },
+    };
   }
   if (err instanceof RpcError) {
     return { ok: false, error: { code: err.code, message: err.message, issues: [...err.issues] } };
@@ -47,7 +50,11 @@ function errorReply(err: unknown): RpcReply {
   return { ok: false, error: { code: "internal", message: "internal error", issues: [] } };
 }
 
-export type RpcHandler = (request: { data: Uint8Array; subject: string; headers: MsgHdrs | undefined }) => Promise<unknown>;
+export type RpcHandler = (request: {
+  data: Uint8Array;
+  subject: string;
+  headers: MsgHdrs | undefined;
+}) => Promise<unknown>;
 
 /** Serves an RPC subject in a queue group, so replicas share the requests. */
 export function serveRpc(
@@ -59,22 +66,30 @@ export function serveRpc(
       get: (carrier, key) => carrier?.get(key) || undefined,
       keys: (carrier) => (carrier ? carrier.keys() : []),
     });
-    await tracer.startActiveSpan(`rpc ${options.subject}`, { kind: SpanKind.SERVER }, parent, async (span) => {
-      let reply: RpcReply;
-      try {
-        reply = { ok: true, result: await options.handler({ data: msg.data, subject: msg.subject, headers: msg.headers }) };
-      } catch (err) {
-        reply = errorReply(err);
-        if (!(err instanceof InvalidMessageError) && !(err instanceof RpcError)) {
-          options.log.error({ err, subject: msg.subject }, "rpc handler failed");
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
+    await tracer.startActiveSpan(
+      `rpc ${options.subject}`,
+      { kind: SpanKind.SERVER },
+      parent,
+      async (span) => {
+        let reply: RpcReply;
+        try {
+          reply = {
+            ok: true,
+            result: await options.handler({ data: msg.data, subject: msg.subject, headers: msg.headers }),
+          };
+        } catch (err) {
+          reply = errorReply(err);
+          if (!(err instanceof InvalidMessageError) && !(err instanceof RpcError)) {
+            options.log.error({ err, subject: msg.subject }, "rpc handler failed");
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR });
+          }
+        } finally {
+          span.end();
         }
-      } finally {
-        span.end();
-      }
-      msg.respond(encoder.encode(JSON.stringify(reply)));
-    });
+        msg.respond(encoder.encode(JSON.stringify(reply)));
+      },
+    );
   };
   return nc.subscribe(options.subject, {
     queue: options.queue,

@@ -43,7 +43,8 @@ export function topology(namespace = "") {
         const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
         return rest === "" || rest.includes(".") ? undefined : rest;
       },
-      actionVerdict: (outcome: string, agentId: string) => `${ev}.action.verdict.${token(outcome)}.${token(agentId)}`,
+      actionVerdict: (outcome: string, agentId: string) =>
+        `${ev}.action.verdict.${token(outcome)}.${token(agentId)}`,
 
       decision: (outcome: string, agentId: string) => `${ev}.decision.${token(outcome)}.${token(agentId)}`,
       decisionAll: `${ev}.decision.>`,
@@ -61,7 +62,8 @@ export function topology(namespace = "") {
       deployAll: `${ev}.deploy.>`,
       signal: (kind: string, deploymentId: string) => `${ev}.signal.${token(kind)}.${token(deploymentId)}`,
       signalAll: `${ev}.signal.>`,
-      rollback: (event: string, deploymentId: string) => `${ev}.rollback.${token(event)}.${token(deploymentId)}`,
+      rollback: (event: string, deploymentId: string) =>
+        `${ev}.rollback.${token(event)}.${token(deploymentId)}`,
       escalation: (event: string, key: string) => `${ev}.escalation.${token(event)}.${token(key)}`,
       incident: (event: string, key: string) => `${ev}.incident.${token(event)}.${token(key)}`,
 

@@ -7,13 +7,28 @@ import { z } from "zod";
 const id = z.string().min(1).max(128);
 const text = (max: number) => z.string().max(max);
 /** proto3 JSON writes 64-bit integers as strings; accept both. */
-export const Int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+export const Int64 = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
 export const UInt64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
 export const Timestamp = z.iso.datetime({ offset: true });
 
 export const ActorType = z.enum(["ACTOR_TYPE_HUMAN", "ACTOR_TYPE_AI_AGENT", "ACTOR_TYPE_SERVICE"]);
-export const Environment = z.enum(["ENVIRONMENT_DEVELOPMENT", "ENVIRONMENT_STAGING", "ENVIRONMENT_PRODUCTION"]);
-export const RiskLevel = z.enum(["RISK_LEVEL_LOW", "RISK_LEVEL_MEDIUM", "RISK_LEVEL_HIGH", "RISK_LEVEL_CRITICAL"]);
+export const Environment = z.enum([
+  "ENVIRONMENT_DEVELOPMENT",
+  "ENVIRONMENT_STAGING",
+  "ENVIRONMENT_PRODUCTION",
+]);
+export const RiskLevel = z.enum([
+  "RISK_LEVEL_LOW",
+  "RISK_LEVEL_MEDIUM",
+  "RISK_LEVEL_HIGH",
+  "RISK_LEVEL_CRITICAL",
+]);
 export const ChangeType = z.enum([
   "CHANGE_TYPE_CODE",
   "CHANGE_TYPE_SECURITY",

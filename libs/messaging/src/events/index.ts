@@ -12,8 +12,12 @@ export * from "./policy.ts";
 export const events = {
   actionRequested: defineEvent("warden.action.requested", ActionRequestData, { requiresActionId: true }),
   decisionMade: defineEvent("warden.decision.made", DecisionData, { requiresActionId: true }),
-  bundleActivated: defineEvent("warden.policy.bundle_activated", BundleActivatedData, { requiresActionId: false }),
-  bundleRejected: defineEvent("warden.policy.bundle_rejected", BundleRejectedData, { requiresActionId: false }),
+  bundleActivated: defineEvent("warden.policy.bundle_activated", BundleActivatedData, {
+    requiresActionId: false,
+  }),
+  bundleRejected: defineEvent("warden.policy.bundle_rejected", BundleRejectedData, {
+    requiresActionId: false,
+  }),
   invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, { requiresActionId: false }),
 } as const;
 

@@ -1,0 +1,286 @@
+// libs/messaging against a real NATS server with JetStream (shared by the run, see @warden/testing).
+import { trace } from "@opentelemetry/api";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { createLogger, createTestTelemetry } from "@warden/telemetry";
+import type { TestTelemetry } from "@warden/telemetry";
+import { testServers, uniqueName } from "@warden/testing";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  buildEvent,
+  connectNats,
+  consumeEvents,
+  createPublisher,
+  decodeEventAs,
+  drainNats,
+  events,
+  provisionTopology,
+  requestRpc,
+  RpcError,
+  serveRpc,
+  topology,
+} from "../src/index.ts";
+import type { ActionRequestData, Envelope, EventPublisher, RunningConsumer } from "../src/index.ts";
+
+const log = createLogger({ service: "messaging-test", level: "silent" });
+const t = topology(uniqueName("msg").toLowerCase());
+let nc: NatsConnection;
+let publisher: EventPublisher;
+let telemetry: TestTelemetry;
+
+const request = (actionId: string): ActionRequestData => ({
+  actionId,
+  agentId: "kb-qa",
+  action: "knowledge.search",
+  environment: "ENVIRONMENT_DEVELOPMENT",
+});
+
+async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+beforeAll(async () => {
+  telemetry = createTestTelemetry("messaging-test");
+  nc = await connectNats({ servers: testServers().natsUrl, name: "messaging-test" });
+  publisher = createPublisher(nc, { source: "messaging-test" });
+});
+
+afterAll(async () => {
+  const jsm = await jetstreamManager(nc);
+  for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
+    await jsm.streams.delete(name).catch(() => undefined);
+  }
+  await drainNats(nc);
+  await telemetry.shutdown();
+});
+
+describe("provisioning", () => {
+  it("creates the streams and the kill-switch bucket, and a second run is a no-op", async () => {
+    const first = await provisionTopology(nc, t);
+    expect(first.created.sort()).toEqual([t.streams.audit, t.streams.events, `KV_${t.kv.killswitch}`].sort());
+    const jsm = await jetstreamManager(nc);
+    const before = await jsm.streams.info(t.streams.events);
+
+    const second = await provisionTopology(nc, t);
+    expect(second).toEqual({
+      created: [],
+      updated: [],
+      unchanged: expect.arrayContaining(first.created) as string[],
+    });
+    const after = await jsm.streams.info(t.streams.events);
+    expect(after.created).toEqual(before.created);
+    expect(after.config.subjects).toEqual([t.subjects.allEvents]);
+  });
+
+  it("brings a drifted stream back to its spec", async () => {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(t.streams.audit);
+    await jsm.streams.update(t.streams.audit, { ...info.config, description: "tampered" });
+    const report = await provisionTopology(nc, t);
+    expect(report.updated).toEqual([t.streams.audit]);
+    expect((await jsm.streams.info(t.streams.audit)).config.description).not.toBe("tampered");
+  });
+});
+
+describe("publish and consume", () => {
+  let consumer: RunningConsumer | undefined;
+  let handled: Envelope<ActionRequestData>[];
+  let failOnce: Set<string>;
+
+  beforeEach(async () => {
+    await provisionTopology(nc, t);
+    handled = [];
+    failOnce = new Set();
+    await consumer?.stop();
+    consumer = undefined;
+  });
+  afterAll(async () => {
+    await consumer?.stop();
+  });
+
+  async function startConsumer(durable: string): Promise<void> {
+    consumer = await consumeEvents({
+      nc,
+      topology: t,
+      spec: { stream: t.streams.events, durable, filterSubjects: [t.subjects.actionRequestedAll] },
+      decode: (bytes) => decodeEventAs(bytes, events.actionRequested),
+      handler: async (event) => {
+        if (failOnce.delete(event.data.actionId)) throw new Error("store briefly down");
+        handled.push(event);
+        await Promise.resolve();
+      },
+      publisher,
+      log,
+      retryDelayMs: 50,
+    });
+  }
+
+  it("delivers a published event to a durable consumer once, acked", async () => {
+    await startConsumer(uniqueName("d1"));
+    await publisher.publish(t.subjects.actionRequested("kb-qa"), events.actionRequested, {
+      actionId: "a-1",
+      data: request("a-1"),
+    });
+    const got = await until(() => handled[0], "the event");
+    expect(got.data).toEqual(request("a-1"));
+    expect(got.actionId).toBe("a-1");
+    await sleep(300);
+    expect(handled).toHaveLength(1);
+  });
+
+  it("de-duplicates a re-publish of the same event id", async () => {
+    const subject = t.subjects.actionRequested("kb-qa");
+    const first = await publisher.publish(subject, events.actionRequested, {
+      id: "fixed-1",
+      actionId: "a-2",
+      data: request("a-2"),
+    });
+    const again = await publisher.publishEnvelope(subject, first.envelope);
+    expect(first.duplicate).toBe(false);
+    expect(again.duplicate).toBe(true);
+    expect(again.seq).toBe(first.seq);
+  });
+
+  it("redelivers after a handler failure, then acks", async () => {
+    await startConsumer(uniqueName("d2"));
+    failOnce.add("a-3");
+    await publisher.publish(t.subjects.actionRequested("kb-qa"), events.actionRequested, {
+      actionId: "a-3",
+      data: request("a-3"),
+    });
+    await until(() => handled.find((e) => e.data.actionId === "a-3"), "the retried event");
+    expect(failOnce.size).toBe(0);
+  });
+
+  it("terminates a poison message once and reports it as warden.invalid.<reason>", async () => {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const durable = uniqueName("d3");
+    await startConsumer(durable);
+    const garbage = await js.publish(t.subjects.actionRequested("kb-qa"), "{not json");
+    const valid = buildEvent(events.actionRequested, {
+      source: "x",
+      actor: { type: "service", id: "x", roles: [] },
+      actionId: "a-4",
+      data: request("a-4"),
+    });
+    const mistyped = await js.publish(
+      t.subjects.actionRequested("kb-qa"),
+      JSON.stringify({ ...valid, data: { ...request("a-4"), environment: 7 } }),
+    );
+    // Control: a valid event after the poison is still handled.
+    await publisher.publish(t.subjects.actionRequested("kb-qa"), events.actionRequested, {
+      actionId: "a-5",
+      data: request("a-5"),
+    });
+    await until(() => handled.find((e) => e.data.actionId === "a-5"), "the valid event after the poison");
+
+    const reports = await jsm.streams.getMessage(t.streams.events, {
+      last_by_subj: t.subjects.invalid("malformed_json"),
+    });
+    const report = decodeEventAs(reports.data, events.invalidMessage);
+    expect(report.data).toMatchObject({
+      reason: "malformed_json",
+      originalSubject: t.subjects.actionRequested("kb-qa"),
+      streamSeq: garbage.seq,
+    });
+    const schemaReport = decodeEventAs(
+      (await jsm.streams.getMessage(t.streams.events, { last_by_subj: t.subjects.invalid("schema") })).data,
+      events.invalidMessage,
+    );
+    expect(schemaReport.data.streamSeq).toBe(mistyped.seq);
+    expect(schemaReport.data.field).toBe("data.environment");
+
+    // Terminated, not redelivered: nothing pending or waiting for an ack on the consumer.
+    await sleep(500);
+    const info = await jsm.consumers.info(t.streams.events, durable);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+    const ids = handled.map((e) => e.data.actionId);
+    expect(ids).toContain("a-5");
+    expect(ids).not.toContain("a-4");
+  });
+
+  it("reports the same poison message once even when two consumers reject it", async () => {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const other = await consumeEvents({
+      nc,
+      topology: t,
+      spec: {
+        stream: t.streams.events,
+        durable: uniqueName("d4b"),
+        filterSubjects: [t.subjects.actionRequestedAll],
+      },
+      decode: (bytes) => decodeEventAs(bytes, events.actionRequested),
+      handler: () => Promise.resolve(),
+      publisher,
+      log,
+    });
+    await startConsumer(uniqueName("d4a"));
+    const before = (await jsm.streams.info(t.streams.events)).state.messages;
+    await js.publish(t.subjects.actionRequested("kb-qa"), new Uint8Array([0xff, 0x00]));
+    await sleep(1_000);
+    await other.stop();
+    const after = (await jsm.streams.info(t.streams.events)).state.messages;
+    expect(after - before).toBe(2); // the poison message and exactly one report
+  });
+
+  it("carries one trace from publish through consume", async () => {
+    telemetry.reset();
+    const durable = uniqueName("d5");
+    await startConsumer(durable);
+    const tracer = trace.getTracer("test");
+    const { traceId, spanId } = await tracer.startActiveSpan("agent request", async (span) => {
+      await publisher.publish(t.subjects.actionRequested("kb-qa"), events.actionRequested, {
+        actionId: "a-6",
+        data: request("a-6"),
+      });
+      span.end();
+      return span.spanContext();
+    });
+    const got = await until(() => handled.find((e) => e.data.actionId === "a-6"), "the traced event");
+    expect(got.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+    const processed = await until(
+      () => telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
+      "a consumer span in the publisher's trace",
+    );
+    expect(processed.parentSpanContext?.spanId).toBe(spanId);
+  });
+});
+
+describe("request-reply", () => {
+  it("answers through a queue group and maps errors with their code", async () => {
+    const sub = serveRpc(nc, {
+      subject: t.rpc.policyEvaluateAll,
+      queue: "policy",
+      log,
+      handler: ({ data, subject }) => {
+        const body = new TextDecoder().decode(data);
+        if (body === "bad")
+          return Promise.reject(new RpcError("invalid_argument", "request.action: required"));
+        if (body === "boom") return Promise.reject(new Error("secret internals"));
+        return Promise.resolve({ agent: t.rpc.agentOfPolicyEvaluate(subject), echo: body });
+      },
+    });
+    const enc = new TextEncoder();
+    expect(await requestRpc(nc, t.rpc.policyEvaluate("bot-1"), enc.encode("hi"))).toEqual({
+      agent: "bot-1",
+      echo: "hi",
+    });
+    await expect(requestRpc(nc, t.rpc.policyEvaluate("bot-1"), enc.encode("bad"))).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: "request.action: required",
+    });
+    const internal = requestRpc(nc, t.rpc.policyEvaluate("bot-1"), enc.encode("boom"));
+    await expect(internal).rejects.toMatchObject({ code: "internal", message: "internal error" });
+    sub.unsubscribe();
+  });
+});
