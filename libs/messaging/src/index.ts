@@ -7,3 +7,4 @@ export * from "./consume.ts";
 export * from "./invalid.ts";
 export * from "./rpc.ts";
 export * from "./events/index.ts";
+export * from "./stop-state.ts";

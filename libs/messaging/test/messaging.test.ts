@@ -17,10 +17,13 @@ import {
   events,
   provisionTopology,
   requestRpc,
+  KILLSWITCH_STATE_KEY,
   RpcError,
   serveRpc,
   topology,
+  watchStopState,
 } from "../src/index.ts";
+import { Kvm } from "@nats-io/kv";
 import type { ActionRequestData, Envelope, EventPublisher, RunningConsumer } from "../src/index.ts";
 
 const log = createLogger({ service: "messaging-test", level: "silent" });
@@ -182,19 +185,18 @@ describe("publish and consume", () => {
     });
     await until(() => handled.find((e) => e.data.actionId === "a-5"), "the valid event after the poison");
 
-    const reports = await jsm.streams.getMessage(t.streams.events, {
-      last_by_subj: t.subjects.invalid("malformed_json"),
-    });
-    const report = decodeEventAs(reports.data, events.invalidMessage);
+    const lastOn = async (subject: string): Promise<Uint8Array> => {
+      const stored = await jsm.streams.getMessage(t.streams.events, { last_by_subj: subject });
+      if (stored === null) throw new Error(`nothing stored on ${subject}`);
+      return stored.data;
+    };
+    const report = decodeEventAs(await lastOn(t.subjects.invalid("malformed_json")), events.invalidMessage);
     expect(report.data).toMatchObject({
       reason: "malformed_json",
       originalSubject: t.subjects.actionRequested("kb-qa"),
       streamSeq: garbage.seq,
     });
-    const schemaReport = decodeEventAs(
-      (await jsm.streams.getMessage(t.streams.events, { last_by_subj: t.subjects.invalid("schema") })).data,
-      events.invalidMessage,
-    );
+    const schemaReport = decodeEventAs(await lastOn(t.subjects.invalid("schema")), events.invalidMessage);
     expect(schemaReport.data.streamSeq).toBe(mistyped.seq);
     expect(schemaReport.data.field).toBe("data.environment");
 
@@ -282,5 +284,50 @@ describe("request-reply", () => {
     const internal = requestRpc(nc, t.rpc.policyEvaluate("bot-1"), enc.encode("boom"));
     await expect(internal).rejects.toMatchObject({ code: "internal", message: "internal error" });
     sub.unsubscribe();
+  });
+});
+
+describe("emergency-stop state", () => {
+  it("follows the KV state, failing closed on anything it cannot confirm", async () => {
+    await provisionTopology(nc, t);
+    const kv = await new Kvm(nc).open(t.kv.killswitch);
+    let clock = 1_000_000;
+    const watcher = await watchStopState(nc, t, { log, leaseMs: 5_000, refreshMs: 50, now: () => clock });
+    try {
+      // Never set: no stop.
+      expect(watcher.current()).toEqual({ kind: "clear", epoch: 0 });
+
+      await kv.put(
+        KILLSWITCH_STATE_KEY,
+        JSON.stringify({
+          epoch: 3,
+          active: true,
+          scopes: [{ kind: "SCOPE_KIND_ENVIRONMENT", value: "production" }],
+        }),
+      );
+      await until(() => (watcher.current().kind === "active" ? true : undefined), "the active stop");
+      expect(watcher.current()).toEqual({
+        kind: "active",
+        epoch: 3,
+        scopes: [{ kind: "environment", value: "production" }],
+      });
+
+      await kv.put(KILLSWITCH_STATE_KEY, "{garbage");
+      await until(() => (watcher.current().kind === "unknown" ? true : undefined), "unknown after garbage");
+
+      await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 4, active: false, scopes: [] }));
+      await until(() => (watcher.current().kind === "clear" ? true : undefined), "clear after resume");
+
+      // The lease runs out when no read confirms the state (reads keep failing once the bucket is gone).
+      await (await jetstreamManager(nc)).streams.delete(`KV_${t.kv.killswitch}`);
+      clock += 60_000;
+      await until(
+        () => (watcher.current().kind === "unknown" ? true : undefined),
+        "unknown once unconfirmed",
+      );
+      expect(watcher.current()).toMatchObject({ kind: "unknown" });
+    } finally {
+      await watcher.close();
+    }
   });
 });

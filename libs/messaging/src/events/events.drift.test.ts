@@ -6,6 +6,7 @@ import { readDescriptorSet } from "@warden/contracts";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import * as common from "./common.ts";
+import * as killswitch from "./killswitch.ts";
 import * as policy from "./policy.ts";
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readDescriptorSet()));
@@ -24,6 +25,7 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.policy.v1.BundleActivated", policy.BundleActivatedData],
   ["warden.policy.v1.BundleRejected", policy.BundleRejectedData],
   ["warden.policy.v1.BundleError", policy.BundleError],
+  ["warden.killswitch.v1.Scope", killswitch.StopScopeData],
 ];
 
 const enums: [string, z.ZodEnum][] = [
@@ -35,7 +37,15 @@ const enums: [string, z.ZodEnum][] = [
   ["warden.policy.v1.Outcome", policy.Outcome],
   ["warden.policy.v1.Effect", policy.Effect],
   ["warden.policy.v1.AiAutonomy", policy.AiAutonomy],
+  ["warden.killswitch.v1.ScopeKind", killswitch.ScopeKind],
 ];
+
+it("the kill-switch state view reads fields that EmergencyStop has", () => {
+  const fields = (registry.getMessage("warden.killswitch.v1.EmergencyStop")?.fields ?? []).map(
+    (f) => f.jsonName,
+  );
+  for (const key of Object.keys(killswitch.EmergencyStopView.shape)) expect(fields).toContain(key);
+});
 
 describe("event schemas match the proto contracts", () => {
   it.each(pairs)("%s has the same JSON fields", (name, schema) => {

@@ -8,6 +8,7 @@ import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.
 
 export * from "./common.ts";
 export * from "./policy.ts";
+export * from "./killswitch.ts";
 
 export const events = {
   actionRequested: defineEvent("warden.action.requested", ActionRequestData, { requiresActionId: true }),
