@@ -1,0 +1,135 @@
+import { createServer } from "nice-grpc";
+import type { ChannelOptions } from "nice-grpc";
+import { openTelemetryServerMiddleware } from "nice-grpc-opentelemetry";
+import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
+import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
+import { childLogger } from "@warden/telemetry";
+import type { Logger } from "@warden/telemetry";
+import { authMiddleware } from "./auth-middleware.ts";
+import type { TokenVerifier } from "./auth-middleware.ts";
+import { errorMappingMiddleware } from "./error-mapping-middleware.ts";
+import type { GrpcServiceRegistration } from "./grpc-service.ts";
+import { loggingMiddleware } from "./logging-middleware.ts";
+import { createTerminator } from "./terminator-middleware.ts";
+
+export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
+export const REFLECTION_SERVICE_NAME = "grpc.reflection.v1.ServerReflection";
+
+export type GrpcServerOptions = {
+  logger: Logger;
+  verifier: TokenVerifier;
+  services: readonly GrpcServiceRegistration[];
+  /** Protobuf-encoded google.protobuf.FileDescriptorSet (with imports) of `services`; enables reflection. */
+  descriptorSet?: Uint8Array;
+  host: string;
+  /** 0 picks a free port; `start()` returns the bound one. */
+  port: number;
+  /**
+   * Time between reporting NOT_SERVING and closing the listener at shutdown, so load balancers and
+   * health watchers move traffic away first. Default 0.
+   */
+  drainDelayMs?: number;
+  /** grpc-js server options, e.g. `grpc.max_receive_message_length`. */
+  channelOptions?: ChannelOptions;
+};
+
+export type GrpcServer = {
+  /** Binds, then reports SERVING for the server ("") and every registered service. */
+  start(): Promise<{ port: number }>;
+  /**
+   * NOT_SERVING everywhere → wait `drainDelayMs` → end opted-in endless streams → stop accepting and
+   * let in-flight calls finish for up to `graceMs` → cancel whatever is left. Resolves when closed.
+   */
+  shutdown(graceMs: number): Promise<void>;
+  /** Report a service (or, without a name, the whole server) as SERVING or NOT_SERVING. */
+  setServing(serving: boolean, serviceName?: string): void;
+};
+
+/**
+ * The gRPC server every Warden service runs. Middleware order (outermost first):
+ * telemetry → logging → error mapping → terminator → auth (authenticated services only).
+ * Health and reflection are mounted without auth.
+ */
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const logger = childLogger(options.logger, "grpc");
+  const serviceNames = options.services.map((s) => s.serviceName);
+  const duplicate = serviceNames.find((name, i) => serviceNames.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new Error(`service ${duplicate} registered twice`);
+
+  const health = HealthState();
+  const allStatusKeys = ["", ...serviceNames];
+  for (const key of allStatusKeys) health.setStatus("unhealthy", key);
+
+  const terminator = createTerminator();
+  const server = createServer(options.channelOptions)
+    .use(openTelemetryServerMiddleware())
+    .use(loggingMiddleware(logger))
+    .use(errorMappingMiddleware())
+    .use(terminator.middleware);
+
+  server.add(HealthDefinition, HealthServiceImpl(health));
+  if (options.descriptorSet !== undefined) {
+    // Listed: the registered services and health (describing health needs its file in the set).
+    server.add(
+      ServerReflectionService,
+      ServerReflection(options.descriptorSet, [...serviceNames, HEALTH_SERVICE_NAME]),
+    );
+  }
+  const auth = (rolesFor: (path: string) => readonly string[] | undefined) =>
+    authMiddleware({ verifier: options.verifier, rolesFor });
+  for (const service of options.services) service.mount(server, auth);
+
+  let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  let stopped: Promise<void> | undefined;
+
+  return {
+    async start() {
+      if (state !== "new") throw new Error(`grpc server cannot start: it is ${state}`);
+      state = "starting";
+      const address = `${options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host}:${options.port}`;
+      const port = await server.listen(address);
+      state = "running";
+      for (const key of allStatusKeys) health.setStatus("healthy", key);
+      logger.info(
+        { address, port, services: serviceNames, reflection: options.descriptorSet !== undefined },
+        "grpc server listening",
+      );
+      return { port };
+    },
+
+    shutdown(graceMs) {
+      stopped ??= (async () => {
+        const wasRunning = state === "running";
+        state = "stopping";
+        for (const key of allStatusKeys) health.setStatus("unhealthy", key);
+        if (wasRunning && (options.drainDelayMs ?? 0) > 0) await sleep(options.drainDelayMs ?? 0);
+        terminator.terminate();
+        const graceful = server.shutdown().then(() => true);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), graceMs);
+        });
+        const finished = await Promise.race([graceful, timeout]);
+        clearTimeout(timer);
+        if (!finished) {
+          logger.warn({ graceMs }, "grpc calls still in flight after grace period; cancelling them");
+          server.forceShutdown();
+          await graceful;
+        }
+        state = "stopped";
+        logger.info({ graceful: finished }, "grpc server stopped");
+      })();
+      return stopped;
+    },
+
+    setServing(serving, serviceName = "") {
+      if (!allStatusKeys.includes(serviceName)) throw new Error(`unknown service ${serviceName}`);
+      if (state !== "running") return;
+      health.setStatus(serving ? "healthy" : "unhealthy", serviceName);
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
