@@ -1,0 +1,2 @@
+export * from "./servers.ts";
+export { testServers, type TestServers } from "./test-servers.ts";

@@ -1,0 +1,23 @@
+// Everything that starts or probes a server, without the vitest-only parts (scripts import this).
+export { startMongo, mongoAnswers, type MongoServer } from "./mongo.ts";
+export { startNats, natsAnswers, type NatsOptions, type NatsServer } from "./nats.ts";
+export { serverBinary, type ServerName } from "./server-binary.ts";
+export {
+  freePort,
+  pidAlive,
+  portIsFree,
+  stopPid,
+  ServerStartError,
+  type ServerHandle,
+  type ServerOptions,
+} from "./server-process.ts";
+export {
+  startTemporalDev,
+  temporalAnswers,
+  temporalUiAnswers,
+  wardenSearchAttributes,
+  type TemporalDevOptions,
+  type TemporalDevServer,
+} from "./temporal-dev.ts";
+export { startTimeSkipping, type TimeSkippingServer } from "./time-skipping.ts";
+export { uniqueName } from "./unique-name.ts";

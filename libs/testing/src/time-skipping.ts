@@ -1,0 +1,49 @@
+import { TestWorkflowEnvironment } from "@temporalio/testing";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serverBinary } from "./server-binary.ts";
+import { ServerStartError, stopPid, type ServerHandle } from "./server-process.ts";
+
+export interface TimeSkippingServer extends ServerHandle {
+  readonly address: string;
+  /** The SDK's time-skipping environment: `env.client`, `env.nativeConnection`, `env.sleep()`. */
+  readonly env: TestWorkflowEnvironment;
+}
+
+/**
+ * The Temporal Java time-skipping test server through the SDK's `TestWorkflowEnvironment`, run
+ * from the binary `make servers` built (the SDK's own download does not work here). A launcher
+ * script in a temp dir records the pid and sends the output to a log file, then execs the server.
+ */
+export async function startTimeSkipping(): Promise<TimeSkippingServer> {
+  const name = "temporal-test-server";
+  const dir = await mkdtemp(join(tmpdir(), `warden-${name}-`));
+  const logFile = join(dir, `${name}.log`);
+  const pidFile = join(dir, "pid");
+  const launcher = join(dir, "launch.sh");
+  writeFileSync(
+    launcher,
+    `#!/bin/sh\necho $$ > '${pidFile}'\nexec '${serverBinary("testserver")}' "$@" > '${logFile}' 2>&1\n`,
+  );
+  chmodSync(launcher, 0o755);
+
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: "existing-path", path: launcher } },
+    });
+  } catch (err) {
+    throw new ServerStartError(name, logFile, "the SDK could not start or reach it", { cause: err });
+  }
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      await env.teardown();
+      await stopPid(pid, 5_000);
+      await rm(dir, { recursive: true, force: true });
+    })());
+  return { name, pid, logFile, address: env.address, env, stop, [Symbol.asyncDispose]: stop };
+}

@@ -1,0 +1,79 @@
+import {
+  AckPolicy,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testServers, uniqueName } from "../src/index.ts";
+
+const ackWaitMs = 500;
+
+/** Pull up to `max` messages, acking each one when `ack` is set. */
+async function pull(
+  consumer: Consumer,
+  max: number,
+  ack: boolean,
+): Promise<{ data: string; redelivered: boolean }[]> {
+  const got: { data: string; redelivered: boolean }[] = [];
+  const batch = await consumer.fetch({ max_messages: max, expires: 1_000 });
+  for await (const m of batch) {
+    got.push({ data: m.string(), redelivered: m.redelivered });
+    if (ack) await m.ackAck();
+  }
+  return got;
+}
+
+describe("JetStream (shared NATS from global setup)", () => {
+  const stream = uniqueName("IT");
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: testServers().natsUrl });
+    jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+  });
+  afterAll(async () => {
+    await jsm.streams.delete(stream);
+    await nc.drain();
+  });
+
+  it("a durable pull consumer gets each published message once after acking it", async () => {
+    const js = jetstream(nc);
+    for (const n of [1, 2, 3]) await js.publish(`${stream}.job`, `job-${n}`);
+    await jsm.consumers.add(stream, {
+      durable_name: "acked",
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ackWaitMs),
+    });
+    const consumer = await js.consumers.get(stream, "acked");
+
+    expect(await pull(consumer, 3, true)).toEqual(
+      ["job-1", "job-2", "job-3"].map((data) => ({ data, redelivered: false })),
+    );
+    await sleep(ackWaitMs * 3);
+    expect(await pull(consumer, 3, true)).toEqual([]);
+    const info = await consumer.info();
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+    expect(info.delivered.consumer_seq).toBe(3);
+  });
+
+  it("control: an unacked message is redelivered after ack_wait", async () => {
+    const js = jetstream(nc);
+    await jsm.consumers.add(stream, {
+      durable_name: "unacked",
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ackWaitMs),
+    });
+    const consumer = await js.consumers.get(stream, "unacked");
+
+    expect(await pull(consumer, 1, false)).toEqual([{ data: "job-1", redelivered: false }]);
+    await sleep(ackWaitMs * 3);
+    expect(await pull(consumer, 1, true)).toEqual([{ data: "job-1", redelivered: true }]);
+  });
+});

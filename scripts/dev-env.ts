@@ -1,0 +1,200 @@
+// The local development environment behind `make up`, `make down` and `make status`.
+// Usage: node scripts/dev-env.ts up|down|status
+//
+// Starts each process in DEV_PROCESSES detached (it outlives this script) on fixed ports, with
+// data, logs and pid records under .warden/. `down` signals only a recorded pid whose command line
+// still is the recorded binary. Adding a process (e.g. a Warden service) is one more entry.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  mongoAnswers,
+  natsAnswers,
+  portIsFree,
+  serverBinary,
+  ServerStartError,
+  startMongo,
+  startNats,
+  startTemporalDev,
+  stopPid,
+  temporalAnswers,
+  temporalUiAnswers,
+  type ServerHandle,
+  type ServerOptions,
+} from "@warden/testing/servers";
+
+const root = join(import.meta.dirname, "..");
+const stateDir = join(root, ".warden");
+const dirs = { data: join(stateDir, "data"), logs: join(stateDir, "logs"), pids: join(stateDir, "pids") };
+
+function port(envVar: string, fallback: number): number {
+  const value = process.env[envVar];
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new Error(`${envVar}=${value} is not a port number`);
+  return n;
+}
+
+interface ProcessSpec {
+  name: string;
+  /** Executable path, recorded to recognise the pid later. */
+  binary: () => string;
+  /** Ports it binds, each named by the env var that overrides it. */
+  ports: Record<string, number>;
+  /** What to print: label → address. */
+  addresses: Record<string, string>;
+  start: (options: ServerOptions) => Promise<ServerHandle>;
+  answers: () => Promise<void>;
+}
+
+const nats = { port: port("WARDEN_NATS_PORT", 4222), monitor: port("WARDEN_NATS_MONITOR_PORT", 8222) };
+const temporal = { port: port("WARDEN_TEMPORAL_PORT", 7233), ui: port("WARDEN_TEMPORAL_UI_PORT", 8233) };
+const mongo = { port: port("WARDEN_MONGO_PORT", 27017) };
+
+const DEV_PROCESSES: ProcessSpec[] = [
+  {
+    name: "nats",
+    binary: () => serverBinary("nats"),
+    ports: { WARDEN_NATS_PORT: nats.port, WARDEN_NATS_MONITOR_PORT: nats.monitor },
+    addresses: { NATS_URL: `nats://127.0.0.1:${nats.port}`, monitoring: `http://127.0.0.1:${nats.monitor}` },
+    start: (options) => startNats({ ...options, port: nats.port, monitorPort: nats.monitor }),
+    answers: () => natsAnswers(`nats://127.0.0.1:${nats.port}`),
+  },
+  {
+    name: "temporal",
+    binary: () => serverBinary("temporal"),
+    ports: { WARDEN_TEMPORAL_PORT: temporal.port, WARDEN_TEMPORAL_UI_PORT: temporal.ui },
+    addresses: {
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}`,
+      "Temporal UI": `http://127.0.0.1:${temporal.ui}`,
+    },
+    start: (options) => startTemporalDev({ ...options, port: temporal.port, uiPort: temporal.ui }),
+    answers: async () => {
+      await temporalAnswers(`127.0.0.1:${temporal.port}`);
+      await temporalUiAnswers(`http://127.0.0.1:${temporal.ui}`);
+    },
+  },
+  {
+    name: "ferretdb",
+    binary: () => serverBinary("ferretdb"),
+    ports: { WARDEN_MONGO_PORT: mongo.port },
+    addresses: { MONGO_URL: `mongodb://127.0.0.1:${mongo.port}/` },
+    start: (options) => startMongo({ ...options, port: mongo.port }),
+    answers: () => mongoAnswers(`mongodb://127.0.0.1:${mongo.port}/`),
+  },
+];
+
+interface PidRecord {
+  pid: number;
+  binary: string;
+}
+
+const recordFile = (spec: ProcessSpec): string => join(dirs.pids, `${spec.name}.json`);
+const logFile = (spec: ProcessSpec): string => join(dirs.logs, `${spec.name}.log`);
+
+function readRecord(spec: ProcessSpec): PidRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordFile(spec), "utf8")) as PidRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The recorded pid, if it is still the process we started (its argv[0] is the recorded binary). */
+function runningPid(spec: ProcessSpec): number | undefined {
+  const record = readRecord(spec);
+  if (record === undefined) return undefined;
+  try {
+    const argv0 = readFileSync(`/proc/${record.pid}/cmdline`, "utf8").split("\0")[0];
+    return argv0 === record.binary ? record.pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function printAddresses(spec: ProcessSpec): void {
+  for (const [label, address] of Object.entries(spec.addresses))
+    console.log(`  ${label.padEnd(17)} ${address}`);
+}
+
+async function up(): Promise<number> {
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const toStart = DEV_PROCESSES.filter((spec) => runningPid(spec) === undefined);
+  const taken: string[] = [];
+  for (const spec of toStart) {
+    for (const [envVar, p] of Object.entries(spec.ports)) {
+      if (!(await portIsFree(p)))
+        taken.push(`${spec.name}: port ${p} is already in use (set ${envVar} to use another)`);
+    }
+  }
+  if (taken.length > 0) {
+    console.error(`nothing started:\n  ${taken.join("\n  ")}`);
+    return 1;
+  }
+  for (const spec of DEV_PROCESSES) {
+    const running = runningPid(spec);
+    if (running !== undefined) {
+      console.log(`${spec.name}: already running (pid ${running})`);
+    } else {
+      try {
+        const server = await spec.start({
+          dataDir: join(dirs.data, spec.name),
+          logFile: logFile(spec),
+          detached: true,
+        });
+        writeFileSync(
+          recordFile(spec),
+          JSON.stringify({ pid: server.pid, binary: spec.binary() } satisfies PidRecord),
+        );
+        console.log(`${spec.name}: started (pid ${server.pid}, log ${logFile(spec)})`);
+      } catch (err) {
+        console.error(err instanceof ServerStartError ? err.message : err);
+        return 1;
+      }
+    }
+    printAddresses(spec);
+  }
+  return 0;
+}
+
+async function down(): Promise<number> {
+  for (const spec of [...DEV_PROCESSES].reverse()) {
+    const pid = runningPid(spec);
+    if (pid === undefined) {
+      console.log(`${spec.name}: not running`);
+    } else {
+      await stopPid(pid);
+      console.log(`${spec.name}: stopped (pid ${pid})`);
+    }
+    rmSync(recordFile(spec), { force: true });
+  }
+  return 0;
+}
+
+async function status(): Promise<number> {
+  let failing = false;
+  for (const spec of DEV_PROCESSES) {
+    const pid = runningPid(spec);
+    const answers = await spec.answers().then(
+      () => true,
+      () => false,
+    );
+    if (pid !== undefined)
+      console.log(
+        `${spec.name}: pid ${pid}, ${answers ? "answers" : "DOES NOT ANSWER (see " + logFile(spec) + ")"}`,
+      );
+    else
+      console.log(`${spec.name}: not running${answers ? " (but something else answers on its port)" : ""}`);
+    printAddresses(spec);
+    failing ||= pid !== undefined && !answers;
+  }
+  return failing ? 1 : 0;
+}
+
+const verbs: Record<string, () => Promise<number>> = { up, down, status };
+const verb = verbs[process.argv[2] ?? ""];
+if (verb === undefined) {
+  console.error("usage: node scripts/dev-env.ts up|down|status");
+  process.exitCode = 2;
+} else {
+  process.exitCode = await verb();
+}
