@@ -18,7 +18,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "import-x/no-cycle": "error",
       "import-x/no-default-export": "error",
-      "no-restricted-imports": ["error", { patterns: [{ group: ["../../*"], message: "use the package name (@warden/...) across packages" }] }],
+      // Across packages, import by name (@warden/...); relative paths stay inside one package.
+      "import-x/no-relative-packages": "error",
     },
   },
   {

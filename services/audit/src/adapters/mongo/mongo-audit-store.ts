@@ -1,0 +1,238 @@
+// AuditStore on a Mongo-wire database (MongoDB in production, FerretDB in CI). Append-only by
+// construction: this file only ever inserts and finds (a unit test greps it for anything else);
+// the MongoDB role in deploy/mongodb grants the writer no more than that.
+//
+//   audit_events       _id = eventId (redelivery is a duplicate key), unique index on seq
+//   audit_checkpoints  _id = seq
+import {
+  MongoBulkWriteError,
+  MongoServerError,
+  type Collection,
+  type Db,
+  type Filter,
+  type ReadConcernLike,
+  type WriteConcernSettings,
+  type WriteError,
+} from "mongodb";
+import type {
+  AppendResult,
+  AuditQueryFilter,
+  AuditStore,
+  Page,
+  PageRequest,
+  SeqRange,
+} from "#src/app/audit-store.ts";
+import { MAX_PAGE_SIZE } from "#src/app/audit-store.ts";
+import type { AuditRecord } from "#src/domain/audit-record.ts";
+import type { Checkpoint } from "#src/domain/checkpoint.ts";
+import { assertChainSegment, GENESIS_HASH, headOf, type ChainHead } from "#src/domain/hash-chain.ts";
+
+export const AUDIT_EVENTS_COLLECTION = "audit_events";
+export const AUDIT_CHECKPOINTS_COLLECTION = "audit_checkpoints";
+
+/** A record as stored: `_id` is its eventId; the hash does not cover `_id`. */
+export type AuditEventDocument = { _id: string } & AuditRecord;
+export type AuditCheckpointDocument = { _id: number } & Checkpoint;
+
+const DUPLICATE_KEY = 11000;
+const WRITE_CONCERN: WriteConcernSettings = { w: "majority", journal: true };
+/** Never build on a record a failover could still roll back. */
+const READ_CONCERN: ReadConcernLike = { level: "majority" };
+
+function toRecord(doc: AuditEventDocument): AuditRecord {
+  // Destructuring keeps the stored key order, which hash verification's fast path relies on.
+  const { _id: _ignored, ...record } = doc;
+  return record;
+}
+
+function toCheckpoint(doc: AuditCheckpointDocument): Checkpoint {
+  const { _id: _ignored, ...checkpoint } = doc;
+  return checkpoint;
+}
+
+function firstWriteError(err: MongoBulkWriteError): WriteError | undefined {
+  const refused: WriteError | readonly WriteError[] = err.writeErrors;
+  return isWriteErrorList(refused) ? refused[0] : refused;
+}
+
+function isWriteErrorList(value: WriteError | readonly WriteError[]): value is readonly WriteError[] {
+  return Array.isArray(value);
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export class MongoAuditStore implements AuditStore {
+  readonly #events: Collection<AuditEventDocument>;
+  readonly #checkpoints: Collection<AuditCheckpointDocument>;
+  /**
+   * A record known to be stored (read or appended by this process). Records never change, so an
+   * append extending it needs no lookup of its predecessor — on FerretDB a lookup by seq is a scan.
+   */
+  #known: ChainHead | undefined;
+
+  constructor(db: Db) {
+    const options = { writeConcern: WRITE_CONCERN, readConcern: READ_CONCERN };
+    this.#events = db.collection<AuditEventDocument>(AUDIT_EVENTS_COLLECTION, options);
+    this.#checkpoints = db.collection<AuditCheckpointDocument>(AUDIT_CHECKPOINTS_COLLECTION, options);
+  }
+
+  /** Creates the indexes (idempotent). The unique seq index is what fences concurrent writers. */
+  async ensureIndexes(): Promise<void> {
+    await this.#events.createIndexes([
+      { key: { seq: 1 }, name: "seq_unique", unique: true },
+      { key: { actionId: 1, seq: 1 }, name: "actionId_seq" },
+      { key: { "actor.id": 1, seq: 1 }, name: "actor_seq" },
+      { key: { agentId: 1, seq: 1 }, name: "agentId_seq" },
+      { key: { type: 1, seq: 1 }, name: "type_seq" },
+      { key: { time: 1 }, name: "time" },
+    ]);
+  }
+
+  async lastRecord(): Promise<AuditRecord | null> {
+    const [doc] = await this.#events.find({}).sort({ seq: -1 }).limit(1).toArray();
+    if (doc === undefined) return null;
+    this.#known = headOf(doc);
+    return toRecord(doc);
+  }
+
+  async recentEventIds(limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const docs = await this.#events
+      .find({}, { projection: { _id: 1, seq: 1 } })
+      .sort({ seq: -1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d._id).reverse();
+  }
+
+  async existingEventIds(eventIds: readonly string[]): Promise<ReadonlySet<string>> {
+    if (eventIds.length === 0) return new Set();
+    const docs = await this.#events
+      .find({ _id: { $in: [...eventIds] } }, { projection: { _id: 1 } })
+      .toArray();
+    return new Set(docs.map((d) => d._id));
+  }
+
+  async appendBatch(records: readonly AuditRecord[]): Promise<AppendResult> {
+    assertChainSegment(records);
+    const first = records[0];
+    if (first === undefined) return { written: 0, stoppedBy: null };
+    // Records never change once written, so this check cannot race: either seq - 1 holds the hash
+    // records[0] links to, or the caller's head is stale and inserting would fork or leave a gap.
+    if (!(await this.#extendsStoredChain(first)))
+      return { written: 0, stoppedBy: { reason: "stale_head", index: 0, seq: first.seq } };
+
+    let result: AppendResult;
+    try {
+      await this.#events.insertMany(
+        records.map((r) => ({ _id: r.eventId, ...r })),
+        { ordered: true },
+      );
+      result = { written: records.length, stoppedBy: null };
+    } catch (err) {
+      const firstError = err instanceof MongoBulkWriteError ? firstWriteError(err) : undefined;
+      if (firstError === undefined || firstError.code !== DUPLICATE_KEY) throw err;
+      result = await this.#reconcileDuplicate(records, firstError.index);
+    }
+    const last = records[result.written - 1];
+    if (last !== undefined) this.#known = headOf(last);
+    return result;
+  }
+
+  async #extendsStoredChain(first: AuditRecord): Promise<boolean> {
+    if (first.seq === 1) return first.prevHash === GENESIS_HASH;
+    if (this.#known?.seq === first.seq - 1) return this.#known.hash === first.prevHash;
+    const before = await this.#events.findOne({ seq: first.seq - 1 }, { projection: { seq: 1, hash: 1 } });
+    if (before === null) return false;
+    this.#known = headOf(before);
+    return before.hash === first.prevHash;
+  }
+
+  /** An ordered insert stopped at records[index] on a duplicate key: find out which key. */
+  async #reconcileDuplicate(records: readonly AuditRecord[], index: number): Promise<AppendResult> {
+    const record = records[index];
+    if (record === undefined) return { written: index, stoppedBy: null };
+    const sameEvent = await this.#events.findOne(
+      { _id: record.eventId },
+      { projection: { seq: 1, hash: 1 } },
+    );
+    if (sameEvent !== null) {
+      // Our own record (an insert the driver retried after it had landed): it is committed.
+      if (sameEvent.seq === record.seq && sameEvent.hash === record.hash)
+        return { written: index + 1, stoppedBy: null };
+      return { written: index, stoppedBy: { reason: "duplicate_event", index, eventId: record.eventId } };
+    }
+    return { written: index, stoppedBy: { reason: "seq_taken", index, seq: record.seq } };
+  }
+
+  async range(fromSeq: number, toSeq: number, limit?: number): Promise<AuditRecord[]> {
+    const cursor = this.#events.find({ seq: { $gte: fromSeq, $lte: toSeq } }).sort({ seq: 1 });
+    if (limit !== undefined && Number.isFinite(limit)) cursor.limit(limit);
+    return (await cursor.toArray()).map(toRecord);
+  }
+
+  async *stream(fromSeq: number, toSeq: number): AsyncIterable<AuditRecord> {
+    const cursor = this.#events
+      .find({ seq: { $gte: fromSeq, $lte: toSeq } })
+      .sort({ seq: 1 })
+      .batchSize(1000);
+    try {
+      for await (const doc of cursor) yield toRecord(doc);
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  async query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>> {
+    const size = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(page.size)));
+    const where: Filter<AuditEventDocument> = {};
+    if (page.afterSeq !== undefined) where.seq = { $gt: page.afterSeq };
+    if (filter.actorId !== undefined) where["actor.id"] = filter.actorId;
+    if (filter.team !== undefined) where["actor.team"] = filter.team;
+    if (filter.agentId !== undefined) where.agentId = filter.agentId;
+    if (filter.action !== undefined) where["what.action"] = filter.action;
+    if (filter.actionId !== undefined) where.actionId = filter.actionId;
+    if (filter.environment !== undefined) where["where.environment"] = filter.environment;
+    if (filter.types !== undefined && filter.types.length > 0) {
+      where.$or = filter.types.map((t) =>
+        t.endsWith("*") ? { type: { $regex: `^${escapeRegex(t.slice(0, -1))}` } } : { type: t },
+      );
+    }
+    if (filter.timeFrom !== undefined || filter.timeTo !== undefined) {
+      where.time = {
+        ...(filter.timeFrom !== undefined && { $gte: filter.timeFrom }),
+        ...(filter.timeTo !== undefined && { $lt: filter.timeTo }),
+      };
+    }
+    const docs = await this.#events
+      .find(where)
+      .sort({ seq: 1 })
+      .limit(size + 1)
+      .toArray();
+    const items = docs.slice(0, size).map(toRecord);
+    const last = items.at(-1);
+    return { items, nextAfterSeq: docs.length > size && last !== undefined ? last.seq : null };
+  }
+
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    try {
+      await this.#checkpoints.insertOne({ _id: checkpoint.seq, ...checkpoint });
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) return;
+      throw err;
+    }
+  }
+
+  async checkpoints(range: SeqRange): Promise<Checkpoint[]> {
+    const seq =
+      range.toSeq === undefined ? { $gte: range.fromSeq } : { $gte: range.fromSeq, $lte: range.toSeq };
+    return (await this.#checkpoints.find({ seq }).sort({ seq: 1 }).toArray()).map(toCheckpoint);
+  }
+
+  async latestCheckpoint(): Promise<Checkpoint | null> {
+    const [doc] = await this.#checkpoints.find({}).sort({ seq: -1 }).limit(1).toArray();
+    return doc === undefined ? null : toCheckpoint(doc);
+  }
+}

@@ -1,0 +1,193 @@
+// Use case: record a batch of incoming events. Dedupes by event id, gives the new ones gapless
+// seqs after the stored head, chains and inserts them with one ordered insert, and reports which
+// events are committed — the caller acknowledges exactly those (and the duplicates) after this
+// returns, never before.
+//
+// Dedupe, cheapest first: (1) within the batch; (2) a window of recently committed event ids,
+// primed from the store's tail when the writer (re)starts — after a crash, redeliveries are the
+// un-acked tail of the chain; (3) the store itself: `_id` = eventId is unique, so an older
+// redelivery stops the insert with duplicate_event and is skipped, never re-chained. No per-batch
+// query by event id: on FerretDB only a single-`_id` lookup is indexed, an `$in` scans the
+// collection.
+import type { Logger } from "pino";
+import type { AuditRecord, AuditRecordDraft } from "#src/domain/audit-record.ts";
+import { ChainConflictError } from "#src/domain/errors.ts";
+import type { FieldEncryptor } from "#src/domain/field-encryption.ts";
+import { chainRecords, headOf, type ChainHead } from "#src/domain/hash-chain.ts";
+import { recordFromEvent } from "#src/domain/record-from-event.ts";
+import type { AuditStore } from "./audit-store.ts";
+
+export type IncomingAuditEvent = {
+  /** Subject the event arrived on. */
+  readonly subject: string;
+  /** The decoded envelope (any JSON: malformed envelopes are recorded too). */
+  readonly envelope: unknown;
+  /** Id to use if the envelope has none, e.g. "WARDEN_EVENTS:<stream seq>". */
+  readonly fallbackId?: string | undefined;
+};
+
+export type WriteResult<E> = {
+  /** Events recorded by this call, with their records, in seq order. */
+  committed: { event: E; record: AuditRecord }[];
+  /** Events already recorded (redeliveries, or repeated within the batch). */
+  duplicates: { event: E; eventId: string }[];
+  /** committed and duplicates, in input order: acknowledge these. */
+  toAck: E[];
+  /** The chain head after the write. */
+  head: ChainHead;
+};
+
+export type AuditWriterDeps = {
+  store: AuditStore;
+  encryptor?: FieldEncryptor | undefined;
+  clock?: (() => Date) | undefined;
+  logger?: Logger | undefined;
+  /** Times another writer may take the head from under one write() before it gives up. Default 5. */
+  maxConflictRetries?: number | undefined;
+  /**
+   * Recently committed event ids remembered for dedupe (primed from the store on start). Make it
+   * larger than the consumer's max_ack_pending. Default 50,000.
+   */
+  dedupeWindow?: number | undefined;
+};
+
+type Pending<E> = { event: E; draft: AuditRecordDraft; index: number };
+
+/** Insertion-ordered set that forgets its oldest entries beyond a capacity. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  readonly #capacity: number;
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+  add(id: string): void {
+    this.#ids.add(id);
+    if (this.#ids.size > this.#capacity) {
+      const oldest = this.#ids.values().next();
+      if (oldest.done !== true) this.#ids.delete(oldest.value);
+    }
+  }
+}
+
+/**
+ * Writer of one chain. Calls to write() are serialised within the process; across processes the
+ * store's unique seq fences concurrent writers (docs/adr/0003-audit-single-writer-fencing.md).
+ * The head is cached between writes and reloaded from the store after any failure, so a restarted
+ * or fenced writer resumes from the last committed seq.
+ */
+export class AuditWriter {
+  readonly #store: AuditStore;
+  readonly #encryptor: FieldEncryptor | undefined;
+  readonly #clock: () => Date;
+  readonly #log: Logger | undefined;
+  readonly #maxConflictRetries: number;
+  readonly #windowSize: number;
+  #recent: RecentIds | undefined;
+  #head: ChainHead | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: AuditWriterDeps) {
+    this.#store = deps.store;
+    this.#encryptor = deps.encryptor;
+    this.#clock = deps.clock ?? (() => new Date());
+    this.#log = deps.logger?.child({ module: "audit-writer" });
+    this.#maxConflictRetries = deps.maxConflictRetries ?? 5;
+    this.#windowSize = deps.dedupeWindow ?? 50_000;
+  }
+
+  /** The head this writer will extend (loaded from the store when not cached). */
+  async head(): Promise<ChainHead> {
+    this.#head ??= headOf(await this.#store.lastRecord());
+    return this.#head;
+  }
+
+  write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> {
+    const run = this.#queue.then(() => this.#write(batch));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #recentIds(): Promise<RecentIds> {
+    if (this.#recent === undefined) {
+      const recent = new RecentIds(this.#windowSize);
+      for (const id of await this.#store.recentEventIds(this.#windowSize)) recent.add(id);
+      this.#recent = recent;
+    }
+    return this.#recent;
+  }
+
+  async #write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> {
+    const receivedAt = this.#clock();
+    const recent = await this.#recentIds();
+    const committed: { event: E; record: AuditRecord; index: number }[] = [];
+    const duplicates: { event: E; eventId: string; index: number }[] = [];
+
+    let pending: Pending<E>[] = [];
+    const seen = new Set<string>();
+    batch.forEach((event, index) => {
+      const draft = recordFromEvent(event.envelope, event.subject, {
+        receivedAt,
+        fallbackId: event.fallbackId,
+      });
+      if (seen.has(draft.eventId) || recent.has(draft.eventId)) {
+        duplicates.push({ event, eventId: draft.eventId, index });
+        return;
+      }
+      seen.add(draft.eventId);
+      pending.push({ event, index, draft: this.#encryptor ? this.#encryptor.encrypt(draft) : draft });
+    });
+
+    let conflicts = 0;
+    try {
+      while (pending.length > 0) {
+        const records = chainRecords(
+          pending.map((p) => p.draft),
+          await this.head(),
+          this.#clock(),
+        );
+        const result = await this.#store.appendBatch(records);
+        records.slice(0, result.written).forEach((record, i) => {
+          const p = pending[i];
+          if (p !== undefined) committed.push({ event: p.event, record, index: p.index });
+          recent.add(record.eventId);
+          this.#head = headOf(record);
+        });
+
+        let rest = pending.slice(result.written);
+        const stop = result.stoppedBy;
+        if (stop?.reason === "duplicate_event") {
+          // Recorded earlier, beyond the window: skipped, never re-chained.
+          const dup = rest[0];
+          if (dup !== undefined)
+            duplicates.push({ event: dup.event, eventId: dup.draft.eventId, index: dup.index });
+          rest = rest.slice(1);
+        } else if (stop !== null) {
+          this.#head = undefined;
+          conflicts++;
+          this.#log?.warn({ stop, conflicts }, "chain head moved under this writer; reloading it");
+          if (conflicts > this.#maxConflictRetries) {
+            throw new ChainConflictError(
+              `another writer kept extending the chain (${stop.reason} at seq ${stop.seq}, ${conflicts} times)`,
+            );
+          }
+        }
+        pending = rest;
+      }
+    } catch (err) {
+      // Unknown how much of the last insert landed: reload the head before the next write.
+      this.#head = undefined;
+      throw err;
+    }
+
+    const toAck = [...committed, ...duplicates].sort((a, b) => a.index - b.index).map((x) => x.event);
+    return {
+      committed: committed.map(({ event, record }) => ({ event, record })),
+      duplicates: duplicates.map(({ event, eventId }) => ({ event, eventId })),
+      toAck,
+      head: await this.head(),
+    };
+  }
+}

@@ -1,0 +1,104 @@
+// @warden/audit: the audit trail's domain core, use cases and store adapters. The NATS consumer,
+// gRPC transport and main.ts build on these.
+export {
+  RETENTION_CLASSES,
+  isEncryptedValue,
+  retainUntil,
+  retentionClassFor,
+  type AuditActor,
+  type AuditAi,
+  type AuditApproval,
+  type AuditRecord,
+  type AuditRecordDraft,
+  type AuditWhat,
+  type AuditWhere,
+  type AuditWhy,
+  type EncryptedValue,
+  type MaybeEncrypted,
+  type RetentionClass,
+  type UnsealedAuditRecord,
+} from "./domain/audit-record.ts";
+export {
+  CheckpointSigner,
+  checkpointSigningInput,
+  parsePublicKey,
+  parseSigningKey,
+  signingKeyId,
+  verifyCheckpointSignature,
+  type Checkpoint,
+  type CheckpointBody,
+  type CheckpointPublicKeys,
+} from "./domain/checkpoint.ts";
+export {
+  AuditConfigError,
+  AuditError,
+  ChainConflictError,
+  ChainInvariantError,
+  DecryptionError,
+} from "./domain/errors.ts";
+export {
+  FieldEncryptor,
+  decryptRecord,
+  decryptValue,
+  defaultKeyId,
+  encryptValue,
+  parseEncryptedFieldPaths,
+  parseEncryptionKey,
+  type EncryptionKey,
+  type EncryptionKeyring,
+} from "./domain/field-encryption.ts";
+export {
+  EMPTY_CHAIN,
+  GENESIS_HASH,
+  HASH_VERSION,
+  assertChainSegment,
+  canonicalRecordJson,
+  chainRecords,
+  computeRecordHash,
+  hashV1,
+  headOf,
+  recordHashMatches,
+  sealRecord,
+  type ChainHead,
+} from "./domain/hash-chain.ts";
+export { toStorableJson, type JsonObject, type JsonValue } from "./domain/json.ts";
+export {
+  jsonDigest,
+  normalizeEnvironment,
+  recordFromEvent,
+  type RecordFromEventOptions,
+} from "./domain/record-from-event.ts";
+export {
+  verifyChain,
+  type ChainProblem,
+  type VerifyChainFailure,
+  type VerifyChainOk,
+  type VerifyChainOptions,
+  type VerifyChainResult,
+} from "./domain/verify-chain.ts";
+export {
+  MAX_PAGE_SIZE,
+  type AppendResult,
+  type AppendStop,
+  type AuditQueryFilter,
+  type AuditStore,
+  type Page,
+  type PageRequest,
+  type SeqRange,
+} from "./app/audit-store.ts";
+export {
+  AuditWriter,
+  type AuditWriterDeps,
+  type IncomingAuditEvent,
+  type WriteResult,
+} from "./app/audit-writer.ts";
+export { Checkpointer, type CheckpointerDeps } from "./app/checkpointer.ts";
+export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-stored-chain.ts";
+export {
+  AUDIT_CHECKPOINTS_COLLECTION,
+  AUDIT_EVENTS_COLLECTION,
+  MongoAuditStore,
+  type AuditCheckpointDocument,
+  type AuditEventDocument,
+} from "./adapters/mongo/mongo-audit-store.ts";
+export { InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";
