@@ -95,7 +95,7 @@ export function buildEvent<T>(definition: EventDefinition<T>, event: NewEvent<T>
   };
   const parsed = EnvelopeSchema.safeParse(candidate);
   if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error, ""));
-  checkActionId(definition as EventDefinition<unknown>, parsed.data.actionId);
+  checkActionId(definition, parsed.data.actionId);
   return { ...parsed.data, data: parsedData.data };
 }
 
@@ -164,7 +164,7 @@ export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_B
 }
 
 function checkData<T>(definition: EventDefinition<T>, envelope: Envelope<unknown>): Envelope<T> {
-  checkActionId(definition as EventDefinition<unknown>, envelope.actionId);
+  checkActionId(definition, envelope.actionId);
   const data = definition.data.safeParse(envelope.data);
   if (!data.success) throw new InvalidMessageError("schema", issuesOf(data.error, "data"));
   return { ...envelope, data: data.data };

@@ -23,4 +23,4 @@ export const events = {
 } as const;
 
 /** Every event type above, for consumers that accept them all. */
-export const wardenCatalog = createCatalog(Object.values(events) as EventDefinition<unknown>[]);
+export const wardenCatalog = createCatalog(Object.values(events));

@@ -1,0 +1,29 @@
+// Publishes each decision as warden.decision.<outcome>.<agent> in WARDEN_EVENTS. A decision that
+// answers an action.requested event gets an id derived from that event's id, so a re-delivered
+// request re-publishes the same decision id and JetStream drops the duplicate.
+import type { ActionRequestData, EventPublisher, Topology } from "@warden/messaging";
+import { events } from "@warden/messaging";
+import type { DecisionSink } from "../../app/ports.ts";
+import { BUILTIN } from "../../domain/evaluator.ts";
+import { decisionToWire } from "../../transport/wire.ts";
+
+export function natsDecisionSink(publisher: EventPublisher, topology: Topology): DecisionSink {
+  return {
+    async decided(decision, _request, origin, stop) {
+      await publisher.publish(
+        topology.subjects.decision(decision.outcome, origin.authenticatedAgentId),
+        events.decisionMade,
+        {
+          id: origin.requestEventId === undefined ? undefined : `decision-of-${origin.requestEventId}`,
+          actionId: decision.actionId,
+          data: decisionToWire(
+            decision,
+            origin.wireRequest as ActionRequestData | undefined,
+            stop,
+            BUILTIN.stopActive,
+          ),
+        },
+      );
+    },
+  };
+}

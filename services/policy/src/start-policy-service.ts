@@ -1,0 +1,139 @@
+// Composition root of the policy service: NATS → streams → bundle → consumers → gRPC → ops server →
+// ready. main.ts calls it after config and telemetry; integration tests call it in-process.
+import { hostname } from "node:os";
+import { readDescriptorSet } from "@warden/contracts";
+import { createGrpcServer } from "@warden/grpc";
+import { createDevIssuer, createTokenVerifier } from "@warden/identity";
+import type { TokenVerifier } from "@warden/identity";
+import {
+  connectNats,
+  createPublisher,
+  drainNats,
+  provisionTopology,
+  topology as makeTopology,
+  watchStopState,
+} from "@warden/messaging";
+import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import { createPolicyService } from "./app/policy-service.ts";
+import type { PolicyService } from "./app/policy-service.ts";
+import type { PolicyConfig } from "./config.ts";
+import { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
+import { watchBundleDir } from "./adapters/fs/watch-bundle-dir.ts";
+import { instrumentDecisions } from "./adapters/metrics.ts";
+import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
+import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
+import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
+import { policyGrpcService } from "./transport/grpc/policy-grpc.ts";
+import { consumeActionRequests } from "./transport/nats/action-consumer.ts";
+import { serveEvaluateRpc } from "./transport/nats/evaluate-rpc.ts";
+
+const SERVICE = "policy";
+
+async function verifierFrom(config: PolicyConfig): Promise<TokenVerifier> {
+  if (config.JWKS_URL !== undefined) {
+    return createTokenVerifier({
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      jwksUrl: config.JWKS_URL,
+    });
+  }
+  const issuer = await createDevIssuer({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    keyFile: config.JWT_DEV_KEY_FILE,
+  });
+  return issuer.verifier();
+}
+
+export interface RunningPolicyService {
+  readonly grpcPort: number;
+  readonly opsPort: number;
+  readonly service: PolicyService;
+  /** Re-reads the bundle (also on SIGHUP). */
+  reload(): void;
+  /** Stops taking work, finishes what is in flight, closes connections. */
+  stop(): Promise<void>;
+}
+
+export async function startPolicyService(config: PolicyConfig): Promise<RunningPolicyService> {
+  const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
+  const instanceId = `${SERVICE}@${hostname()}:${process.pid}`;
+  const topology = makeTopology(config.WARDEN_NAMESPACE);
+
+  const nc = await connectNats({ servers: config.NATS_URL, name: SERVICE });
+  await provisionTopology(nc, topology);
+  const publisher = createPublisher(nc, { source: SERVICE });
+  const stopWatcher = await watchStopState(nc, topology, { log, leaseMs: config.KILLSWITCH_LEASE });
+  const registry = createMetricsRegistry({ service: SERVICE });
+
+  const source = createFsBundleSource(config.POLICY_BUNDLE_DIR);
+  const service = await createPolicyService({
+    source,
+    stopState: natsStopState(stopWatcher),
+    decisions: instrumentDecisions(natsDecisionSink(publisher, topology), registry),
+    bundleEvents: natsBundleEvents(publisher, topology, instanceId),
+  });
+  log.info({ bundle: service.status() }, "policy bundle active");
+
+  const reload = (): void => {
+    void service.reload().then(
+      (result) => log.info({ result }, "policy bundle reload"),
+      (err: unknown) => log.error({ err }, "policy bundle reload failed"),
+    );
+  };
+  const bundleWatch = config.POLICY_WATCH ? watchBundleDir(config.POLICY_BUNDLE_DIR, reload) : undefined;
+
+  const consumer = await consumeActionRequests({
+    nc,
+    topology,
+    service,
+    publisher,
+    log,
+    concurrency: config.POLICY_CONCURRENCY,
+  });
+  const rpc = serveEvaluateRpc({ nc, topology, service, log });
+
+  const grpc = createGrpcServer({
+    logger: log,
+    verifier: await verifierFrom(config),
+    services: [policyGrpcService(service)],
+    descriptorSet: readDescriptorSet(),
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+  });
+  const { port: grpcPort } = await grpc.start();
+
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: config.OPS_PORT,
+    registry,
+    health: healthFrom({
+      nats: () => {
+        if (nc.isClosed()) throw new Error("connection closed");
+        return "connected";
+      },
+      killswitch: () => {
+        const stop = stopWatcher.current();
+        if (stop.kind === "unknown") throw new Error(stop.reason);
+        return stop.kind;
+      },
+    }),
+  });
+  log.info({ grpcPort, opsPort: ops.port, digest: service.status().digest }, "policy service ready");
+
+  return {
+    grpcPort,
+    opsPort: ops.port,
+    service,
+    reload,
+    async stop() {
+      bundleWatch?.close();
+      await grpc.shutdown(5_000);
+      await consumer.stop();
+      rpc.unsubscribe();
+      await stopWatcher.close();
+      await drainNats(nc);
+      await ops.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// Mapping between the wire (proto JSON of warden.common.v1.ActionRequest / warden.policy.v1.Decision,
+// validated by @warden/messaging's schemas) and the policy domain's own types. Nothing else in the
+// service knows the wire format.
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import type { ActionRequestData, DecisionData } from "@warden/messaging";
+import type { ActionRequest } from "../domain/action-request.ts";
+import type { AiRole, Decision, Effect } from "../domain/decision.ts";
+import type { StopState } from "../domain/stop-state.ts";
+
+/** "ENVIRONMENT_PRODUCTION" → "production": the bundle speaks in the enum's lower-case suffix. */
+function suffix(value: string | undefined, prefix: string): string | undefined {
+  return value === undefined ? undefined : value.slice(prefix.length).toLowerCase();
+}
+
+export function actionRequestFromWire(data: ActionRequestData): ActionRequest {
+  const amount =
+    data.amount === undefined ? undefined : data.amount.units + (data.amount.nanos ?? 0) / 1_000_000_000;
+  return {
+    actionId: data.actionId,
+    agentId: data.agentId,
+    action: data.action,
+    ...(data.tool !== undefined && { tool: data.tool }),
+    ...(data.changeType !== undefined && { changeType: suffix(data.changeType, "CHANGE_TYPE_") }),
+    ...(data.environment !== undefined && { environment: suffix(data.environment, "ENVIRONMENT_") }),
+    ...(data.versionChange !== undefined && { versionChange: suffix(data.versionChange, "VERSION_CHANGE_") }),
+    ...(data.target !== undefined && { target: data.target }),
+    ...(data.service !== undefined && { service: data.service }),
+    ...(amount !== undefined && { amount, currency: data.amount?.currencyCode }),
+    ...(data.message !== undefined && {
+      message: {
+        channel: data.message.channel,
+        external: data.message.external ?? false,
+        body: data.message.body,
+      },
+    }),
+    ...(data.arguments !== undefined && { arguments: data.arguments }),
+    ...(data.requestedBy !== undefined && { requestedBy: data.requestedBy.id }),
+    ...(data.ticket !== undefined && { ticket: data.ticket }),
+    ...(data.reason !== undefined && { reason: data.reason }),
+    ...(data.ai !== undefined && {
+      ai: {
+        model: data.ai.model ?? "",
+        version: data.ai.version ?? "",
+        promptDigest: data.ai.promptDigest ?? "",
+        rationale: data.ai.rationale ?? "",
+        confidence: data.ai.confidence ?? 0,
+      },
+    }),
+    ...(data.requestedAt !== undefined && { time: data.requestedAt }),
+  };
+}
+
+const OUTCOME = {
+  allow: "OUTCOME_ALLOW",
+  deny: "OUTCOME_DENY",
+  approval_required: "OUTCOME_APPROVAL_REQUIRED",
+} as const;
+const EFFECT = {
+  allow: "EFFECT_ALLOW",
+  deny: "EFFECT_DENY",
+  approval_required: "EFFECT_APPROVAL_REQUIRED",
+} as const satisfies Record<Effect, string>;
+const AUTONOMY = {
+  auto_deploy: "AI_AUTONOMY_AUTO_EXECUTE",
+  recommend: "AI_AUTONOMY_RECOMMEND",
+  analyze: "AI_AUTONOMY_ANALYZE",
+  human_only: "AI_AUTONOMY_HUMAN_ONLY",
+} as const satisfies Record<AiRole, string>;
+const RISK = {
+  low: "RISK_LEVEL_LOW",
+  medium: "RISK_LEVEL_MEDIUM",
+  high: "RISK_LEVEL_HIGH",
+  critical: "RISK_LEVEL_CRITICAL",
+} as const;
+
+/** `sha256:<hex>` over the RFC 8785 canonical JSON of the wire request: what an approval binds to. */
+export function requestDigest(data: ActionRequestData): string {
+  return `sha256:${createHash("sha256")
+    .update(canonicalize(data) ?? "")
+    .digest("hex")}`;
+}
+
+export function decisionToWire(
+  decision: Decision,
+  request: ActionRequestData | undefined,
+  stop: StopState,
+  stopRuleId: string,
+): DecisionData {
+  const risk = Object.hasOwn(RISK, decision.riskLevel)
+    ? RISK[decision.riskLevel as keyof typeof RISK]
+    : undefined;
+  return {
+    actionId: decision.actionId,
+    agentId: decision.agentId,
+    outcome: OUTCOME[decision.outcome],
+    matchedRules: decision.matched.map((m) => ({
+      ruleId: m.ruleId,
+      effect: EFFECT[m.effect],
+      reason: m.reason,
+      shadow: m.shadow,
+    })),
+    reasons: [...decision.reasons],
+    ...(decision.approval !== undefined && {
+      approval: {
+        workflow: decision.approval.workflow,
+        minApprovers: decision.approval.minApprovers,
+        eligibleRoles: [...decision.approval.eligibleRoles],
+        requiredRoles: [...decision.approval.requiredRoles],
+        timeoutSeconds: decision.approval.timeoutSeconds,
+        escalationChain: decision.approval.escalation.map((s) => ({
+          roles: [s.role],
+          timeoutSeconds: s.afterSeconds,
+        })),
+        aiMayRecommend: decision.approval.aiMayRecommend,
+        notificationChannels: [...decision.approval.notify],
+      },
+    }),
+    ...(decision.approval?.aiRole !== undefined && { aiAutonomy: AUTONOMY[decision.approval.aiRole] }),
+    bundleDigest: decision.bundleDigest,
+    evaluatedAt: decision.evaluatedAt,
+    evalDurationNs: decision.evalDurationNs,
+    ...(risk !== undefined && { riskLevel: risk }),
+    ...(request !== undefined && { requestDigest: requestDigest(request), request }),
+    ...(stop.kind === "active" && { killswitchEpoch: stop.epoch }),
+    emergencyStop: decision.matched.some((m) => m.ruleId === stopRuleId && !m.shadow),
+  };
+}
