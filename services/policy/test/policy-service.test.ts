@@ -1,0 +1,355 @@
+// The policy service in-process against a real NATS server: every transport, the kill switch, hot
+// reload, identity, and one trace across publish → consume → gRPC.
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { trace } from "@opentelemetry/api";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { createDevIssuer } from "@warden/identity";
+import type { DevIssuer } from "@warden/identity";
+import {
+  connectNats,
+  createPublisher,
+  decodeEnvelope,
+  drainNats,
+  events,
+  KILLSWITCH_STATE_KEY,
+  requestRpc,
+  topology,
+} from "@warden/messaging";
+import type { ActionRequestData, DecisionData, Envelope, EventPublisher } from "@warden/messaging";
+import { createTestTelemetry } from "@warden/telemetry";
+import type { TestTelemetry } from "@warden/telemetry";
+import { testServers, uniqueName } from "@warden/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.ts";
+import type { RunningPolicyService } from "../src/start-policy-service.ts";
+
+const repoGovernance = join(import.meta.dirname, "..", "..", "..", "governance");
+const t = topology(uniqueName("pol").toLowerCase());
+let telemetry: TestTelemetry;
+let dir: string;
+let running: RunningPolicyService;
+let nc: NatsConnection;
+let agentPublisher: EventPublisher;
+let issuer: DevIssuer;
+let decisionSub: Subscription;
+const decisions = new Map<string, Envelope<DecisionData>>();
+const bundleEvents: Envelope<unknown>[] = [];
+
+async function until<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+let seq = 0;
+function request(overrides: Partial<ActionRequestData> = {}): ActionRequestData {
+  seq += 1;
+  return {
+    actionId: `act-${seq}-${Date.now()}`,
+    agentId: "release-pipeline",
+    action: "change.deploy",
+    changeType: "CHANGE_TYPE_CODE",
+    environment: "ENVIRONMENT_DEVELOPMENT",
+    versionChange: "VERSION_CHANGE_PATCH",
+    ...overrides,
+  };
+}
+
+async function evaluateRpc(agent: string, body: ActionRequestData): Promise<DecisionData> {
+  return (await requestRpc(
+    nc,
+    t.rpc.policyEvaluate(agent),
+    new TextEncoder().encode(JSON.stringify(body)),
+  )) as DecisionData;
+}
+
+beforeAll(async () => {
+  // Telemetry before the service modules load (nice-grpc-opentelemetry takes its tracer at import).
+  telemetry = createTestTelemetry("policy-test");
+  dir = await mkdtemp(join(tmpdir(), "warden-policy-"));
+  await cp(repoGovernance, join(dir, "bundle"), { recursive: true });
+  const keyFile = join(dir, "dev-issuer.pem");
+  issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
+  const config = loadConfig({
+    NATS_URL: testServers().natsUrl,
+    WARDEN_NAMESPACE: t.namespace,
+    POLICY_BUNDLE_DIR: join(dir, "bundle"),
+    GRPC_HOST: "127.0.0.1",
+    GRPC_PORT: "0",
+    OPS_HOST: "127.0.0.1",
+    OPS_PORT: "0",
+    JWT_ISSUER: "warden-test",
+    JWT_DEV_KEY_FILE: keyFile,
+    KILLSWITCH_LEASE: "5s",
+    LOG_LEVEL: "silent",
+  });
+  nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });
+  decisionSub = nc.subscribe(t.subjects.allEvents, {
+    callback: (_err, msg) => {
+      const envelope = decodeEnvelope(msg.data);
+      if (envelope.type === events.decisionMade.type)
+        decisions.set(envelope.actionId ?? "", envelope as Envelope<DecisionData>);
+      if (envelope.type.startsWith("warden.policy.bundle")) bundleEvents.push(envelope);
+    },
+  });
+  const { startPolicyService } = await import("../src/start-policy-service.ts");
+  running = await startPolicyService(config);
+  agentPublisher = createPublisher(nc, { source: "test-agent" });
+}, 60_000);
+
+afterAll(async () => {
+  await running?.stop();
+  decisionSub?.unsubscribe();
+  const jsm = await jetstreamManager(nc);
+  for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`])
+    await jsm.streams.delete(name).catch(() => undefined);
+  await drainNats(nc);
+  await telemetry.shutdown().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("decisions over NATS", () => {
+  it("decides a published action request and records the decision", async () => {
+    const body = request();
+    await agentPublisher.publish(t.subjects.actionRequested("release-pipeline"), events.actionRequested, {
+      actionId: body.actionId,
+      data: body,
+    });
+    const decision = await until(() => decisions.get(body.actionId), "the decision event");
+    expect(decision.data.outcome).toBe("OUTCOME_ALLOW");
+    expect(decision.data.matchedRules?.map((r) => r.ruleId)).toContain("matrix.code.development.patch");
+    expect(decision.data.bundleDigest).toBe(running.service.status().digest);
+    expect(decision.data.requestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(decision.data.request).toEqual(body);
+  });
+
+  it("answers request-reply with the same format and records that decision too", async () => {
+    const body = request({
+      agentId: "financial-advisor",
+      action: "transaction.execute",
+      changeType: undefined,
+      environment: undefined,
+      versionChange: undefined,
+      amount: { currencyCode: "USD", units: 5_000 },
+    });
+    const decision = await evaluateRpc("financial-advisor", body);
+    expect(decision.outcome).toBe("OUTCOME_DENY");
+    expect(decision.matchedRules?.map((r) => r.ruleId)).toContain("transaction.limit");
+    expect(decision.reasons?.join(" ")).toContain("$1,000");
+    const recorded = await until(() => decisions.get(body.actionId), "the recorded decision");
+    expect(recorded.data.outcome).toBe("OUTCOME_DENY");
+  });
+
+  it("requires approval for a production patch, with 2 approvers", async () => {
+    const decision = await evaluateRpc(
+      "release-pipeline",
+      request({ environment: "ENVIRONMENT_PRODUCTION" }),
+    );
+    expect(decision.outcome).toBe("OUTCOME_APPROVAL_REQUIRED");
+    expect(decision.approval).toMatchObject({ workflow: "production_deployment", minApprovers: 2 });
+  });
+
+  it("denies a payload that claims another agent than the subject it came on", async () => {
+    const body = request({ agentId: "release-pipeline" });
+    await agentPublisher.publish(t.subjects.actionRequested("customer-support"), events.actionRequested, {
+      actionId: body.actionId,
+      data: body,
+    });
+    const decision = await until(() => decisions.get(body.actionId), "the identity decision");
+    expect(decision.data.outcome).toBe("OUTCOME_DENY");
+    expect(decision.data.matchedRules?.map((r) => r.ruleId)).toContain("identity.mismatch");
+  });
+
+  it("rejects a malformed RPC request with a clear error naming the field", async () => {
+    const bad = { ...request(), environment: "PRODUCTION" };
+    await expect(
+      requestRpc(nc, t.rpc.policyEvaluate("release-pipeline"), new TextEncoder().encode(JSON.stringify(bad))),
+    ).rejects.toMatchObject({
+      code: "invalid_schema",
+      issues: [expect.objectContaining({ field: "environment" })],
+    });
+  });
+});
+
+describe("emergency stop", () => {
+  afterEach(async () => {
+    const kv = await new Kvm(nc).open(t.kv.killswitch);
+    await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 100, active: false, scopes: [] }));
+    await until(
+      async () =>
+        (await evaluateRpc("release-pipeline", request())).outcome === "OUTCOME_ALLOW" ? true : undefined,
+      "the stop to clear",
+    );
+  });
+
+  it("denies everything in scope while a stop is active, and not after", async () => {
+    const kv = await new Kvm(nc).open(t.kv.killswitch);
+    await kv.put(
+      KILLSWITCH_STATE_KEY,
+      JSON.stringify({ epoch: 7, active: true, scopes: [{ kind: "SCOPE_KIND_GLOBAL" }], reason: "incident" }),
+    );
+    const decision = await until(async () => {
+      const d = await evaluateRpc("release-pipeline", request());
+      return d.outcome === "OUTCOME_DENY" ? d : undefined;
+    }, "a deny under the stop");
+    expect(decision.emergencyStop).toBe(true);
+    expect(decision.killswitchEpoch).toBe(7);
+    expect(decision.matchedRules?.map((r) => r.ruleId)).toContain("killswitch.active");
+    // Safety actions stay allowed under a stop (DESIGN.md §6).
+    const rollback = await evaluateRpc("release-pipeline", request({ action: "change.rollback" }));
+    expect(rollback.matchedRules?.map((r) => r.ruleId)).not.toContain("killswitch.active");
+
+    await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 8, active: false, scopes: [] }));
+    await until(
+      async () =>
+        (await evaluateRpc("release-pipeline", request())).outcome === "OUTCOME_ALLOW" ? true : undefined,
+      "allow after resume",
+    );
+  });
+
+  it("fails closed on a state it cannot read", async () => {
+    const kv = await new Kvm(nc).open(t.kv.killswitch);
+    await kv.put(KILLSWITCH_STATE_KEY, "{not json");
+    const decision = await until(async () => {
+      const d = await evaluateRpc("release-pipeline", request());
+      return d.outcome === "OUTCOME_DENY" ? d : undefined;
+    }, "a deny on unreadable state");
+    expect(decision.matchedRules?.map((r) => r.ruleId)).toContain("killswitch.unknown");
+  });
+});
+
+describe("gRPC PolicyService", () => {
+  async function client(token?: string) {
+    const { createGrpcClient } = await import("@warden/grpc");
+    const { policyV1 } = await import("@warden/contracts");
+    return createGrpcClient(policyV1.PolicyServiceDefinition, `127.0.0.1:${running.grpcPort}`, {
+      ...(token !== undefined && { token }),
+    });
+  }
+
+  it("evaluates for an authenticated pipeline, explains, and reports the bundle", async () => {
+    const token = await issuer.issue({ sub: "release-pipeline", type: "service", roles: ["pipeline"] });
+    const { commonV1 } = await import("@warden/contracts");
+    const c = await client(token);
+    try {
+      const wire = request();
+      const evaluated = await c.client.evaluate({ request: commonV1.ActionRequest.fromJSON(wire) });
+      expect(evaluated.decision?.outcome).toBe("OUTCOME_ALLOW");
+      const explained = await c.client.explain({ request: commonV1.ActionRequest.fromJSON(request()) });
+      const matrixRow = explained.rules.find((r) => r.ruleId === "matrix.code.development.patch");
+      expect(matrixRow?.matched).toBe(true);
+      expect(explained.rules.some((r) => !r.matched && r.reason.length > 0)).toBe(true);
+      const bundle = await c.client.getBundle({});
+      expect(bundle.bundle?.digest).toBe(running.service.status().digest);
+      expect(bundle.bundle?.ruleCount).toBeGreaterThan(10);
+    } finally {
+      c.close();
+    }
+  });
+
+  it("refuses a call without a token, and names the field of a bad request", async () => {
+    const { commonV1 } = await import("@warden/contracts");
+    const anonymous = await client();
+    try {
+      await expect(anonymous.client.getBundle({})).rejects.toMatchObject({ code: 16 }); // UNAUTHENTICATED
+    } finally {
+      anonymous.close();
+    }
+    const token = await issuer.issue({ sub: "release-pipeline", type: "service" });
+    const c = await client(token);
+    try {
+      await expect(
+        c.client.evaluate({
+          request: commonV1.ActionRequest.fromJSON({ agentId: "release-pipeline", action: "x" }),
+        }),
+      ).rejects.toMatchObject({ code: 3, details: expect.stringContaining("request.actionId") as string });
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe("hot reload", () => {
+  it("swaps in a changed bundle, refuses an invalid one, and records both", async () => {
+    const matrix = join(dir, "bundle", "decision-matrix.yaml");
+    const original = await readFile(matrix, "utf8");
+    const before = running.service.status().digest;
+    // Tighten the development patch row: 0 → 1 approver.
+    const changed = original.replace(
+      /(environment: development\n\s+version: patch\n\s+approvers: )0/,
+      "$11\n    workflow: infrastructure_change",
+    );
+    expect(changed).not.toBe(original);
+    await writeFile(matrix, changed);
+    const activated = await until(
+      () => bundleEvents.find((e) => (e.data as { previousDigest?: string }).previousDigest === before),
+      "the bundle activation event",
+    );
+    const after = (activated.data as { digest: string }).digest;
+    expect(running.service.status().digest).toBe(after);
+    expect((await evaluateRpc("release-pipeline", request())).outcome).toBe("OUTCOME_APPROVAL_REQUIRED");
+
+    await writeFile(matrix, "rows: [ {changeType: code, approvers: -1 ");
+    const rejected = await until(
+      () => bundleEvents.find((e) => e.type === events.bundleRejected.type),
+      "the bundle rejection event",
+    );
+    expect((rejected.data as { activeDigest: string }).activeDigest).toBe(after);
+    expect((rejected.data as { errors: { file: string }[] }).errors[0]?.file).toBe("decision-matrix.yaml");
+    expect(running.service.status().digest).toBe(after);
+    expect((await evaluateRpc("release-pipeline", request())).outcome).toBe("OUTCOME_APPROVAL_REQUIRED");
+
+    await writeFile(matrix, original);
+    await until(
+      () => (running.service.status().digest === before ? true : undefined),
+      "the original bundle back",
+    );
+  });
+});
+
+describe("tracing", () => {
+  it("keeps one trace from the agent's publish through the decision and a gRPC call", async () => {
+    telemetry.reset();
+    const token = await issuer.issue({ sub: "release-pipeline", type: "service" });
+    const { createGrpcClient } = await import("@warden/grpc");
+    const { commonV1, policyV1 } = await import("@warden/contracts");
+    const c = createGrpcClient(policyV1.PolicyServiceDefinition, `127.0.0.1:${running.grpcPort}`, { token });
+    const body = request();
+    try {
+      const traceId = await trace.getTracer("agent").startActiveSpan("agent action", async (span) => {
+        await agentPublisher.publish(t.subjects.actionRequested("release-pipeline"), events.actionRequested, {
+          actionId: body.actionId,
+          data: body,
+        });
+        await c.client.evaluate({ request: commonV1.ActionRequest.fromJSON(request()) });
+        span.end();
+        return span.spanContext().traceId;
+      });
+      const decision = await until(() => decisions.get(body.actionId), "the traced decision");
+      expect(decision.traceparent?.split("-")[1]).toBe(traceId);
+      const spans = () => telemetry.spans().filter((s) => s.spanContext().traceId === traceId);
+      await until(
+        () => (spans().some((s) => s.name === "process policy-decisions") ? true : undefined),
+        "consumer span",
+      );
+      const names = spans().map((s) => s.name);
+      expect(names).toContain("process policy-decisions");
+      expect(names.some((n) => n.includes("PolicyService/Evaluate"))).toBe(true);
+    } finally {
+      c.close();
+    }
+  });
+});
