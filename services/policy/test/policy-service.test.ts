@@ -1,58 +1,30 @@
 // The policy service in-process against a real NATS server: every transport, the kill switch, hot
 // reload, identity, and one trace across publish → consume → gRPC.
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { trace } from "@opentelemetry/api";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
-import {
-  connectNats,
-  createPublisher,
-  decodeEnvelope,
-  drainNats,
-  events,
-  KILLSWITCH_STATE_KEY,
-  requestRpc,
-  topology,
-} from "@warden/messaging";
-import type { ActionRequestData, DecisionData, Envelope, EventPublisher } from "@warden/messaging";
+import { createPublisher, decodeEnvelope, events, KILLSWITCH_STATE_KEY, requestRpc } from "@warden/messaging";
+import type { ActionRequestData, DecisionData, Envelope, EventPublisher, Topology } from "@warden/messaging";
 import { createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
-import { testServers, uniqueName } from "@warden/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
+import { startPolicyForTest, until } from "./support.ts";
+import type { PolicyUnderTest } from "./support.ts";
 
-const repoGovernance = join(import.meta.dirname, "..", "..", "..", "governance");
-const t = topology(uniqueName("pol").toLowerCase());
 let telemetry: TestTelemetry;
-let dir: string;
+let policy: PolicyUnderTest;
 let running: RunningPolicyService;
 let nc: NatsConnection;
+let t: Topology;
 let agentPublisher: EventPublisher;
 let issuer: DevIssuer;
 let decisionSub: Subscription;
 const decisions = new Map<string, Envelope<DecisionData>>();
 const bundleEvents: Envelope<unknown>[] = [];
-
-async function until<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 let seq = 0;
 function request(overrides: Partial<ActionRequestData> = {}): ActionRequestData {
@@ -79,24 +51,8 @@ async function evaluateRpc(agent: string, body: ActionRequestData): Promise<Deci
 beforeAll(async () => {
   // Telemetry before the service modules load (nice-grpc-opentelemetry takes its tracer at import).
   telemetry = createTestTelemetry("policy-test");
-  dir = await mkdtemp(join(tmpdir(), "warden-policy-"));
-  await cp(repoGovernance, join(dir, "bundle"), { recursive: true });
-  const keyFile = join(dir, "dev-issuer.pem");
-  issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const config = loadConfig({
-    NATS_URL: testServers().natsUrl,
-    WARDEN_NAMESPACE: t.namespace,
-    POLICY_BUNDLE_DIR: join(dir, "bundle"),
-    GRPC_HOST: "127.0.0.1",
-    GRPC_PORT: "0",
-    OPS_HOST: "127.0.0.1",
-    OPS_PORT: "0",
-    JWT_ISSUER: "warden-test",
-    JWT_DEV_KEY_FILE: keyFile,
-    KILLSWITCH_LEASE: "5s",
-    LOG_LEVEL: "silent",
-  });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });
+  policy = await startPolicyForTest();
+  ({ running, nc, issuer, t } = policy);
   decisionSub = nc.subscribe(t.subjects.allEvents, {
     callback: (_err, msg) => {
       const envelope = decodeEnvelope(msg.data);
@@ -105,20 +61,13 @@ beforeAll(async () => {
       if (envelope.type.startsWith("warden.policy.bundle")) bundleEvents.push(envelope);
     },
   });
-  const { startPolicyService } = await import("../src/start-policy-service.ts");
-  running = await startPolicyService(config);
   agentPublisher = createPublisher(nc, { source: "test-agent" });
 }, 60_000);
 
 afterAll(async () => {
-  await running?.stop();
   decisionSub?.unsubscribe();
-  const jsm = await jetstreamManager(nc);
-  for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`])
-    await jsm.streams.delete(name).catch(() => undefined);
-  await drainNats(nc);
+  await policy?.stop();
   await telemetry.shutdown().catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe("decisions over NATS", () => {
@@ -284,7 +233,7 @@ describe("gRPC PolicyService", () => {
 
 describe("hot reload", () => {
   it("swaps in a changed bundle, refuses an invalid one, and records both", async () => {
-    const matrix = join(dir, "bundle", "decision-matrix.yaml");
+    const matrix = join(policy.bundleDir, "decision-matrix.yaml");
     const original = await readFile(matrix, "utf8");
     const before = running.service.status().digest;
     // Tighten the development patch row: 0 → 1 approver.

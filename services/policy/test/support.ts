@@ -1,0 +1,84 @@
+// Starts the policy service in-process for an integration test file: its own namespace on the shared
+// NATS server, a copy of the example bundle it may edit, a development token issuer.
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { createDevIssuer } from "@warden/identity";
+import type { DevIssuer } from "@warden/identity";
+import { connectNats, drainNats, topology } from "@warden/messaging";
+import type { Topology } from "@warden/messaging";
+import { testServers, uniqueName } from "@warden/testing";
+import { loadConfig } from "../src/config.ts";
+import type { RunningPolicyService } from "../src/start-policy-service.ts";
+
+export const repoGovernance = join(import.meta.dirname, "..", "..", "..", "governance");
+
+export interface PolicyUnderTest {
+  readonly running: RunningPolicyService;
+  readonly nc: NatsConnection;
+  readonly issuer: DevIssuer;
+  readonly t: Topology;
+  /** The bundle directory the service watches (a copy of governance/). */
+  readonly bundleDir: string;
+  stop(): Promise<void>;
+}
+
+/** Call after createTestTelemetry() when spans matter: the service modules load here. */
+export async function startPolicyForTest(): Promise<PolicyUnderTest> {
+  const t = topology(uniqueName("pol").toLowerCase());
+  const dir = await mkdtemp(join(tmpdir(), "warden-policy-"));
+  const bundleDir = join(dir, "bundle");
+  await cp(repoGovernance, bundleDir, { recursive: true });
+  const keyFile = join(dir, "dev-issuer.pem");
+  const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
+  const config = loadConfig({
+    NATS_URL: testServers().natsUrl,
+    WARDEN_NAMESPACE: t.namespace,
+    POLICY_BUNDLE_DIR: bundleDir,
+    GRPC_HOST: "127.0.0.1",
+    GRPC_PORT: "0",
+    OPS_HOST: "127.0.0.1",
+    OPS_PORT: "0",
+    JWT_ISSUER: "warden-test",
+    JWT_DEV_KEY_FILE: keyFile,
+    KILLSWITCH_LEASE: "5s",
+    LOG_LEVEL: "silent",
+  });
+  const { startPolicyService } = await import("../src/start-policy-service.ts");
+  const running = await startPolicyService(config);
+  const nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });
+  return {
+    running,
+    nc,
+    issuer,
+    t,
+    bundleDir,
+    async stop() {
+      await running.stop();
+      const jsm = await jetstreamManager(nc);
+      for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+      await drainNats(nc);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it yields a value. */
+export async function until<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
