@@ -27,14 +27,31 @@ export default tseslint.config(
     files: ["libs/*/src/**/*.ts", "services/*/src/**/*.ts"],
     ignores: ["**/config.ts", "**/*.test.ts", "libs/testing/**"],
     rules: {
-      "no-restricted-properties": ["error", { object: "process", property: "env", message: "read configuration in config.ts only" }],
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "read configuration in config.ts only" },
+      ],
     },
   },
   {
     // Temporal workflow code runs in a deterministic sandbox: no Node built-ins, no I/O.
-    files: ["services/*/src/workflows/**/*.ts"],
+    files: [
+      "services/*/src/workflows/**/*.ts",
+      "libs/telemetry/src/temporal-workflow-interceptors.ts",
+      "libs/*/test/fixtures/*workflows.ts",
+    ],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "path", "crypto", "http", "https", "net", "child_process"], message: "workflow code must be deterministic: no Node built-ins" }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*", "fs", "path", "crypto", "http", "https", "net", "child_process"],
+              message: "workflow code must be deterministic: no Node built-ins",
+            },
+          ],
+        },
+      ],
     },
   },
   {

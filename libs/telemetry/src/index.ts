@@ -35,3 +35,5 @@ export type {
 } from "./start-ops-server.ts";
 export { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 export type { ReadableSpan } from "@opentelemetry/sdk-trace";
+// Temporal tracing lives at `@warden/telemetry/temporal` (values load the Temporal SDK); types only here.
+export type { TemporalTracingOptions, TemporalWorkerTracing } from "./temporal.ts";

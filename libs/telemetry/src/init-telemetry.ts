@@ -4,6 +4,7 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import type { Resource } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import {
   AlwaysOnSampler,
@@ -45,6 +46,14 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** A tracer named after the service. */
   readonly tracer: Tracer;
+  /** The service's resource (service name, version, extra attributes) that exported spans carry. */
+  readonly resource: Resource;
+  /**
+   * The SDK's span pipeline (sampling already decided, export as configured). For spans recorded
+   * outside this SDK that must be exported with the service's own, e.g. Temporal workflow spans,
+   * which are recorded in the workflow sandbox and handed over through a sink (see `./temporal.ts`).
+   */
+  readonly spanProcessor: SpanProcessor;
   /** Exports pending spans. */
   forceFlush(): Promise<void>;
   /**
@@ -64,15 +73,16 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   const processors = spanProcessorsFor(exporter);
   const ratio = options.sampleRatio ?? 1;
   const root = ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
+  const resource = defaultResource().merge(
+    resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.service,
+      ...(options.version === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.version }),
+      ...options.resourceAttributes,
+    }),
+  );
   const sdk = new NodeSDK({
     serviceName: options.service,
-    resource: defaultResource().merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: options.service,
-        ...(options.version === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.version }),
-        ...options.resourceAttributes,
-      }),
-    ),
+    resource,
     autoDetectResources: false,
     contextManager: new AsyncLocalStorageContextManager(),
     textMapPropagator: new CompositePropagator({
@@ -87,6 +97,8 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   sdk.start();
   return {
     tracer: trace.getTracer(options.service, options.version),
+    resource,
+    spanProcessor: fanOut(processors),
     forceFlush: async () => {
       await Promise.all(processors.map((processor) => processor.forceFlush()));
     },
@@ -98,6 +110,24 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
         propagation.disable();
         context.disable();
       }
+    },
+  };
+}
+
+/** One processor that hands every call to all of `processors`. */
+function fanOut(processors: readonly SpanProcessor[]): SpanProcessor {
+  return {
+    onStart: (span, parentContext) => {
+      for (const processor of processors) processor.onStart(span, parentContext);
+    },
+    onEnd: (span) => {
+      for (const processor of processors) processor.onEnd(span);
+    },
+    forceFlush: async () => {
+      await Promise.all(processors.map((processor) => processor.forceFlush()));
+    },
+    shutdown: async () => {
+      await Promise.all(processors.map((processor) => processor.shutdown()));
     },
   };
 }
