@@ -33,8 +33,11 @@ install: $(DEPS_STAMP) ## install the workspace dependencies
 servers: ## build nats-server, Temporal CLI, FerretDB and the Temporal test server (cached by version)
 	scripts/build-servers.sh all
 
-up: install servers ## start NATS, Temporal (+UI) and FerretDB in the background, print addresses
+up: install servers ## start NATS, Temporal (+UI), FerretDB and the Warden services in the background
 	node scripts/dev-env.ts up
+
+demo: up ## bring everything up, then drive it through the source material's scenarios
+	node scripts/demo.ts
 
 down: tools ## stop exactly what `make up` started
 	node scripts/dev-env.ts down

@@ -6,7 +6,9 @@
 // still is the recorded binary. Adding a process (e.g. a Warden service) is one more entry.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createDevIssuer } from "@warden/identity";
 import {
+  launch,
   mongoAnswers,
   natsAnswers,
   portIsFree,
@@ -18,7 +20,6 @@ import {
   stopPid,
   temporalAnswers,
   temporalUiAnswers,
-  type ServerHandle,
   type ServerOptions,
 } from "@warden/testing/servers";
 
@@ -42,13 +43,57 @@ interface ProcessSpec {
   ports: Record<string, number>;
   /** What to print: label → address. */
   addresses: Record<string, string>;
-  start: (options: ServerOptions) => Promise<ServerHandle>;
+  start: (options: ServerOptions) => Promise<{ pid: number }>;
   answers: () => Promise<void>;
 }
 
 const nats = { port: port("WARDEN_NATS_PORT", 4222), monitor: port("WARDEN_NATS_MONITOR_PORT", 8222) };
 const temporal = { port: port("WARDEN_TEMPORAL_PORT", 7233), ui: port("WARDEN_TEMPORAL_UI_PORT", 8233) };
 const mongo = { port: port("WARDEN_MONGO_PORT", 27017) };
+const policy = { grpc: port("WARDEN_POLICY_GRPC_PORT", 50051), ops: port("WARDEN_POLICY_OPS_PORT", 9464) };
+
+/** The local development token issuer: services trust its key; `make demo` mints tokens with it. */
+export const devIssuer = {
+  issuer: "warden-dev",
+  audience: "warden",
+  keyFile: join(stateDir, "dev-issuer.pem"),
+};
+
+async function httpAnswers(url: string): Promise<void> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+}
+
+/** A Warden service run from source with the project's node, ready when its /healthz answers 200. */
+function service(
+  name: string,
+  ports: Record<string, number>,
+  opsPort: number,
+  addresses: Record<string, string>,
+  env: () => Record<string, string>,
+): ProcessSpec {
+  const healthz = `http://127.0.0.1:${opsPort}/healthz`;
+  return {
+    name,
+    binary: () => process.execPath,
+    ports,
+    addresses: { ...addresses, health: healthz },
+    start: async (options) => {
+      await createDevIssuer(devIssuer); // creates the key file on first use
+      return launch({
+        name,
+        binary: process.execPath,
+        args: [join(root, "services", name, "src", "main.ts")],
+        env: { OPS_HOST: "127.0.0.1", OPS_PORT: String(opsPort), LOG_LEVEL: "info", ...env() },
+        logFile: options.logFile ?? join(dirs.logs, `${name}.log`),
+        detached: true,
+        ready: () => httpAnswers(healthz),
+        readyTimeoutMs: 60_000,
+      });
+    },
+    answers: () => httpAnswers(healthz),
+  };
+}
 
 const DEV_PROCESSES: ProcessSpec[] = [
   {
@@ -81,6 +126,21 @@ const DEV_PROCESSES: ProcessSpec[] = [
     start: (options) => startMongo({ ...options, port: mongo.port }),
     answers: () => mongoAnswers(`mongodb://127.0.0.1:${mongo.port}/`),
   },
+  service(
+    "policy",
+    { WARDEN_POLICY_GRPC_PORT: policy.grpc, WARDEN_POLICY_OPS_PORT: policy.ops },
+    policy.ops,
+    { "policy gRPC": `127.0.0.1:${policy.grpc}` },
+    () => ({
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      POLICY_BUNDLE_DIR: join(root, "governance"),
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(policy.grpc),
+      JWT_ISSUER: devIssuer.issuer,
+      JWT_AUDIENCE: devIssuer.audience,
+      JWT_DEV_KEY_FILE: devIssuer.keyFile,
+    }),
+  ),
 ];
 
 interface PidRecord {

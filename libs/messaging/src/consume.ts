@@ -3,7 +3,7 @@
 // valid is terminated once and reported as warden.invalid.<reason>.
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
-import type { ConsumerConfig, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { ConsumerConfig, ConsumerMessages, JsMsg, PriorityPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nanos } from "@nats-io/transport-node";
 import type { Logger } from "pino";
@@ -24,6 +24,12 @@ export type DurableSpec = {
   maxDeliver?: number;
   deliverPolicy?: DeliverPolicy;
   maxAckPending?: number;
+  /**
+   * A priority group (NATS ≥ 2.11), e.g. `{ name: "audit", policy: "pinned_client", timeoutMs: 10_000 }`:
+   * with pinned_client the server delivers to one pinned client and pins another after it stops
+   * pulling for `timeoutMs`. Pull with `consume({ group: name })`.
+   */
+  priorityGroup?: { name: string; policy: PriorityPolicy; timeoutMs?: number };
 };
 
 /** Creates the durable consumer, or updates it to the spec; idempotent. */
@@ -37,6 +43,13 @@ export async function ensureDurable(nc: NatsConnection, spec: DurableSpec): Prom
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
     max_deliver: spec.maxDeliver ?? -1,
     max_ack_pending: spec.maxAckPending ?? 1_000,
+    ...(spec.priorityGroup !== undefined && {
+      priority_groups: [spec.priorityGroup.name],
+      priority_policy: spec.priorityGroup.policy,
+      ...(spec.priorityGroup.timeoutMs !== undefined && {
+        priority_timeout: nanos(spec.priorityGroup.timeoutMs),
+      }),
+    }),
   };
   try {
     await jsm.consumers.info(spec.stream, spec.durable);

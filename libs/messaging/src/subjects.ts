@@ -71,6 +71,9 @@ export function topology(namespace = "") {
       invalid: (reason: InvalidReason) => `${ev}.invalid.${reason}`,
       invalidAll: `${ev}.invalid.>`,
 
+      /** Someone read the audit trail (Query, Export, Verify, Tail): the reads are audited too. */
+      auditQueried: `${ev}.audit.queried`,
+
       /** Everything in WARDEN_EVENTS. */
       allEvents: `${ev}.>`,
 

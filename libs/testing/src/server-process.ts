@@ -115,6 +115,8 @@ export interface LaunchSpec {
   name: string;
   binary: string;
   args: string[];
+  /** Extra environment variables (added to this process's environment). */
+  env?: Record<string, string>;
   logFile: string;
   detached: boolean;
   /** Probe once; resolve when the server really answers, throw otherwise. */
@@ -135,7 +137,11 @@ export async function launch(spec: LaunchSpec): Promise<ChildProcess & { pid: nu
   const fd = openSync(spec.logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(spec.binary, spec.args, { stdio: ["ignore", fd, fd], detached: spec.detached });
+    child = spawn(spec.binary, spec.args, {
+      stdio: ["ignore", fd, fd],
+      detached: spec.detached,
+      ...(spec.env !== undefined && { env: { ...process.env, ...spec.env } }),
+    });
   } finally {
     closeSync(fd);
   }

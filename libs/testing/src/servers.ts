@@ -4,10 +4,12 @@ export { startNats, natsAnswers, type NatsOptions, type NatsServer } from "./nat
 export { serverBinary, type ServerName } from "./server-binary.ts";
 export {
   freePort,
+  launch,
   pidAlive,
   portIsFree,
   stopPid,
   ServerStartError,
+  type LaunchSpec,
   type ServerHandle,
   type ServerOptions,
 } from "./server-process.ts";

@@ -2,7 +2,6 @@
 // message in proto/warden/<domain>/v1, a schema here, a definition below, and an entry in
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
-import type { EventDefinition } from "../envelope.ts";
 import { ActionRequestData, InvalidEventData } from "./common.ts";
 import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.ts";
 

@@ -1,0 +1,121 @@
+// `make demo`: drives the running system (started by `make up`) through the source material's
+// scenarios and prints what Warden decided. Agents publish action requests on their own subjects;
+// the policy service decides; the decisions come back as warden.decision.* events.
+import { createDevIssuer } from "@warden/identity";
+import { commonV1, policyV1 } from "@warden/contracts";
+import { createGrpcClient } from "@warden/grpc";
+import {
+  connectNats,
+  createPublisher,
+  decodeEnvelope,
+  defaultTopology as t,
+  drainNats,
+  events,
+} from "@warden/messaging";
+import type { ActionRequestData, DecisionData } from "@warden/messaging";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const natsUrl = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+const policyAddress = process.env["POLICY_ADDRESS"] ?? "127.0.0.1:50051";
+const keyFile = join(import.meta.dirname, "..", ".warden", "dev-issuer.pem");
+
+const scenarios: { say: string; request: Omit<ActionRequestData, "actionId"> }[] = [
+  {
+    say: "release pipeline deploys a patch to development",
+    request: {
+      agentId: "release-pipeline",
+      action: "change.deploy",
+      changeType: "CHANGE_TYPE_CODE",
+      environment: "ENVIRONMENT_DEVELOPMENT",
+      versionChange: "VERSION_CHANGE_PATCH",
+    },
+  },
+  {
+    say: "release pipeline deploys a patch to production",
+    request: {
+      agentId: "release-pipeline",
+      action: "change.deploy",
+      changeType: "CHANGE_TYPE_CODE",
+      environment: "ENVIRONMENT_PRODUCTION",
+      versionChange: "VERSION_CHANGE_PATCH",
+    },
+  },
+  {
+    say: "financial advisor executes a $5,000 transaction",
+    request: {
+      agentId: "financial-advisor",
+      action: "transaction.execute",
+      amount: { currencyCode: "USD", units: 5_000 },
+    },
+  },
+  {
+    say: "customer support e-mails a customer an address",
+    request: {
+      agentId: "customer-support",
+      action: "message.send",
+      message: { channel: "email", external: true, body: "Write to jane.doe@example.com" },
+    },
+  },
+  {
+    say: "knowledge-base agent tries to push code",
+    request: { agentId: "knowledge-base-qa", action: "code.push", environment: "ENVIRONMENT_PRODUCTION" },
+  },
+];
+
+const nc = await connectNats({ servers: natsUrl, name: "warden-demo" });
+const decisions = new Map<string, DecisionData>();
+const sub = nc.subscribe(t.subjects.decisionAll, {
+  callback: (_err, msg) => {
+    const e = decodeEnvelope(msg.data);
+    if (e.type === events.decisionMade.type && e.actionId !== undefined)
+      decisions.set(e.actionId, e.data as DecisionData);
+  },
+});
+await nc.flush();
+
+console.log(`Warden demo — NATS ${natsUrl}, policy gRPC ${policyAddress}\n`);
+const runId = Date.now().toString(36);
+for (const [i, scenario] of scenarios.entries()) {
+  const actionId = `demo-${runId}-${i}`;
+  // Each agent publishes as itself: the subject's last token is its identity.
+  const agent = createPublisher(nc, { source: `agent/${scenario.request.agentId}` });
+  await agent.publish(t.subjects.actionRequested(scenario.request.agentId), events.actionRequested, {
+    actionId,
+    actor: { type: "ai_agent", id: scenario.request.agentId, roles: [] },
+    data: { actionId, ...scenario.request },
+  });
+  const deadline = Date.now() + 5_000;
+  while (!decisions.has(actionId) && Date.now() < deadline) await sleep(20);
+  const d = decisions.get(actionId);
+  const outcome =
+    d?.outcome.replace("OUTCOME_", "").toLowerCase() ??
+    "NO DECISION (is the policy service up? `make status`)";
+  console.log(
+    `• ${scenario.say}\n    → ${outcome}${d?.approval ? ` (${d.approval.minApprovers} approvers, workflow ${d.approval.workflow})` : ""}`,
+  );
+  for (const r of d?.matchedRules ?? []) console.log(`      ${r.ruleId}: ${r.reason}`);
+}
+sub.unsubscribe();
+await drainNats(nc);
+
+const issuer = await createDevIssuer({ issuer: "warden-dev", audience: "warden", keyFile });
+const token = await issuer.issue({ sub: "demo-console", type: "human", roles: ["engineer"] });
+const grpc = createGrpcClient(policyV1.PolicyServiceDefinition, policyAddress, { token });
+const { client } = grpc;
+try {
+  const { bundle } = await client.getBundle({});
+  console.log(`\nActive policy bundle ${bundle?.digest} — ${bundle?.ruleCount} rules from ${bundle?.source}`);
+  const explained = await client.explain({
+    request: commonV1.ActionRequest.fromJSON({
+      actionId: `demo-${runId}-explain`,
+      agentId: "financial-advisor",
+      action: "contract.sign",
+    }),
+  });
+  console.log(
+    `Explain "financial-advisor signs a contract" → ${explained.decision?.outcome}, ${explained.rules.filter((r) => r.matched).length} rules matched of ${explained.rules.length} considered`,
+  );
+} finally {
+  grpc.close();
+}
