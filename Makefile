@@ -19,7 +19,9 @@ help: ## list the targets
 
 $(NODE_STAMP): tools/package.json tools/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is required (any Node >= 18 with npm)"; exit 1; }
-	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	@# `npm install` from the lock rather than `npm ci`: pnpm lists optional binaries for other platforms
+	@# that this registry does not serve (404), so they are missing from the lock and `npm ci` refuses.
+	npm install --prefix tools --no-audit --no-fund --no-save --loglevel=error
 	@touch $@
 
 tools: $(NODE_STAMP) ## install the pinned Node 24 and pnpm into tools/

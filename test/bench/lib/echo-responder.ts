@@ -8,7 +8,12 @@ if (url === undefined || subject === undefined || queue === undefined) {
   process.exit(2);
 }
 const nc = await connect({ servers: url, name: "bench-echo" });
-nc.subscribe(subject, { queue, callback: (_err, msg) => msg.respond(msg.data) });
+nc.subscribe(subject, {
+  queue,
+  callback: (_err, msg) => {
+    msg.respond(msg.data);
+  },
+});
 await nc.flush();
 process.stdout.write("ready\n");
 process.on("SIGTERM", () => void nc.drain().then(() => process.exit(0)));
