@@ -64,7 +64,8 @@ export type NewEvent<T> = {
   time?: Date | undefined;
 };
 
-function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
+/** A zod error as field issues, the field path prefixed (e.g. "data"). */
+export function issuesOf(error: z.ZodError, prefix = ""): FieldIssue[] {
   return error.issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".") || "(message)",
     reason: issue.message,
@@ -143,8 +144,11 @@ export function decodeEventAs<T>(
   return checkData(definition, envelope);
 }
 
-/** Parses and validates the envelope only, leaving `data` unchecked (the audit records any type). */
-export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Envelope<unknown> {
+/**
+ * Bytes → validated value: size limit, UTF-8 JSON, then the schema. Every failure is an
+ * InvalidMessageError naming the field and the reason (oversized / malformed_json / schema).
+ */
+export function parseJsonBytes<T>(bytes: Uint8Array, schema: z.ZodType<T>, maxBytes: number): T {
   if (bytes.byteLength > maxBytes) {
     throw new InvalidMessageError("oversized", [
       { field: "(message)", reason: `${bytes.byteLength} bytes exceeds the ${maxBytes}-byte limit` },
@@ -158,9 +162,14 @@ export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_B
       { field: "(message)", reason: `not valid UTF-8 JSON: ${(err as Error).message}` },
     ]);
   }
-  const parsed = EnvelopeSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error, ""));
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error));
   return parsed.data;
+}
+
+/** Parses and validates the envelope only, leaving `data` unchecked (the audit records any type). */
+export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Envelope<unknown> {
+  return parseJsonBytes(bytes, EnvelopeSchema, maxBytes);
 }
 
 function checkData<T>(definition: EventDefinition<T>, envelope: Envelope<unknown>): Envelope<T> {

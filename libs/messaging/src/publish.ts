@@ -47,7 +47,11 @@ export function createPublisher(nc: NatsConnection, options: PublisherOptions): 
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const serviceActor: Actor = { type: "service", id: options.source, roles: [] };
 
-  async function send<T>(subject: string, envelope: Envelope<T>, h: MsgHdrs | undefined): Promise<PublishResult<T>> {
+  async function send<T>(
+    subject: string,
+    envelope: Envelope<T>,
+    h: MsgHdrs | undefined,
+  ): Promise<PublishResult<T>> {
     const ack = await js.publish(subject, encodeEvent(envelope, maxBytes), {
       msgID: envelope.id,
       ...(h !== undefined && { headers: h }),

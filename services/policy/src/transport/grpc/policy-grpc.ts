@@ -4,7 +4,7 @@ import { commonV1, policyV1 } from "@warden/contracts";
 import type { WardenCallContext } from "@warden/grpc";
 import { grpcService, InvalidArgumentError } from "@warden/grpc";
 import type { GrpcServiceRegistration } from "@warden/grpc";
-import { ActionRequestData } from "@warden/messaging";
+import { ActionRequestData, issuesOf } from "@warden/messaging";
 import type { PolicyService } from "../../app/policy-service.ts";
 import type { RequestOrigin } from "../../app/ports.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";

@@ -4,42 +4,17 @@
 // message, issues} }. The decision is recorded (warden.decision.*) before the reply.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Topology } from "@warden/messaging";
-import { ActionRequestData, InvalidMessageError, serveRpc } from "@warden/messaging";
+import { ActionRequestData, InvalidMessageError, parseJsonBytes, serveRpc } from "@warden/messaging";
 import type { Logger } from "pino";
 import type { PolicyService } from "../../app/policy-service.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
 import { actionRequestFromWire, decisionToWire } from "../wire.ts";
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 export const MAX_RPC_REQUEST_BYTES = 128 * 1024;
 
 /** Parses an RPC body; throws InvalidMessageError naming the field. */
 export function parseRpcRequest(bytes: Uint8Array): ActionRequestData {
-  if (bytes.byteLength > MAX_RPC_REQUEST_BYTES) {
-    throw new InvalidMessageError("oversized", [
-      { field: "(message)", reason: `${bytes.byteLength} bytes exceeds ${MAX_RPC_REQUEST_BYTES}` },
-    ]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(decoder.decode(bytes));
-  } catch (err) {
-    throw new InvalidMessageError("malformed_json", [
-      { field: "(message)", reason: `not valid UTF-8 JSON: ${(err as Error).message}` },
-    ]);
-  }
-  const parsed = ActionRequestData.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidMessageError(
-      "schema",
-      parsed.error.issues.map((i) => ({
-        field: i.path.map(String).join(".") || "(request)",
-        reason: i.message,
-      })),
-    );
-  }
-  return parsed.data;
+  return parseJsonBytes(bytes, ActionRequestData, MAX_RPC_REQUEST_BYTES);
 }
 
 export function serveEvaluateRpc(deps: {
