@@ -26,6 +26,9 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     servers: options.servers,
     name: options.name,
     maxReconnectAttempts: -1,
+    // nats.js otherwise builds an Error (a stack trace) for every request up front, so a timeout can
+    // show where the request was made: measured at 13% of the policy service's busy time per decision.
+    noAsyncTraces: true,
     ...(options.user !== undefined && { user: options.user, pass: options.pass }),
     ...(options.token !== undefined && { token: options.token }),
   });
