@@ -1,5 +1,5 @@
-// @warden/audit: the audit trail's domain core, use cases and store adapters. The NATS consumer,
-// gRPC transport and main.ts build on these.
+// @warden/audit: the audit trail's domain core, use cases and store adapters. The service itself
+// starts from main.ts (start-audit-service.ts, imported after telemetry; not exported here).
 export {
   RETENTION_CLASSES,
   isEncryptedValue,
@@ -93,6 +93,25 @@ export {
   type WriteResult,
 } from "./app/audit-writer.ts";
 export { Checkpointer, type CheckpointerDeps } from "./app/checkpointer.ts";
+export { matchesFilter } from "./app/audit-store.ts";
+export { AuditRecorder, type AuditRecorderDeps } from "./app/audit-recorder.ts";
+export { AuditReader, type AuditReaderDeps, type TailRequest } from "./app/audit-reader.ts";
+export {
+  DEFAULT_ACCESS_ROLES,
+  accessScopeFor,
+  scopedFilter,
+  type AccessRoles,
+  type AccessScope,
+  type Reader,
+} from "./app/access-scope.ts";
+export type {
+  AccessLog,
+  AuditAccess,
+  AuditReadMethod,
+  LiveRecords,
+  RecordFeed,
+  RecordPublisher,
+} from "./app/ports.ts";
 export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-stored-chain.ts";
 export {
   AUDIT_CHECKPOINTS_COLLECTION,

@@ -55,6 +55,8 @@ export type Page<T> = {
 
 export type SeqRange = { fromSeq: number; toSeq?: number | undefined };
 
+export type RecentEvent = { eventId: string; seq: number; hash: string };
+
 export interface AuditStore {
   /** The record with the highest seq, null for an empty chain. */
   lastRecord(): Promise<AuditRecord | null>;
@@ -63,8 +65,11 @@ export interface AuditStore {
    * use it per batch (on FerretDB an `$in` is a collection scan) — see AuditWriter.
    */
   existingEventIds(eventIds: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Event ids of the last `limit` records (highest seqs), to prime a writer's dedupe window. */
-  recentEventIds(limit: number): Promise<string[]>;
+  /**
+   * Event id, seq and hash of the last `limit` records (highest seqs), ascending: a writer's head
+   * and dedupe window from one read (on FerretDB any sort by seq is a collection scan).
+   */
+  recentEvents(limit: number): Promise<RecentEvent[]>;
   /**
    * Inserts a chain segment in seq order, stopping at the first record it cannot insert (see
    * AppendStop); never updates or deletes. `records` must be consecutive and linked, records[0]
@@ -78,6 +83,8 @@ export interface AuditStore {
   stream(fromSeq: number, toSeq: number): AsyncIterable<AuditRecord>;
   /** Records matching a filter in ascending seq, one page. */
   query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>>;
+  /** Every record matching a filter with seq > afterSeq, ascending, read with one cursor (export). */
+  find(filter: AuditQueryFilter, afterSeq?: number): AsyncIterable<AuditRecord>;
   /** Stores a checkpoint; saving the same seq again is a no-op. */
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Checkpoints with seq in the range, ascending. */
@@ -86,3 +93,22 @@ export interface AuditStore {
 }
 
 export const MAX_PAGE_SIZE = 1000;
+
+function typeMatches(type: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith("*") ? type.startsWith(p.slice(0, -1)) : type === p));
+}
+
+/** Whether a record matches a filter (the fake store, and filtering live records for Tail). */
+export function matchesFilter(record: AuditRecord, filter: AuditQueryFilter): boolean {
+  return (
+    (filter.actorId === undefined || record.actor.id === filter.actorId) &&
+    (filter.team === undefined || record.actor.team === filter.team) &&
+    (filter.agentId === undefined || record.agentId === filter.agentId) &&
+    (filter.action === undefined || record.what.action === filter.action) &&
+    (filter.actionId === undefined || record.actionId === filter.actionId) &&
+    (filter.types === undefined || filter.types.length === 0 || typeMatches(record.type, filter.types)) &&
+    (filter.environment === undefined || record.where.environment === filter.environment) &&
+    (filter.timeFrom === undefined || record.time >= filter.timeFrom) &&
+    (filter.timeTo === undefined || record.time < filter.timeTo)
+  );
+}

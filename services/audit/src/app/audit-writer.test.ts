@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "#src/adapters/fakes/in-memory-audit-store.ts";
-import { sampleIncoming } from "#src/adapters/fakes/sample-events.ts";
-import { CheckpointSigner } from "#src/domain/checkpoint.ts";
-import { ChainConflictError } from "#src/domain/errors.ts";
-import { GENESIS_HASH } from "#src/domain/hash-chain.ts";
+import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import { sampleIncoming } from "../adapters/fakes/sample-events.ts";
+import { CheckpointSigner } from "../domain/checkpoint.ts";
+import { ChainConflictError } from "../domain/errors.ts";
+import { GENESIS_HASH } from "../domain/hash-chain.ts";
 import type { AppendResult, AuditStore } from "./audit-store.ts";
 import { AuditWriter, type IncomingAuditEvent } from "./audit-writer.ts";
 import { verifyStoredChain } from "./verify-stored-chain.ts";
@@ -150,6 +150,33 @@ describe("AuditWriter", () => {
     ).rejects.toThrow(ChainConflictError);
   });
 
+  it("after a write that failed half-way, the redelivery skips what landed with one lookup", async () => {
+    const inner = new InMemoryAuditStore();
+    let failHalfWay = true;
+    let lookups = 0;
+    const store: AuditStore = {
+      ...bindAll(inner),
+      async appendBatch(records) {
+        if (!failHalfWay) return inner.appendBatch(records);
+        failHalfWay = false;
+        await inner.appendBatch(records.slice(0, 60)); // 60 landed, then the connection dropped
+        throw new Error("injected: ECONNRESET");
+      },
+      existingEventIds: (ids) => {
+        lookups++;
+        return inner.existingEventIds(ids);
+      },
+    };
+    const writer = new AuditWriter({ store });
+    await expect(writer.write(deliveries(0, 100, 1))).rejects.toThrow(/ECONNRESET/);
+    const retry = await writer.write(deliveries(0, 100, 2)); // the redelivery
+    expect(retry.duplicates).toHaveLength(60);
+    expect(retry.committed).toHaveLength(40);
+    expect(retry.toAck).toHaveLength(100);
+    expect(lookups).toBe(1);
+    await expectIntactChain(inner, 100);
+  });
+
   it("serialises concurrent write() calls of one writer", async () => {
     const store = new InMemoryAuditStore();
     const writer = new AuditWriter({ store });
@@ -162,11 +189,12 @@ function bindAll(store: InMemoryAuditStore): AuditStore {
   return {
     lastRecord: () => store.lastRecord(),
     existingEventIds: (ids) => store.existingEventIds(ids),
-    recentEventIds: (limit) => store.recentEventIds(limit),
+    recentEvents: (limit) => store.recentEvents(limit),
     stream: (from, to) => store.stream(from, to),
     appendBatch: (records) => store.appendBatch(records),
     range: (from, to, limit) => store.range(from, to, limit),
     query: (filter, page) => store.query(filter, page),
+    find: (filter, afterSeq) => store.find(filter, afterSeq),
     saveCheckpoint: (cp) => store.saveCheckpoint(cp),
     checkpoints: (range) => store.checkpoints(range),
     latestCheckpoint: () => store.latestCheckpoint(),

@@ -6,15 +6,16 @@
 // Dedupe, cheapest first: (1) within the batch; (2) a window of recently committed event ids,
 // primed from the store's tail when the writer (re)starts — after a crash, redeliveries are the
 // un-acked tail of the chain; (3) the store itself: `_id` = eventId is unique, so an older
-// redelivery stops the insert with duplicate_event and is skipped, never re-chained. No per-batch
-// query by event id: on FerretDB only a single-`_id` lookup is indexed, an `$in` scans the
-// collection.
+// redelivery stops the insert with duplicate_event and is skipped, never re-chained (the rest of the
+// batch is then looked up at once: after a write that failed half-way, many follow). No per-batch
+// query by event id otherwise: on FerretDB only a single-`_id` lookup is indexed, an `$in` scans
+// the collection.
 import type { Logger } from "pino";
-import type { AuditRecord, AuditRecordDraft } from "#src/domain/audit-record.ts";
-import { ChainConflictError } from "#src/domain/errors.ts";
-import type { FieldEncryptor } from "#src/domain/field-encryption.ts";
-import { chainRecords, headOf, type ChainHead } from "#src/domain/hash-chain.ts";
-import { recordFromEvent } from "#src/domain/record-from-event.ts";
+import type { AuditRecord, AuditRecordDraft } from "../domain/audit-record.ts";
+import { ChainConflictError } from "../domain/errors.ts";
+import type { FieldEncryptor } from "../domain/field-encryption.ts";
+import { chainRecords, EMPTY_CHAIN, headOf, type ChainHead } from "../domain/hash-chain.ts";
+import { recordFromEvent } from "../domain/record-from-event.ts";
 import type { AuditStore } from "./audit-store.ts";
 
 export type IncomingAuditEvent = {
@@ -98,10 +99,36 @@ export class AuditWriter {
     this.#windowSize = deps.dedupeWindow ?? 50_000;
   }
 
-  /** The head this writer will extend (loaded from the store when not cached). */
-  async head(): Promise<ChainHead> {
-    this.#head ??= headOf(await this.#store.lastRecord());
-    return this.#head;
+  /**
+   * The head this writer will extend (loaded from the store when not cached). Serialised with
+   * write(): a load started before a write finished could otherwise answer, and cache, an older head.
+   */
+  head(): Promise<ChainHead> {
+    const run = this.#queue.then(() => this.#currentHead());
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #currentHead(): Promise<ChainHead> {
+    if (this.#head === undefined) {
+      if (this.#recent === undefined) {
+        await this.#loadTail();
+      } else {
+        const loaded = headOf(await this.#store.lastRecord());
+        this.#head ??= loaded;
+      }
+    }
+    return this.#head ?? EMPTY_CHAIN;
+  }
+
+  /** Head and dedupe window from one read of the chain's tail (a restarted writer's first step). */
+  async #loadTail(): Promise<void> {
+    const tail = await this.#store.recentEvents(Math.max(1, this.#windowSize));
+    const recent = new RecentIds(this.#windowSize);
+    for (const e of tail) recent.add(e.eventId);
+    this.#recent = recent;
+    const last = tail.at(-1);
+    this.#head ??= last === undefined ? EMPTY_CHAIN : { seq: last.seq, hash: last.hash };
   }
 
   write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> {
@@ -111,12 +138,8 @@ export class AuditWriter {
   }
 
   async #recentIds(): Promise<RecentIds> {
-    if (this.#recent === undefined) {
-      const recent = new RecentIds(this.#windowSize);
-      for (const id of await this.#store.recentEventIds(this.#windowSize)) recent.add(id);
-      this.#recent = recent;
-    }
-    return this.#recent;
+    if (this.#recent === undefined) await this.#loadTail();
+    return this.#recent ?? new RecentIds(this.#windowSize);
   }
 
   async #write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> {
@@ -145,7 +168,7 @@ export class AuditWriter {
       while (pending.length > 0) {
         const records = chainRecords(
           pending.map((p) => p.draft),
-          await this.head(),
+          await this.#currentHead(),
           this.#clock(),
         );
         const result = await this.#store.appendBatch(records);
@@ -164,6 +187,18 @@ export class AuditWriter {
           if (dup !== undefined)
             duplicates.push({ event: dup.event, eventId: dup.draft.eventId, index: dup.index });
           rest = rest.slice(1);
+          // Usually more of them follow (the redelivery of a write that failed after part of it
+          // landed): look the rest up at once rather than meeting them one insert at a time.
+          if (rest.length > 0) {
+            const stored = await this.#store.existingEventIds(rest.map((p) => p.draft.eventId));
+            for (const p of rest) {
+              if (stored.has(p.draft.eventId)) {
+                duplicates.push({ event: p.event, eventId: p.draft.eventId, index: p.index });
+                recent.add(p.draft.eventId);
+              }
+            }
+            rest = rest.filter((p) => !stored.has(p.draft.eventId));
+          }
         } else if (stop !== null) {
           this.#head = undefined;
           conflicts++;
@@ -187,7 +222,7 @@ export class AuditWriter {
       committed: committed.map(({ event, record }) => ({ event, record })),
       duplicates: duplicates.map(({ event, eventId }) => ({ event, eventId })),
       toAck,
-      head: await this.head(),
+      head: await this.#currentHead(),
     };
   }
 }

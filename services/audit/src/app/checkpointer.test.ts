@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "#src/adapters/fakes/in-memory-audit-store.ts";
-import { CheckpointSigner, verifyCheckpointSignature } from "#src/domain/checkpoint.ts";
+import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import { CheckpointSigner, verifyCheckpointSignature } from "../domain/checkpoint.ts";
 import { Checkpointer } from "./checkpointer.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "#src/adapters/fakes/in-memory-audit-store.ts";
-import { sampleIncoming } from "#src/adapters/fakes/sample-events.ts";
-import { CheckpointSigner } from "#src/domain/checkpoint.ts";
+import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import { sampleIncoming } from "../adapters/fakes/sample-events.ts";
+import { CheckpointSigner } from "../domain/checkpoint.ts";
 import { AuditWriter } from "./audit-writer.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { verifyStoredChain } from "./verify-stored-chain.ts";

@@ -1,9 +1,9 @@
 // Use case: verify a range of the stored chain (gRPC Verify, `warden audit verify`). Reads the
 // range with one cursor and verifies it in chunks, so memory stays bounded, checking every signed
 // checkpoint in the range.
-import type { AuditRecord } from "#src/domain/audit-record.ts";
-import type { Checkpoint, CheckpointPublicKeys } from "#src/domain/checkpoint.ts";
-import { verifyChain, type VerifyChainResult } from "#src/domain/verify-chain.ts";
+import type { AuditRecord } from "../domain/audit-record.ts";
+import type { Checkpoint, CheckpointPublicKeys } from "../domain/checkpoint.ts";
+import { verifyChain, type VerifyChainResult } from "../domain/verify-chain.ts";
 import type { AuditStore } from "./audit-store.ts";
 
 export type VerifyStoredChainRequest = {

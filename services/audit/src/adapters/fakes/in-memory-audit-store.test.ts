@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuditWriter } from "#src/app/audit-writer.ts";
+import { AuditWriter } from "../../app/audit-writer.ts";
 import { InMemoryAuditStore } from "./in-memory-audit-store.ts";
 import { sampleIncoming } from "./sample-events.ts";
 
@@ -40,8 +40,12 @@ describe("InMemoryAuditStore", () => {
       "evt-3",
       "evt-9",
     ]);
-    expect(await store.recentEventIds(3)).toEqual(["evt-7", "evt-8", "evt-9"]);
-    expect(await store.recentEventIds(0)).toEqual([]);
+    expect((await store.recentEvents(3)).map((e) => [e.eventId, e.seq])).toEqual([
+      ["evt-7", 8],
+      ["evt-8", 9],
+      ["evt-9", 10],
+    ]);
+    expect(await store.recentEvents(0)).toEqual([]);
     const streamed: number[] = [];
     for await (const r of store.stream(4, 6)) streamed.push(r.seq);
     expect(streamed).toEqual([4, 5, 6]);

@@ -6,30 +6,13 @@ import type {
   AuditStore,
   Page,
   PageRequest,
+  RecentEvent,
   SeqRange,
-} from "#src/app/audit-store.ts";
-import { MAX_PAGE_SIZE } from "#src/app/audit-store.ts";
-import type { AuditRecord } from "#src/domain/audit-record.ts";
-import type { Checkpoint } from "#src/domain/checkpoint.ts";
-import { assertChainSegment, GENESIS_HASH } from "#src/domain/hash-chain.ts";
-
-function typeMatches(type: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => (p.endsWith("*") ? type.startsWith(p.slice(0, -1)) : type === p));
-}
-
-export function matchesFilter(record: AuditRecord, filter: AuditQueryFilter): boolean {
-  return (
-    (filter.actorId === undefined || record.actor.id === filter.actorId) &&
-    (filter.team === undefined || record.actor.team === filter.team) &&
-    (filter.agentId === undefined || record.agentId === filter.agentId) &&
-    (filter.action === undefined || record.what.action === filter.action) &&
-    (filter.actionId === undefined || record.actionId === filter.actionId) &&
-    (filter.types === undefined || filter.types.length === 0 || typeMatches(record.type, filter.types)) &&
-    (filter.environment === undefined || record.where.environment === filter.environment) &&
-    (filter.timeFrom === undefined || record.time >= filter.timeFrom) &&
-    (filter.timeTo === undefined || record.time < filter.timeTo)
-  );
-}
+} from "../../app/audit-store.ts";
+import { MAX_PAGE_SIZE, matchesFilter } from "../../app/audit-store.ts";
+import type { AuditRecord } from "../../domain/audit-record.ts";
+import type { Checkpoint } from "../../domain/checkpoint.ts";
+import { assertChainSegment, GENESIS_HASH } from "../../domain/hash-chain.ts";
 
 export class InMemoryAuditStore implements AuditStore {
   /** Sorted by seq. Stored copies: callers never share objects with the store. */
@@ -63,12 +46,12 @@ export class InMemoryAuditStore implements AuditStore {
     return Promise.resolve(new Set(eventIds.filter((id) => this.#byEventId.has(id))));
   }
 
-  recentEventIds(limit: number): Promise<string[]> {
+  recentEvents(limit: number): Promise<RecentEvent[]> {
     return Promise.resolve(
       limit > 0
         ? this.#sorted()
             .slice(-limit)
-            .map((r) => r.eventId)
+            .map((r) => ({ eventId: r.eventId, seq: r.seq, hash: r.hash }))
         : [],
     );
   }
@@ -129,6 +112,13 @@ export class InMemoryAuditStore implements AuditStore {
       items,
       nextAfterSeq: matching.length > size && last !== undefined ? last.seq : null,
     });
+  }
+
+  async *find(filter: AuditQueryFilter, afterSeq = 0): AsyncIterable<AuditRecord> {
+    for (const record of this.#sorted()) {
+      if (record.seq > afterSeq && matchesFilter(record, filter))
+        yield await Promise.resolve(structuredClone(record));
+    }
   }
 
   saveCheckpoint(checkpoint: Checkpoint): Promise<void> {

@@ -10,6 +10,7 @@ import {
   type Collection,
   type Db,
   type Filter,
+  type IndexDescription,
   type ReadConcernLike,
   type WriteConcernSettings,
   type WriteError,
@@ -20,12 +21,13 @@ import type {
   AuditStore,
   Page,
   PageRequest,
+  RecentEvent,
   SeqRange,
-} from "#src/app/audit-store.ts";
-import { MAX_PAGE_SIZE } from "#src/app/audit-store.ts";
-import type { AuditRecord } from "#src/domain/audit-record.ts";
-import type { Checkpoint } from "#src/domain/checkpoint.ts";
-import { assertChainSegment, GENESIS_HASH, headOf, type ChainHead } from "#src/domain/hash-chain.ts";
+} from "../../app/audit-store.ts";
+import { MAX_PAGE_SIZE } from "../../app/audit-store.ts";
+import type { AuditRecord } from "../../domain/audit-record.ts";
+import type { Checkpoint } from "../../domain/checkpoint.ts";
+import { assertChainSegment, GENESIS_HASH, headOf, type ChainHead } from "../../domain/hash-chain.ts";
 
 export const AUDIT_EVENTS_COLLECTION = "audit_events";
 export const AUDIT_CHECKPOINTS_COLLECTION = "audit_checkpoints";
@@ -63,6 +65,29 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+function whereOf(filter: AuditQueryFilter, afterSeq: number | undefined): Filter<AuditEventDocument> {
+  const where: Filter<AuditEventDocument> = {};
+  if (afterSeq !== undefined) where.seq = { $gt: afterSeq };
+  if (filter.actorId !== undefined) where["actor.id"] = filter.actorId;
+  if (filter.team !== undefined) where["actor.team"] = filter.team;
+  if (filter.agentId !== undefined) where.agentId = filter.agentId;
+  if (filter.action !== undefined) where["what.action"] = filter.action;
+  if (filter.actionId !== undefined) where.actionId = filter.actionId;
+  if (filter.environment !== undefined) where["where.environment"] = filter.environment;
+  if (filter.types !== undefined && filter.types.length > 0) {
+    where.$or = filter.types.map((t) =>
+      t.endsWith("*") ? { type: { $regex: `^${escapeRegex(t.slice(0, -1))}` } } : { type: t },
+    );
+  }
+  if (filter.timeFrom !== undefined || filter.timeTo !== undefined) {
+    where.time = {
+      ...(filter.timeFrom !== undefined && { $gte: filter.timeFrom }),
+      ...(filter.timeTo !== undefined && { $lt: filter.timeTo }),
+    };
+  }
+  return where;
+}
+
 export class MongoAuditStore implements AuditStore {
   readonly #events: Collection<AuditEventDocument>;
   readonly #checkpoints: Collection<AuditCheckpointDocument>;
@@ -78,16 +103,34 @@ export class MongoAuditStore implements AuditStore {
     this.#checkpoints = db.collection<AuditCheckpointDocument>(AUDIT_CHECKPOINTS_COLLECTION, options);
   }
 
-  /** Creates the indexes (idempotent). The unique seq index is what fences concurrent writers. */
+  /**
+   * Creates the missing indexes (idempotent). The unique seq index is what fences concurrent writers.
+   * Only missing ones are created: FerretDB 1.24 drops the connection (a server panic) when asked
+   * to create an index that exists.
+   */
   async ensureIndexes(): Promise<void> {
-    await this.#events.createIndexes([
+    const wanted: IndexDescription[] = [
       { key: { seq: 1 }, name: "seq_unique", unique: true },
       { key: { actionId: 1, seq: 1 }, name: "actionId_seq" },
       { key: { "actor.id": 1, seq: 1 }, name: "actor_seq" },
       { key: { agentId: 1, seq: 1 }, name: "agentId_seq" },
       { key: { type: 1, seq: 1 }, name: "type_seq" },
       { key: { time: 1 }, name: "time" },
-    ]);
+    ];
+    const missing = async (): Promise<IndexDescription[]> => {
+      const names = new Set(
+        (await this.#events.indexes().catch(() => [])).map((index) => String(index.name)),
+      );
+      return wanted.filter((index) => !names.has(String(index.name)));
+    };
+    const toCreate = await missing();
+    if (toCreate.length === 0) return;
+    try {
+      await this.#events.createIndexes(toCreate);
+    } catch (err) {
+      // Another replica may have created them at the same moment.
+      if ((await missing()).length > 0) throw err;
+    }
   }
 
   async lastRecord(): Promise<AuditRecord | null> {
@@ -97,14 +140,16 @@ export class MongoAuditStore implements AuditStore {
     return toRecord(doc);
   }
 
-  async recentEventIds(limit: number): Promise<string[]> {
+  async recentEvents(limit: number): Promise<RecentEvent[]> {
     if (limit <= 0) return [];
     const docs = await this.#events
-      .find({}, { projection: { _id: 1, seq: 1 } })
+      .find({}, { projection: { _id: 1, seq: 1, hash: 1 } })
       .sort({ seq: -1 })
       .limit(limit)
       .toArray();
-    return docs.map((d) => d._id).reverse();
+    const [last] = docs;
+    if (last !== undefined) this.#known = headOf(last);
+    return docs.map((d) => ({ eventId: d._id, seq: d.seq, hash: d.hash })).reverse();
   }
 
   async existingEventIds(eventIds: readonly string[]): Promise<ReadonlySet<string>> {
@@ -187,33 +232,23 @@ export class MongoAuditStore implements AuditStore {
 
   async query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>> {
     const size = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(page.size)));
-    const where: Filter<AuditEventDocument> = {};
-    if (page.afterSeq !== undefined) where.seq = { $gt: page.afterSeq };
-    if (filter.actorId !== undefined) where["actor.id"] = filter.actorId;
-    if (filter.team !== undefined) where["actor.team"] = filter.team;
-    if (filter.agentId !== undefined) where.agentId = filter.agentId;
-    if (filter.action !== undefined) where["what.action"] = filter.action;
-    if (filter.actionId !== undefined) where.actionId = filter.actionId;
-    if (filter.environment !== undefined) where["where.environment"] = filter.environment;
-    if (filter.types !== undefined && filter.types.length > 0) {
-      where.$or = filter.types.map((t) =>
-        t.endsWith("*") ? { type: { $regex: `^${escapeRegex(t.slice(0, -1))}` } } : { type: t },
-      );
-    }
-    if (filter.timeFrom !== undefined || filter.timeTo !== undefined) {
-      where.time = {
-        ...(filter.timeFrom !== undefined && { $gte: filter.timeFrom }),
-        ...(filter.timeTo !== undefined && { $lt: filter.timeTo }),
-      };
-    }
     const docs = await this.#events
-      .find(where)
+      .find(whereOf(filter, page.afterSeq))
       .sort({ seq: 1 })
       .limit(size + 1)
       .toArray();
     const items = docs.slice(0, size).map(toRecord);
     const last = items.at(-1);
     return { items, nextAfterSeq: docs.length > size && last !== undefined ? last.seq : null };
+  }
+
+  async *find(filter: AuditQueryFilter, afterSeq?: number): AsyncIterable<AuditRecord> {
+    const cursor = this.#events.find(whereOf(filter, afterSeq)).sort({ seq: 1 }).batchSize(1000);
+    try {
+      for await (const doc of cursor) yield toRecord(doc);
+    } finally {
+      await cursor.close();
+    }
   }
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {

@@ -1,0 +1,86 @@
+import { generateKeyPairSync } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import { InMemoryAccessLog, InMemoryRecordFeed } from "../adapters/fakes/in-memory-ports.ts";
+import { sampleIncoming } from "../adapters/fakes/sample-events.ts";
+import { CheckpointSigner } from "../domain/checkpoint.ts";
+import type { AuditRecord } from "../domain/audit-record.ts";
+import type { Reader } from "./access-scope.ts";
+import { AuditReader } from "./audit-reader.ts";
+import { AuditWriter } from "./audit-writer.ts";
+
+const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
+const auditor: Reader = { id: "eve", type: "human", roles: ["auditor"] };
+const engineer: Reader = { id: "dana", type: "human", roles: ["engineer"] };
+const lead: Reader = { id: "lee", type: "human", roles: ["team-lead"], team: "payments" };
+
+async function fixture(count = 30) {
+  const store = new InMemoryAuditStore();
+  const writer = new AuditWriter({ store });
+  await writer.write(sampleIncoming(0, count));
+  const accessLog = new InMemoryAccessLog();
+  const feed = new InMemoryRecordFeed();
+  const reader = new AuditReader({ store, accessLog, feed, publicKeys: signer.publicKey });
+  return { store, writer, accessLog, feed, reader };
+}
+
+describe("AuditReader", () => {
+  it("scopes queries by role and records each read before answering", async () => {
+    const { reader, accessLog } = await fixture();
+    const all = await reader.query(auditor, {}, { size: 1000 });
+    expect(all.items).toHaveLength(30);
+    const own = await reader.query(engineer, {}, { size: 1000 });
+    expect(own.items.length).toBeGreaterThan(0);
+    expect(own.items.every((r) => r.actor.id === "dana")).toBe(true);
+    // The samples carry no team: a team lead sees nothing of them.
+    expect((await reader.query(lead, {}, { size: 1000 })).items).toEqual([]);
+    expect(accessLog.accesses.map((a) => [a.method, a.reader.id, a.scope.kind])).toEqual([
+      ["query", "eve", "all"],
+      ["query", "dana", "own"],
+      ["query", "lee", "team"],
+    ]);
+  });
+
+  it("refuses a read it cannot record, and one by a reader without an audit role (unrecorded)", async () => {
+    const { reader, accessLog } = await fixture();
+    accessLog.down = true;
+    await expect(reader.query(auditor, {}, { size: 10 })).rejects.toThrow(/cannot record this read/);
+    await expect(reader.verify(auditor, {})).rejects.toThrow(/cannot record this read/);
+    accessLog.down = false;
+    await expect(reader.query({ id: "x", type: "human", roles: [] }, {}, { size: 10 })).rejects.toThrow(
+      /no audit role/,
+    );
+    expect(accessLog.accesses).toEqual([]);
+  });
+
+  it("exports the scoped records in seq order, and verifies", async () => {
+    const { reader, accessLog } = await fixture();
+    const seqs: number[] = [];
+    for await (const r of await reader.export(engineer, {})) seqs.push(r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs.length).toBe(10); // every third sample is dana's vote
+    expect(await reader.verify(auditor, {})).toMatchObject({ ok: true, count: 30 });
+    expect(accessLog.accesses.map((a) => a.method)).toEqual(["export", "verify"]);
+  });
+
+  it("tails: stored records after a seq, then live ones, filling a gap in the live feed from the store", async () => {
+    const { reader, feed, store, writer } = await fixture(10);
+    const abort = new AbortController();
+    const seen: AuditRecord[] = [];
+    const done = (async () => {
+      for await (const r of reader.tail(auditor, { afterSeq: 7 }, abort.signal)) {
+        seen.push(r);
+        if (seen.length === 8) abort.abort();
+      }
+    })().catch((err: unknown) => err);
+    while (feed.subscribers === 0) await new Promise((r) => setTimeout(r, 1));
+    const more = await writer.write(sampleIncoming(10, 5)); // seqs 11..15
+    const live = more.committed.map((c) => c.record);
+    // The feed drops 11 and 12 (a slow subscriber's overflow): they come from the store.
+    for (const r of live.slice(2)) feed.push(r);
+    expect(await done).toBeInstanceOf(Error); // ended by the abort
+    expect(seen.map((r) => r.seq)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    expect((await store.lastRecord())?.seq).toBe(15);
+    expect(feed.subscribers).toBe(0);
+  });
+});

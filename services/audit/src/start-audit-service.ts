@@ -1,0 +1,210 @@
+// Composition root of the audit service: NATS → streams → Mongo → writer, recorder (publishing
+// downstream) → consumer → gRPC → ops server → ready. main.ts calls it after config and telemetry;
+// integration tests call it in-process.
+import { hostname } from "node:os";
+import type { KeyObject } from "node:crypto";
+import { MongoClient } from "mongodb";
+import { readDescriptorSet } from "@warden/contracts";
+import { createGrpcServer } from "@warden/grpc";
+import { createDevIssuer, createTokenVerifier } from "@warden/identity";
+import type { TokenVerifier } from "@warden/identity";
+import {
+  connectNats,
+  createPublisher,
+  drainNats,
+  provisionTopology,
+  topology as makeTopology,
+} from "@warden/messaging";
+import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import { createAuditMetrics } from "./adapters/metrics.ts";
+import { MongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
+import { natsAccessLog } from "./adapters/nats/nats-access-log.ts";
+import { natsRecordFeed } from "./adapters/nats/nats-record-feed.ts";
+import { natsRecordPublisher } from "./adapters/nats/nats-record-publisher.ts";
+import { AuditReader } from "./app/audit-reader.ts";
+import type { AuditStore } from "./app/audit-store.ts";
+import { AuditRecorder } from "./app/audit-recorder.ts";
+import { AuditWriter } from "./app/audit-writer.ts";
+import { Checkpointer } from "./app/checkpointer.ts";
+import type { AuditConfig } from "./config.ts";
+import { CheckpointSigner, signingKeyId } from "./domain/checkpoint.ts";
+import { FieldEncryptor } from "./domain/field-encryption.ts";
+import { auditGrpcService } from "./transport/grpc/audit-grpc.ts";
+import { withTeamClaim } from "./transport/grpc/team-claim-verifier.ts";
+import { consumeAllEvents } from "./transport/nats/audit-consumer.ts";
+
+const SERVICE = "audit";
+
+async function verifierFrom(config: AuditConfig): Promise<TokenVerifier> {
+  if (config.JWKS_URL !== undefined) {
+    return createTokenVerifier({
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      jwksUrl: config.JWKS_URL,
+    });
+  }
+  const issuer = await createDevIssuer({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    keyFile: config.JWT_DEV_KEY_FILE,
+  });
+  return issuer.verifier();
+}
+
+export interface RunningAuditService {
+  readonly grpcPort: number;
+  readonly opsPort: number;
+  /** Key id of the checkpoint signing key (publish it with the public key for outside verifiers). */
+  readonly signingKeyId: string;
+  /** Stops taking work, finishes the batch in flight, publishes what is queued, closes connections. */
+  stop(): Promise<void>;
+}
+
+export type AuditServiceOptions = {
+  /** Tests: wrap the Mongo store, e.g. to inject failures. */
+  wrapStore?: ((store: AuditStore) => AuditStore) | undefined;
+};
+
+export async function startAuditService(
+  config: AuditConfig,
+  options: AuditServiceOptions = {},
+): Promise<RunningAuditService> {
+  const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
+  const topology = makeTopology(config.WARDEN_NAMESPACE);
+
+  const nc = await connectNats({ servers: config.NATS_URL, name: `${SERVICE}@${hostname()}:${process.pid}` });
+  await provisionTopology(nc, topology);
+  const publisher = createPublisher(nc, { source: SERVICE });
+
+  // Fail a write fast when the store is unreachable, so the batch is nak'ed and redelivered
+  // instead of waiting out the driver's default 30 s server selection; notice its return within
+  // about a second (the default heartbeat is 10 s). The socket timeout only catches a hung
+  // connection: start-up reads of the chain's tail are collection scans on FerretDB (~30 s per
+  // 50k records measured), so it is generous.
+  const mongo = new MongoClient(config.MONGO_URL, {
+    appName: SERVICE,
+    serverSelectionTimeoutMS: 5_000,
+    heartbeatFrequencyMS: 1_000,
+    connectTimeoutMS: 5_000,
+    socketTimeoutMS: 300_000,
+  });
+  await mongo.connect();
+  const mongoStore = new MongoAuditStore(mongo.db(config.MONGO_DB));
+  if (config.MONGO_CREATE_INDEXES) await mongoStore.ensureIndexes();
+  const store = options.wrapStore?.(mongoStore) ?? mongoStore;
+
+  const signer = new CheckpointSigner(config.signingKey);
+  const publicKeys = new Map<string, KeyObject>([[signer.keyId, signer.publicKey]]);
+  for (const key of config.AUDIT_VERIFY_KEYS) publicKeys.set(signingKeyId(key), key);
+  const encryptor =
+    config.AUDIT_ENCRYPTION_KEY !== undefined && config.AUDIT_ENCRYPTED_FIELDS.length > 0
+      ? new FieldEncryptor({ key: config.AUDIT_ENCRYPTION_KEY, paths: config.AUDIT_ENCRYPTED_FIELDS })
+      : undefined;
+
+  const writer = new AuditWriter({ store, encryptor, logger: log, dedupeWindow: config.AUDIT_DEDUPE_WINDOW });
+  const checkpointer = new Checkpointer({
+    store,
+    signer,
+    every: config.CHECKPOINT_EVERY,
+    intervalMs: config.CHECKPOINT_INTERVAL,
+    logger: log,
+  });
+  const recorder = new AuditRecorder({
+    writer,
+    checkpointer,
+    store,
+    publisher: natsRecordPublisher(nc, topology),
+    logger: log,
+  });
+  await recorder.start();
+
+  const registry = createMetricsRegistry({ service: SERVICE });
+  const metrics = createAuditMetrics(registry);
+  const consumer = await consumeAllEvents({
+    nc,
+    topology,
+    recorder,
+    publisher,
+    log,
+    metrics,
+    batchSize: config.AUDIT_BATCH_SIZE,
+    maxAckPending: config.AUDIT_MAX_ACK_PENDING,
+    ackWaitMs: config.AUDIT_ACK_WAIT,
+    pinTimeoutMs: config.AUDIT_PIN_TIMEOUT,
+    retryDelayMs: config.AUDIT_RETRY_DELAY,
+  });
+  const ticker = setInterval(
+    () => {
+      recorder.tick().catch((err: unknown) => log.warn({ err }, "checkpoint tick failed"));
+      metrics.outbox.set(recorder.outboxSize);
+    },
+    Math.min(1_000, config.CHECKPOINT_INTERVAL),
+  );
+
+  const reader = new AuditReader({
+    store,
+    accessLog: natsAccessLog(publisher, topology),
+    feed: natsRecordFeed(nc, topology, { logger: log }),
+    publicKeys,
+    roles: { all: config.AUDIT_ROLES_ALL, team: config.AUDIT_ROLES_TEAM, own: config.AUDIT_ROLES_OWN },
+  });
+  const grpc = createGrpcServer({
+    logger: log,
+    verifier: withTeamClaim(await verifierFrom(config), config.AUDIT_TEAM_CLAIM),
+    services: [auditGrpcService(reader)],
+    descriptorSet: readDescriptorSet(),
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+  });
+  const { port: grpcPort } = await grpc.start();
+
+  const natsCheck = (): string => {
+    if (nc.isClosed()) throw new Error("connection closed");
+    return "connected";
+  };
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: config.OPS_PORT,
+    registry,
+    // Liveness: the process can do its work once its dependencies are back; a store outage is not
+    // a reason to restart it (the backlog waits in the stream).
+    health: healthFrom({
+      nats: natsCheck,
+      consumer: () => {
+        if (!consumer.running()) throw new Error("stopped");
+        return "running";
+      },
+    }),
+    ready: healthFrom({
+      nats: natsCheck,
+      mongo: async () => {
+        await mongo.db(config.MONGO_DB).command({ ping: 1 });
+        return "reachable";
+      },
+    }),
+  });
+  log.info(
+    { grpcPort, opsPort: ops.port, keyId: signer.keyId, namespace: topology.namespace },
+    "audit service ready",
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    grpcPort,
+    opsPort: ops.port,
+    signingKeyId: signer.keyId,
+    stop() {
+      stopped ??= (async () => {
+        await grpc.shutdown(5_000);
+        await consumer.stop();
+        clearInterval(ticker);
+        await recorder.tick().catch(() => undefined);
+        await recorder.stop();
+        await drainNats(nc);
+        await mongo.close();
+        await ops.close();
+      })();
+      return stopped;
+    },
+  };
+}
