@@ -2,7 +2,7 @@
 // scenarios and prints what Warden decided. Agents publish action requests on their own subjects;
 // the policy service decides; the decisions come back as warden.decision.* events.
 import { createDevIssuer } from "@warden/identity";
-import { commonV1, policyV1 } from "@warden/contracts";
+import { auditV1, commonV1, policyV1 } from "@warden/contracts";
 import { createGrpcClient } from "@warden/grpc";
 import {
   connectNats,
@@ -18,6 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 const natsUrl = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
 const policyAddress = process.env["POLICY_ADDRESS"] ?? "127.0.0.1:50051";
+const auditAddress = process.env["AUDIT_ADDRESS"] ?? "127.0.0.1:50055";
 const keyFile = join(import.meta.dirname, "..", ".warden", "dev-issuer.pem");
 
 const scenarios: { say: string; request: Omit<ActionRequestData, "actionId"> }[] = [
@@ -118,4 +119,25 @@ try {
   );
 } finally {
   grpc.close();
+}
+
+// The audit trail: every event above was recorded, hash-chained; an auditor can follow one action.
+const auditorToken = await issuer.issue({ sub: "demo-auditor", type: "human", roles: ["auditor"] });
+const auditGrpc = createGrpcClient(auditV1.AuditServiceDefinition, auditAddress, { token: auditorToken });
+try {
+  const actionId = `demo-${runId}-2`;
+  let records: auditV1.AuditRecord[] = [];
+  const deadline = Date.now() + 10_000;
+  while (records.length < 2 && Date.now() < deadline) {
+    records = (await auditGrpc.client.query({ filter: { actionId }, pageSize: 50 })).records;
+    if (records.length < 2) await sleep(200);
+  }
+  console.log(`\nAudit trail of ${actionId} (the $5,000 transaction):`);
+  for (const r of records) console.log(`  seq ${r.seq}  ${r.type.padEnd(26)} hash ${r.hash.slice(0, 16)}…`);
+  const verified = await auditGrpc.client.verify({});
+  console.log(
+    `Audit chain: ${verified.ok ? "verifies" : `BROKEN at seq ${verified.firstBadSeq}: ${verified.detail}`} (${verified.recordsChecked} records, ${verified.checkpointsChecked} signed checkpoints)`,
+  );
+} finally {
+  auditGrpc.close();
 }

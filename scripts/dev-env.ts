@@ -4,7 +4,8 @@
 // Starts each process in DEV_PROCESSES detached (it outlives this script) on fixed ports, with
 // data, logs and pid records under .warden/. `down` signals only a recorded pid whose command line
 // still is the recorded binary. Adding a process (e.g. a Warden service) is one more entry.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDevIssuer } from "@warden/identity";
 import {
@@ -51,6 +52,17 @@ const nats = { port: port("WARDEN_NATS_PORT", 4222), monitor: port("WARDEN_NATS_
 const temporal = { port: port("WARDEN_TEMPORAL_PORT", 7233), ui: port("WARDEN_TEMPORAL_UI_PORT", 8233) };
 const mongo = { port: port("WARDEN_MONGO_PORT", 27017) };
 const policy = { grpc: port("WARDEN_POLICY_GRPC_PORT", 50051), ops: port("WARDEN_POLICY_OPS_PORT", 9464) };
+const audit = { grpc: port("WARDEN_AUDIT_GRPC_PORT", 50055), ops: port("WARDEN_AUDIT_OPS_PORT", 9468) };
+
+/** Development only: the audit's checkpoint signing key, made on first use (production: a secret store). */
+function devAuditSigningKey(): string {
+  const file = join(stateDir, "audit-signing.pem");
+  if (!existsSync(file)) {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    writeFileSync(file, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+  }
+  return file;
+}
 
 /** The local development token issuer: services trust its key; `make demo` mints tokens with it. */
 export const devIssuer = {
@@ -136,6 +148,23 @@ const DEV_PROCESSES: ProcessSpec[] = [
       POLICY_BUNDLE_DIR: join(root, "governance"),
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(policy.grpc),
+      JWT_ISSUER: devIssuer.issuer,
+      JWT_AUDIENCE: devIssuer.audience,
+      JWT_DEV_KEY_FILE: devIssuer.keyFile,
+    }),
+  ),
+  service(
+    "audit",
+    { WARDEN_AUDIT_GRPC_PORT: audit.grpc, WARDEN_AUDIT_OPS_PORT: audit.ops },
+    audit.ops,
+    { "audit gRPC": `127.0.0.1:${audit.grpc}` },
+    () => ({
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      MONGO_URL: `mongodb://127.0.0.1:${mongo.port}/`,
+      MONGO_DB: "warden_audit",
+      AUDIT_SIGNING_KEY_FILE: devAuditSigningKey(),
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(audit.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,
