@@ -14,14 +14,11 @@ import { actionRequestFromWire, decisionToWire } from "../wire.ts";
 function parseRequest(request: commonV1.ActionRequest | undefined): ActionRequestData {
   if (request === undefined) throw new InvalidArgumentError("request", "required");
   const parsed = ActionRequestData.safeParse(commonV1.ActionRequest.toJSON(request));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InvalidArgumentError(
-      `request.${issue?.path.map(String).join(".") ?? ""}`,
-      issue?.message ?? "invalid",
-    );
-  }
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  const [first, ...rest] = issuesOf(parsed.error, "request");
+  throw first === undefined
+    ? new InvalidArgumentError("request", "invalid")
+    : new InvalidArgumentError([first, ...rest]);
 }
 
 /**
