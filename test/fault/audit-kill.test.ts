@@ -116,19 +116,17 @@ it(`records ${EVENTS} events exactly once through ${KILLS} SIGKILLs`, { timeout:
 
   const head = (): Promise<number> => publishedHead(nc, t);
 
-  // Killer: K kills at random moments, each after the process has made progress of its own (so
-  // every kill lands while it is writing and publishing, not while it is still starting).
-  const kills: { atRecord: number; afterMs: number }[] = [];
-  let lastKillAt = 0;
+  // Killer: kill k lands at a random record count within the k-th of K+1 equal slices of the run
+  // (so all K happen while events are being written, wherever restarts make the run slow), and
+  // only after the current process has committed something of its own.
+  const kills: { atRecord: number }[] = [];
+  const slice = EVENTS / (KILLS + 1);
   for (let k = 0; k < KILLS; k++) {
-    while ((await head()) <= lastKillAt && Date.now() - started < 60 * 60_000) await sleep(50);
-    const lived = Math.random() * Math.max(2_000, (2 * (EVENTS / 1.5)) / KILLS);
-    await sleep(lived);
+    const target = Math.max(Math.floor(slice * (k + Math.random())), (kills.at(-1)?.atRecord ?? 0) + 1);
+    while ((await head()) < target && Date.now() - started < 60 * 60_000) await sleep(20);
     const atRecord = await head();
-    if (atRecord >= EVENTS) break; // all recorded already: the remaining kills would prove nothing
     await current.kill("SIGKILL");
-    kills.push({ atRecord, afterMs: Math.round(lived) });
-    lastKillAt = atRecord;
+    kills.push({ atRecord });
     // Start-up reads the chain's tail: a collection scan on FerretDB, ~1 min at 100k records.
     current = await AuditProcess.start(env, log, 10 * 60_000);
   }
