@@ -75,7 +75,7 @@ async function streamMessages(subject: string): Promise<{ msgId: string; seq: nu
   return out;
 }
 
-it(`records ${EVENTS} events exactly once through ${KILLS} SIGKILLs`, { timeout: 30 * 60_000 }, async () => {
+it(`records ${EVENTS} events exactly once through ${KILLS} SIGKILLs`, { timeout: 90 * 60_000 }, async () => {
   const started = Date.now();
   const log = openLog(join(keys.dir, "audit.log"));
   const env = auditEnvironment({
@@ -152,7 +152,10 @@ it(`records ${EVENTS} events exactly once through ${KILLS} SIGKILLs`, { timeout:
   expect(kills.length).toBe(KILLS);
   expect(check).toMatchObject({ count: EVENTS, missing: [], unexpected: [], seqGaps: 0 });
   expect(check.verify).toMatchObject({ ok: true, count: EVENTS });
-  expect(check.verify.checkpointsChecked).toBeGreaterThan(0);
+  // Checkpoints signed but lost from a killed process's outbox were published by its successor.
+  expect(checkpoints.length).toBeGreaterThanOrEqual(Math.floor(EVENTS / 1500));
+  expect(checkpoints.at(-1)?.seq).toBe(EVENTS);
+  expect(check.verify.checkpointsChecked).toBe(checkpoints.length);
   // The audit stream: every record once (re-publishes after the kills were de-duplicated), in order.
   expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
   expect(records).toHaveLength(EVENTS);

@@ -72,6 +72,8 @@ describe("AuditRecorder", () => {
     await until(() => publisher.records.length === 20);
     await second.stop();
     expect(publisher.records.map((x) => x.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // The checkpoint signed while the stream was unreachable (seq 20) was published by the restart.
+    expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10, 20]);
   });
 
   it("taking over from another writer, publishes that writer's unpublished tail first (once)", async () => {

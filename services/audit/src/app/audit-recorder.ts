@@ -19,7 +19,7 @@ import type { RecordPublisher } from "./ports.ts";
 export type AuditRecorderDeps = {
   writer: AuditWriter;
   checkpointer: Checkpointer;
-  store: Pick<AuditStore, "stream">;
+  store: Pick<AuditStore, "stream" | "checkpoints">;
   publisher: RecordPublisher;
   logger?: Logger | undefined;
   /** Records waiting to be published before record() waits for the outbox. Default 20,000. */
@@ -66,7 +66,7 @@ export class AuditRecorder {
 
   /**
    * Reads the last published seq and queues whatever the store holds beyond it (a crash between
-   * commit and publish), then starts the publishing loop.
+   * commit and publish) and the stored checkpoints the stream lacks, then starts publishing.
    */
   async start(): Promise<void> {
     const published = await this.#deps.publisher.lastPublishedSeq();
@@ -80,6 +80,11 @@ export class AuditRecorder {
       );
       this.#push({ kind: "range", fromSeq: published + 1, toSeq: head });
       this.#handedUpTo = head;
+    }
+    // Checkpoints signed and stored but lost from the outbox by a crash: after the records.
+    const checkpointed = await this.#deps.publisher.lastPublishedCheckpointSeq();
+    for (const checkpoint of await this.#deps.store.checkpoints({ fromSeq: checkpointed + 1 })) {
+      this.#push({ kind: "checkpoint", checkpoint });
     }
     this.#loop = this.#publishLoop();
   }

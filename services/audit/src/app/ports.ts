@@ -9,6 +9,8 @@ import type { AuditQueryFilter } from "./audit-store.ts";
 export interface RecordPublisher {
   /** Highest record seq already in the stream; 0 when none. */
   lastPublishedSeq(): Promise<number>;
+  /** Seq of the latest checkpoint already in the stream; 0 when none. */
+  lastPublishedCheckpointSeq(): Promise<number>;
   /** Publishes records in order; re-publishing a seq is de-duplicated by the stream. */
   publishRecords(records: readonly AuditRecord[]): Promise<void>;
   publishCheckpoint(checkpoint: Checkpoint): Promise<void>;

@@ -16,6 +16,10 @@ export class InMemoryRecordPublisher implements RecordPublisher {
     return Promise.resolve(this.records.at(-1)?.seq ?? 0);
   }
 
+  lastPublishedCheckpointSeq(): Promise<number> {
+    return Promise.resolve(this.checkpoints.at(-1)?.seq ?? 0);
+  }
+
   #fail(): void {
     if (this.failures > 0) {
       this.failures--;

@@ -31,18 +31,17 @@ export function natsRecordPublisher(
     await js.publish(subject, JSON.stringify(body), { msgID: id, headers: h });
   };
 
+  const lastSeqOn = async (subject: string): Promise<number> => {
+    const jsm = await jetstreamManager(nc);
+    const last = await jsm.streams.getMessage(topology.streams.audit, { last_by_subj: subject });
+    if (last === null) return 0;
+    const seq = Number(last.header?.get(AUDIT_SEQ_HEADER) ?? last.json<{ seq?: unknown }>().seq);
+    return Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
+  };
+
   return {
-    async lastPublishedSeq() {
-      const jsm = await jetstreamManager(nc);
-      const last = await jsm.streams.getMessage(topology.streams.audit, {
-        last_by_subj: topology.subjects.auditRecordedAll,
-      });
-      if (last === null) return 0;
-      const seq = Number(
-        last.header?.get(AUDIT_SEQ_HEADER) ?? (last.json<{ seq?: unknown }>().seq as number),
-      );
-      return Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
-    },
+    lastPublishedSeq: () => lastSeqOn(topology.subjects.auditRecordedAll),
+    lastPublishedCheckpointSeq: () => lastSeqOn(topology.subjects.auditCheckpoint),
     async publishRecords(records: readonly AuditRecord[]) {
       // Sent in order on one connection (the stream stores them in seq order); acks awaited together.
       await Promise.all(
