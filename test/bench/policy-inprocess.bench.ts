@@ -10,7 +10,7 @@
 import { cpus } from "node:os";
 import { preparsePolicySet, statefulIsAuthorized } from "@cedar-policy/cedar-wasm/nodejs";
 import type { Context, StatefulAuthorizationCall } from "@cedar-policy/cedar-wasm/nodejs";
-import { compileBundle, createEvaluator, indexStats, STOP_CLEAR } from "@warden/policy";
+import { compileBundle, createEvaluator, indexStats, STOP_CLEAR, USAGE_NONE } from "@warden/policy";
 import type { ActionRequest, Evaluator, Outcome } from "@warden/policy";
 import type { Summary } from "./lib/stats.ts";
 import { formatNs, sample, summarize, timerOverhead } from "./lib/stats.ts";
@@ -154,7 +154,11 @@ function warden(specs: readonly RuleSpec[]): { contender: Contender; evaluator: 
   );
   const evaluator = createEvaluator(compileBundle(files));
   const reqs = requests();
-  const contexts = reqs.map((r) => ({ authenticatedAgentId: r.agentId, stopState: STOP_CLEAR }));
+  const contexts = reqs.map((r) => ({
+    authenticatedAgentId: r.agentId,
+    stopState: STOP_CLEAR,
+    usage: USAGE_NONE,
+  }));
   const n = reqs.length;
   return {
     evaluator,

@@ -1,5 +1,5 @@
 import type { Bundle, StopState } from "@warden/policy";
-import { BundleError, createEvaluator, loadBundle } from "@warden/policy";
+import { BundleError, createEvaluator, loadBundle, USAGE_NONE } from "@warden/policy";
 import { assertBundleDir, printBundleIssues } from "./bundle-dir.ts";
 import { EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -37,6 +37,8 @@ export async function policyExplain(options: PolicyExplainOptions, io: CliIo): P
   const explanation = createEvaluator(bundle).explain(request, {
     authenticatedAgentId: authenticatedAgent,
     stopState: options.stopState,
+    // Offline: no recorded usage, so rate and budget limits are not reached here.
+    usage: USAGE_NONE,
     now: options.time ?? Date.now(),
   });
   const view = {

@@ -19,6 +19,8 @@ export type {
 } from "./domain/decision.ts";
 export type { StopScope, StopScopeKind, StopState } from "./domain/stop-state.ts";
 export { STOP_CLEAR, coveringScope, stopStateSchema } from "./domain/stop-state.ts";
+export type { UsageSnapshot } from "./domain/usage.ts";
+export { USAGE_NONE, usageSnapshotSchema } from "./domain/usage.ts";
 export type {
   Bundle,
   CompiledAgent,

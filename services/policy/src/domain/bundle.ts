@@ -66,6 +66,12 @@ export interface CompiledAgent {
   readonly forbiddenActions: NameSet;
   readonly allowedTools?: NameSet;
   readonly forbiddenTools: NameSet;
+  /** `limits.maxRequestsPerMinute`: decisions in the sliding last minute at which requests are denied. */
+  readonly maxRequestsPerMinute?: number;
+  /** `limits.dailyBudget`: amount of allowed / approval-required requests per UTC day, in `currency`. */
+  readonly dailyBudget?: number;
+  /** `limits.currency`, ISO 4217. */
+  readonly currency?: string;
 }
 
 /** Index dimensions, in index order. */

@@ -345,6 +345,11 @@ export function compileBundle(files: BundleFiles): Bundle {
           ? {}
           : { allowedTools: nameSet(a.allowedTools, yaml, at("allowedTools"), issues) }),
         forbiddenTools: nameSet(a.forbiddenTools, yaml, at("forbiddenTools"), issues),
+        ...(a.limits.maxRequestsPerMinute === undefined
+          ? {}
+          : { maxRequestsPerMinute: a.limits.maxRequestsPerMinute }),
+        ...(a.limits.dailyBudget === undefined ? {} : { dailyBudget: a.limits.dailyBudget }),
+        ...(a.limits.currency === undefined ? {} : { currency: a.limits.currency }),
       });
     });
   }

@@ -11,6 +11,7 @@ import { compileBundle } from "./compile-bundle.ts";
 import type { Decision, Effect, Outcome } from "./decision.ts";
 import { BUILTIN, createEvaluator } from "./evaluator.ts";
 import type { StopScope, StopState } from "./stop-state.ts";
+import type { UsageSnapshot } from "./usage.ts";
 
 const BUNDLES = 3_000;
 const REQUESTS_PER_BUNDLE = 50;
@@ -122,6 +123,8 @@ interface Case {
   readonly request: ActionRequest;
   readonly authenticatedAgentId: string;
   readonly stopState: StopState;
+  /** The fixture's agents have no rate or budget limits: any usage, even unknown, changes nothing. */
+  readonly usage: UsageSnapshot;
   readonly now: number;
 }
 
@@ -156,15 +159,29 @@ const caseArb: fc.Arbitrary<Case> = fc
     amount: fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }),
     tool: fc.option(fc.constantFrom(...TOOLS), { nil: undefined }),
     stopState: stopArb,
+    usage: fc.oneof(
+      fc.record({
+        state: fc.constant("confirmed" as const),
+        requestsLastMinute: fc.nat(10_000),
+        committedToday: fc.nat(1_000_000),
+      }),
+      fc.constant<UsageSnapshot>({ state: "unknown", reason: "not caught up" }),
+    ),
     now: fc
       .integer({ min: 0, max: 7 * 24 * 60 - 1 })
       .map((m) => Date.parse("2026-03-09T00:00:00Z") + m * 60_000),
   })
-  .map(({ agentId, impostor, stopState, now, ...fields }) => {
+  .map(({ agentId, impostor, stopState, usage, now, ...fields }) => {
     const request = Object.fromEntries(
       Object.entries({ actionId: "a", agentId, ...fields }).filter(([, v]) => v !== undefined),
     ) as unknown as ActionRequest;
-    return { request, authenticatedAgentId: impostor === 0 ? "pipeline" : agentId, stopState, now };
+    return {
+      request,
+      authenticatedAgentId: impostor === 0 ? "pipeline" : agentId,
+      stopState,
+      usage,
+      now,
+    };
   });
 
 // --- the reference ---------------------------------------------------------------------------------
@@ -275,6 +292,7 @@ describe("evaluator vs. reference evaluator", () => {
             const decision = evaluator.evaluate(c.request, {
               authenticatedAgentId: c.authenticatedAgentId,
               stopState: c.stopState,
+              usage: c.usage,
               now: c.now,
             });
             const expected = reference(rules, c);
@@ -310,6 +328,7 @@ describe("evaluator vs. reference evaluator", () => {
               const x = evaluator.explain(c.request, {
                 authenticatedAgentId: c.authenticatedAgentId,
                 stopState: c.stopState,
+                usage: c.usage,
                 now: c.now,
               });
               const hit = x.rules

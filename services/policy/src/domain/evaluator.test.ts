@@ -8,12 +8,19 @@ import type { EvaluationContext, Evaluator } from "./evaluator.ts";
 import { BUILTIN, createEvaluator } from "./evaluator.ts";
 import type { StopState } from "./stop-state.ts";
 import { STOP_CLEAR } from "./stop-state.ts";
+import { USAGE_NONE } from "./usage.ts";
 
 const GOVERNANCE = fileURLToPath(new URL("../../../../governance", import.meta.url));
 const TUESDAY_10_UTC = Date.parse("2026-03-10T10:00:00Z");
 
 function ctx(agentId: string, extra: Partial<EvaluationContext> = {}): EvaluationContext {
-  return { authenticatedAgentId: agentId, stopState: STOP_CLEAR, now: TUESDAY_10_UTC, ...extra };
+  return {
+    authenticatedAgentId: agentId,
+    stopState: STOP_CLEAR,
+    usage: USAGE_NONE,
+    now: TUESDAY_10_UTC,
+    ...extra,
+  };
 }
 
 function evaluatorFor(rulesYaml: string, matrixYaml?: string): Evaluator {
@@ -161,6 +168,7 @@ describe("semantics", () => {
     const d = ev.evaluate(req({ agentId: "bot", action: "x" }), {
       authenticatedAgentId: "bot",
       stopState: STOP_CLEAR,
+      usage: USAGE_NONE,
     });
     expect(Math.abs(Date.parse(d.evaluatedAt) - before)).toBeLessThan(2_000);
     const fixed = createEvaluator(ev.bundle, { clock: () => Date.parse("2026-01-01T00:00:00Z") });
@@ -168,6 +176,7 @@ describe("semantics", () => {
       fixed.evaluate(req({ agentId: "bot", action: "x" }), {
         authenticatedAgentId: "bot",
         stopState: STOP_CLEAR,
+        usage: USAGE_NONE,
       }).evaluatedAt,
     ).toBe("2026-01-01T00:00:00.000Z");
   });
@@ -460,5 +469,122 @@ describe("explain", () => {
     const x = ev.explain(req({ agentId: "pipeline", action: "pay" }), ctx("bot"));
     expect(x.rules.find((r) => r.ruleId === BUILTIN.identityMismatch)?.status).toBe("matched");
     expect(x.rules.filter((r) => r.kind === "rule").every((r) => r.status === "skipped")).toBe(true);
+  });
+});
+
+describe("rate and budget limits (agents.yaml limits, against the usage snapshot)", () => {
+  let ev: Evaluator;
+  beforeAll(async () => {
+    ev = createEvaluator(await loadBundle(GOVERNANCE));
+  });
+  const used = (requestsLastMinute: number, committedToday = 0): Partial<EvaluationContext> => ({
+    usage: { state: "confirmed", requestsLastMinute, committedToday },
+  });
+  const unknown: Partial<EvaluationContext> = { usage: { state: "unknown", reason: "not caught up" } };
+  const search = req({ agentId: "customer-support", action: "knowledge.search" });
+  const refund = (amount: number, currency = "USD") =>
+    req({ agentId: "customer-support", action: "refund.issue", amount, currency });
+  const ids = (d: { matched: readonly { ruleId: string }[] }) => d.matched.map((m) => m.ruleId);
+
+  it("denies once the requests in the last minute reach maxRequestsPerMinute, naming the limit", () => {
+    const d = ev.evaluate(search, ctx("customer-support", used(300)));
+    expect(d.outcome).toBe("deny");
+    expect(ids(d)).toEqual([BUILTIN.rateLimit]);
+    expect(d.reasons).toEqual(["customer-support made 300 requests in the last minute; the limit is 300"]);
+    const over = ev.evaluate(search, ctx("customer-support", used(1_250)));
+    expect(over.reasons).toEqual([
+      "customer-support made 1,250 requests in the last minute; the limit is 300",
+    ]);
+  });
+
+  it("does not deny below the limit", () => {
+    const d = ev.evaluate(search, ctx("customer-support", used(299)));
+    expect(d.outcome).toBe("allow");
+    expect(ids(d)).toEqual(["grant.customer-support"]);
+  });
+
+  it("reports the limit beside other denies", () => {
+    const d = ev.evaluate(
+      req({ agentId: "customer-support", action: "code.push" }),
+      ctx("customer-support", used(300)),
+    );
+    expect(ids(d)).toEqual([BUILTIN.actionForbidden, BUILTIN.rateLimit]);
+  });
+
+  it("denies when today's committed amount plus this one exceeds dailyBudget, saying what is left", () => {
+    const d = ev.evaluate(refund(80), ctx("customer-support", used(1, 4_950)));
+    expect(d.outcome).toBe("deny");
+    expect(ids(d)).toEqual([BUILTIN.dailyBudget]);
+    expect(d.reasons).toEqual([
+      "customer-support has committed 4,950 USD of its daily budget of 5,000 USD today (UTC); 50 USD left, this request is for 80 USD",
+    ]);
+  });
+
+  it("allows within the budget, up to exactly the budget", () => {
+    expect(ev.evaluate(refund(80), ctx("customer-support", used(1, 4_900))).outcome).toBe("allow");
+    const exact = ev.evaluate(refund(50.5), ctx("customer-support", used(1, 4_949.5)));
+    expect(exact.outcome).toBe("allow");
+    const cent = ev.evaluate(refund(50.51), ctx("customer-support", used(1, 4_949.5)));
+    expect(ids(cent)).toEqual([BUILTIN.dailyBudget]);
+  });
+
+  it("applies the budget only to requests that carry an amount", () => {
+    const d = ev.evaluate(search, ctx("customer-support", used(1, 9_000)));
+    expect(d.outcome).toBe("allow");
+  });
+
+  it("refuses an amount in another currency than the budget's", () => {
+    const d = ev.evaluate(refund(10, "EUR"), ctx("customer-support", used(0, 0)));
+    expect(ids(d)).toEqual([BUILTIN.dailyBudget]);
+    expect(d.reasons).toEqual([
+      "an amount in EUR cannot be counted against customer-support's daily budget in USD",
+    ]);
+  });
+
+  it("fails closed for limited agents when the usage is unknown, and only for them", () => {
+    const d = ev.evaluate(search, ctx("customer-support", unknown));
+    expect(d.outcome).toBe("deny");
+    expect(ids(d)).toEqual([BUILTIN.usageUnknown]);
+    expect(d.reasons[0]).toBe(
+      "usage of customer-support could not be confirmed (not caught up); its rate limit (300/min) cannot be checked, so the request is denied",
+    );
+    expect(ev.evaluate(refund(10), ctx("customer-support", unknown)).reasons[0]).toContain(
+      "rate limit (300/min) and daily budget",
+    );
+    // release-pipeline has no rate or budget limit: unaffected.
+    const deploy = req({
+      agentId: "release-pipeline",
+      action: "change.deploy",
+      changeType: "code",
+      environment: "development",
+      versionChange: "patch",
+    });
+    expect(ev.evaluate(deploy, ctx("release-pipeline", unknown)).outcome).toBe("allow");
+    expect(ev.evaluate(deploy, ctx("release-pipeline", used(100_000, 1e9))).outcome).toBe("allow");
+  });
+
+  it("explain lists the limits: matched, below, or not applicable", () => {
+    const byId = (x: { rules: readonly { ruleId: string }[] }) =>
+      Object.fromEntries(x.rules.map((r) => [r.ruleId, r]));
+    const hit = byId(ev.explain(search, ctx("customer-support", used(300))));
+    expect(hit[BUILTIN.rateLimit]).toMatchObject({ kind: "gate", status: "matched", effect: "deny" });
+    const below = byId(ev.explain(refund(10), ctx("customer-support", used(12, 100))));
+    expect(below[BUILTIN.rateLimit]).toMatchObject({
+      status: "condition_false",
+      detail: "12 requests in the last minute, below the limit of 300",
+    });
+    expect(below[BUILTIN.dailyBudget]).toMatchObject({
+      status: "condition_false",
+      detail: "100 USD committed today; this request fits the daily budget of 5,000 USD",
+    });
+    expect(below[BUILTIN.usageUnknown]).toMatchObject({ status: "condition_false" });
+    const none = byId(
+      ev.explain(req({ agentId: "release-pipeline", action: "change.rollback" }), ctx("release-pipeline")),
+    );
+    expect(none[BUILTIN.rateLimit]).toMatchObject({
+      status: "not_applicable",
+      detail: "agent has no maxRequestsPerMinute",
+    });
+    expect(none[BUILTIN.usageUnknown]).toMatchObject({ status: "not_applicable" });
   });
 });

@@ -14,12 +14,19 @@ import type { ApprovalRequirement, Decision, Effect, MatchedRule, Outcome } from
 import type { IndexNode } from "./rule-index.ts";
 import type { StopState } from "./stop-state.ts";
 import { coveringScope, describeScope } from "./stop-state.ts";
+import type { UsageSnapshot } from "./usage.ts";
+import { toMicros } from "./usage-ledger.ts";
 
 /** What the transport knows about the request, beyond its payload. */
 export interface EvaluationContext {
   /** Agent id established by the transport (NATS subject / connection, gRPC peer), never the payload. */
   readonly authenticatedAgentId: string;
   readonly stopState: StopState;
+  /**
+   * The authenticated agent's usage before this request: the profile's rate and budget limits are
+   * checked against it. Unknown usage denies agents that have such a limit (fail closed).
+   */
+  readonly usage: UsageSnapshot;
   /** Evaluation time (epoch ms) for `now` in conditions; defaults to the evaluator's clock. */
   readonly now?: number;
 }
@@ -74,6 +81,9 @@ export const BUILTIN = {
   actionForbidden: "agent.action-forbidden",
   toolNotAllowed: "agent.tool-not-allowed",
   toolForbidden: "agent.tool-forbidden",
+  rateLimit: "agent.rate-limit",
+  dailyBudget: "agent.daily-budget",
+  usageUnknown: "agent.usage-unknown",
   defaultDeny: "default.deny",
 } as const;
 
@@ -100,6 +110,13 @@ const DEFAULT_DENY: MatchedRule = Object.freeze({
   reason: "no rule allows this action for this agent (default deny)",
   shadow: false,
 });
+
+const numbers = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+
+/** `5,000 USD`, or `5,000` when there is no currency. */
+function money(value: number, currency: string | undefined): string {
+  return currency === undefined ? numbers.format(value) : `${numbers.format(value)} ${currency}`;
+}
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
@@ -382,6 +399,64 @@ class RuleEvaluator implements Evaluator {
     }
   }
 
+  /**
+   * The profile's rate and budget limits against the agent's usage before this request. The budget
+   * applies to requests that carry an amount; usage that cannot be confirmed denies whenever a limit
+   * applies.
+   */
+  #usageGates(request: ActionRequest, agent: CompiledAgent, usage: UsageSnapshot, out: MatchedRule[]): void {
+    const limit = agent.maxRequestsPerMinute;
+    const budget = agent.dailyBudget;
+    const amount = typeof request.amount === "number" ? request.amount : undefined;
+    const budgeted = budget !== undefined && amount !== undefined;
+    if (limit === undefined && !budgeted) return;
+    if (usage.state === "unknown") {
+      const what =
+        limit !== undefined && budgeted
+          ? `rate limit (${numbers.format(limit)}/min) and daily budget`
+          : limit !== undefined
+            ? `rate limit (${numbers.format(limit)}/min)`
+            : "daily budget";
+      out.push(
+        deny(
+          BUILTIN.usageUnknown,
+          `usage of ${agent.id} could not be confirmed (${usage.reason}); its ${what} cannot be checked, so the request is denied`,
+        ),
+      );
+      return;
+    }
+    if (limit !== undefined && usage.requestsLastMinute >= limit) {
+      out.push(
+        deny(
+          BUILTIN.rateLimit,
+          `${agent.id} made ${numbers.format(usage.requestsLastMinute)} requests in the last minute; the limit is ${numbers.format(limit)}`,
+        ),
+      );
+    }
+    if (budget === undefined || amount === undefined) return;
+    const currency = agent.currency;
+    const requestCurrency = str(request.currency);
+    if (currency !== undefined && requestCurrency !== undefined && requestCurrency !== currency) {
+      out.push(
+        deny(
+          BUILTIN.dailyBudget,
+          `an amount in ${requestCurrency} cannot be counted against ${agent.id}'s daily budget in ${currency}`,
+        ),
+      );
+      return;
+    }
+    const committed = toMicros(usage.committedToday);
+    if (committed + toMicros(amount) > toMicros(budget)) {
+      const left = Math.max(0, toMicros(budget) - committed) / 1_000_000;
+      out.push(
+        deny(
+          BUILTIN.dailyBudget,
+          `${agent.id} has committed ${money(usage.committedToday, currency)} of its daily budget of ${money(budget, currency)} today (UTC); ${money(left, currency)} left, this request is for ${money(amount, currency)}`,
+        ),
+      );
+    }
+  }
+
   evaluate(request: ActionRequest, context: EvaluationContext): Decision {
     const started = this.#monotonic();
     const now = context.now ?? this.#now(started);
@@ -440,6 +515,7 @@ class RuleEvaluator implements Evaluator {
 
     const matched: MatchedRule[] = [];
     this.#profileGates(request, agent, matched);
+    this.#usageGates(request, agent, context.usage, matched);
 
     // Candidates from the index.
     this.#prepare(request, agentId);
@@ -613,6 +689,36 @@ class RuleEvaluator implements Evaluator {
       BUILTIN.toolNotAllowed,
       typeof request.tool === "string" && agent?.allowedTools !== undefined,
       "tool allowed, no tool, or no allowedTools list",
+    );
+    const usage = context.usage;
+    const limit = agent?.maxRequestsPerMinute;
+    const budget = agent?.dailyBudget;
+    const budgeted = budget !== undefined && typeof request.amount === "number";
+    const limited = limit !== undefined || budgeted;
+    gate(
+      BUILTIN.usageUnknown,
+      limited,
+      limited ? "usage confirmed" : "no rate limit, and no daily budget for this request",
+    );
+    gate(
+      BUILTIN.rateLimit,
+      limit !== undefined && usage.state === "confirmed",
+      limit === undefined
+        ? "agent has no maxRequestsPerMinute"
+        : usage.state === "confirmed"
+          ? `${numbers.format(usage.requestsLastMinute)} requests in the last minute, below the limit of ${numbers.format(limit)}`
+          : "usage unknown",
+    );
+    gate(
+      BUILTIN.dailyBudget,
+      budgeted && usage.state === "confirmed",
+      budget === undefined
+        ? "agent has no dailyBudget"
+        : !budgeted
+          ? "request carries no amount"
+          : usage.state === "confirmed"
+            ? `${money(usage.committedToday, agent?.currency)} committed today; this request fits the daily budget of ${money(budget, agent?.currency)}`
+            : "usage unknown",
     );
 
     const shortCircuit = decision.matched.find((m) => SHORT_CIRCUIT.has(m.ruleId));

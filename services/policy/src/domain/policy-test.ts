@@ -7,6 +7,8 @@ import type { Evaluator } from "./evaluator.ts";
 import { BUILTIN } from "./evaluator.ts";
 import type { StopState } from "./stop-state.ts";
 import { STOP_CLEAR, stopStateSchema } from "./stop-state.ts";
+import type { UsageSnapshot } from "./usage.ts";
+import { USAGE_NONE, usageSnapshotSchema } from "./usage.ts";
 import { locate, parseYaml, validateYaml } from "./yaml-source.ts";
 
 /**
@@ -24,6 +26,7 @@ const testFileSchema = z.strictObject({
     .strictObject({
       time: isoTime.optional(),
       stopState: stopStateSchema.optional(),
+      usage: usageSnapshotSchema.optional(),
     })
     .default({}),
   tests: z
@@ -33,6 +36,8 @@ const testFileSchema = z.strictObject({
         /** Evaluation time (`now` in conditions). */
         time: isoTime.optional(),
         stopState: stopStateSchema.optional(),
+        /** The agent's usage before the request (rate and budget limits); default: none. */
+        usage: usageSnapshotSchema.optional(),
         /** Identity the transport established; default: request.agentId. */
         authenticatedAgent: z.string().min(1).optional(),
         request: z.strictObject({
@@ -73,6 +78,7 @@ export interface PolicyTestCase {
   readonly name: string;
   readonly time: string;
   readonly stopState: StopState;
+  readonly usage: UsageSnapshot;
   readonly authenticatedAgent: string;
   readonly request: ActionRequest;
   readonly expect: TestSpec["expect"];
@@ -105,6 +111,7 @@ export function parsePolicyTestFile(
       name: t.name,
       time: t.time ?? defaults.time ?? DEFAULT_TEST_TIME,
       stopState: t.stopState ?? defaults.stopState ?? STOP_CLEAR,
+      usage: t.usage ?? defaults.usage ?? USAGE_NONE,
       authenticatedAgent: t.authenticatedAgent ?? t.request.agentId,
       request: { actionId: actionId ?? `test:${file}:${i}`, ...rest },
       expect: t.expect,
@@ -123,6 +130,7 @@ export function runPolicyTestCase(evaluator: Evaluator, test: PolicyTestCase): P
   const decision = evaluator.evaluate(test.request, {
     authenticatedAgentId: test.authenticatedAgent,
     stopState: test.stopState,
+    usage: test.usage,
     now: Date.parse(test.time),
   });
   const failures: string[] = [];
