@@ -18,6 +18,12 @@ const schema = z
     GRPC_HOST: z.string().min(1).default("0.0.0.0").describe("gRPC listen address, e.g. 0.0.0.0"),
     GRPC_PORT: port().default(50051),
     KILLSWITCH_LEASE: duration().default(5_000),
+    USAGE_LEASE: duration(
+      "how long the shared usage count (rate and budget limits) stays confirmed without a sign of life from the decision stream, e.g. 5s",
+    ).default(5_000),
+    USAGE_CATCHUP_TIMEOUT: duration(
+      "how long start-up waits for the usage count to catch up with today's decisions, e.g. 30s",
+    ).default(30_000),
     JWT_ISSUER: z.string().min(1).describe("expected `iss` of bearer tokens, e.g. https://id.example.com/"),
     JWT_AUDIENCE: z
       .string()

@@ -1,5 +1,5 @@
-// Composition root of the policy service: NATS → streams → bundle → consumers → gRPC → ops server →
-// ready. main.ts calls it after config and telemetry; integration tests call it in-process.
+// Composition root of the policy service: NATS → streams → kill-switch and usage watches → bundle →
+// consumers → gRPC → ops server → ready. main.ts calls it after config and telemetry; integration tests call it in-process.
 import { hostname } from "node:os";
 import { readDescriptorSet } from "@warden/contracts";
 import { createGrpcServer } from "@warden/grpc";
@@ -23,6 +23,7 @@ import { instrumentDecisions } from "./adapters/metrics.ts";
 import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
 import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
 import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
+import { watchUsage } from "./adapters/nats/nats-usage-view.ts";
 import { policyGrpcService } from "./transport/grpc/policy-grpc.ts";
 import { consumeActionRequests } from "./transport/nats/action-consumer.ts";
 import { serveEvaluateRpc } from "./transport/nats/evaluate-rpc.ts";
@@ -64,6 +65,11 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
   await provisionTopology(nc, topology);
   const publisher = createPublisher(nc, { source: SERVICE });
   const stopWatcher = await watchStopState(nc, topology, { log, leaseMs: config.KILLSWITCH_LEASE });
+  const usage = await watchUsage(nc, topology, {
+    log,
+    leaseMs: config.USAGE_LEASE,
+    catchUpTimeoutMs: config.USAGE_CATCHUP_TIMEOUT,
+  });
   const registry = createMetricsRegistry({ service: SERVICE });
 
   const source = createFsBundleSource(config.POLICY_BUNDLE_DIR);
@@ -71,6 +77,7 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     source,
     stopState: natsStopState(stopWatcher),
     decisions: instrumentDecisions(natsDecisionSink(publisher, topology), registry),
+    usage,
     bundleEvents: natsBundleEvents(publisher, topology, instanceId),
   });
   log.info({ bundle: service.status() }, "policy bundle active");
@@ -117,6 +124,11 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
         if (stop.kind === "unknown") throw new Error(stop.reason);
         return stop.kind;
       },
+      usage: () => {
+        const state = usage.status();
+        if (state.state === "unknown") throw new Error(state.reason);
+        return state.state;
+      },
     }),
   });
   log.info({ grpcPort, opsPort: ops.port, digest: service.status().digest }, "policy service ready");
@@ -132,6 +144,7 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
       await consumer.stop();
       rpc.unsubscribe();
       await stopWatcher.close();
+      await usage.close();
       await drainNats(nc);
       await ops.close();
     },

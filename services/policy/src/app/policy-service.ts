@@ -10,7 +10,7 @@ import { createEvaluator } from "../domain/evaluator.ts";
 import type { Evaluator, Explanation } from "../domain/evaluator.ts";
 import { compileBundle } from "../domain/compile-bundle.ts";
 import type { BundleSource } from "./bundle-source.ts";
-import type { BundleEvents, DecisionSink, RequestOrigin, StopStateReader } from "./ports.ts";
+import type { BundleEvents, DecisionSink, RequestOrigin, StopStateReader, UsageView } from "./ports.ts";
 
 export interface BundleStatus {
   readonly digest: string;
@@ -47,6 +47,7 @@ export interface PolicyServiceDeps {
   readonly source: BundleSource;
   readonly stopState: StopStateReader;
   readonly decisions: DecisionSink;
+  readonly usage: UsageView;
   readonly bundleEvents: BundleEvents;
   readonly clock?: () => number;
 }
@@ -97,18 +98,31 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
   return {
     async decide(request, origin) {
       const stop = deps.stopState.current();
-      const decision = active.evaluator.evaluate(request, {
-        authenticatedAgentId: origin.authenticatedAgentId,
+      const { evaluator } = active;
+      const agentId = origin.authenticatedAgentId;
+      const now = clock();
+      const usage = deps.usage.current(agentId, evaluator.bundle.agents.get(agentId)?.currency, now);
+      const decision = evaluator.evaluate(request, {
+        authenticatedAgentId: agentId,
         stopState: stop,
+        usage,
+        now,
       });
+      // Counted before the first await: concurrent decisions of this replica see each other.
+      deps.usage.decided(decision, request, origin);
       await deps.decisions.decided(decision, request, origin, stop);
       return { decision, stop };
     },
 
     explain(request, origin) {
-      return active.evaluator.explain(request, {
-        authenticatedAgentId: origin.authenticatedAgentId,
+      const { evaluator } = active;
+      const agentId = origin.authenticatedAgentId;
+      const now = clock();
+      return evaluator.explain(request, {
+        authenticatedAgentId: agentId,
         stopState: deps.stopState.current(),
+        usage: deps.usage.current(agentId, evaluator.bundle.agents.get(agentId)?.currency, now),
+        now,
       });
     },
 

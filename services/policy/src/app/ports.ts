@@ -4,10 +4,28 @@ import type { Decision } from "../domain/decision.ts";
 import type { ActionRequest } from "../domain/action-request.ts";
 import type { BundleIssue } from "../domain/bundle-error.ts";
 import type { StopState } from "../domain/stop-state.ts";
+import type { UsageSnapshot } from "../domain/usage.ts";
 
 /** The emergency-stop state as last confirmed; "unknown" when it cannot be confirmed. */
 export interface StopStateReader {
   current(): StopState;
+}
+
+/**
+ * Each agent's recent usage, shared by every replica (rate and budget limits): decisions in the
+ * sliding last 60 s, and the amount committed today (UTC). Read synchronously on the decide path.
+ */
+export interface UsageView {
+  /**
+   * The agent's usage as of `now`; amounts in `currency` (the profile's; every currency when
+   * undefined). `unknown` while the shared count cannot be confirmed.
+   */
+  current(agentId: string, currency: string | undefined, now: number): UsageSnapshot;
+  /**
+   * Counts a decision this replica has just made, before it is recorded, so the replica never lags
+   * itself; its copy coming back from the stream is not counted again.
+   */
+  decided(decision: Decision, request: ActionRequest, origin: RequestOrigin): void;
 }
 
 /** Who asked, as established by the transport. */

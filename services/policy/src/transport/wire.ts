@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { ActionRequestData, DecisionData } from "@warden/messaging";
 import type { ActionRequest } from "../domain/action-request.ts";
-import type { AiRole, Decision, Effect } from "../domain/decision.ts";
+import type { AiRole, Decision, Effect, Outcome } from "../domain/decision.ts";
 import type { StopState } from "../domain/stop-state.ts";
 
 /** "ENVIRONMENT_PRODUCTION" → "production": the bundle speaks in the enum's lower-case suffix. */
@@ -13,9 +13,13 @@ function suffix(value: string | undefined, prefix: string): string | undefined {
   return value === undefined ? undefined : value.slice(prefix.length).toLowerCase();
 }
 
+/** google.type.Money-style units + nanos → a number of currency units. */
+export function amountFromWire(money: NonNullable<ActionRequestData["amount"]>): number {
+  return money.units + (money.nanos ?? 0) / 1_000_000_000;
+}
+
 export function actionRequestFromWire(data: ActionRequestData): ActionRequest {
-  const amount =
-    data.amount === undefined ? undefined : data.amount.units + (data.amount.nanos ?? 0) / 1_000_000_000;
+  const amount = data.amount === undefined ? undefined : amountFromWire(data.amount);
   return {
     actionId: data.actionId,
     agentId: data.agentId,
@@ -56,6 +60,16 @@ const OUTCOME = {
   deny: "OUTCOME_DENY",
   approval_required: "OUTCOME_APPROVAL_REQUIRED",
 } as const;
+const OUTCOME_FROM_WIRE = {
+  OUTCOME_ALLOW: "allow",
+  OUTCOME_DENY: "deny",
+  OUTCOME_APPROVAL_REQUIRED: "approval_required",
+} as const satisfies Record<DecisionData["outcome"], Outcome>;
+
+export function outcomeFromWire(outcome: DecisionData["outcome"]): Outcome {
+  return OUTCOME_FROM_WIRE[outcome];
+}
+
 const EFFECT = {
   allow: "EFFECT_ALLOW",
   deny: "EFFECT_DENY",

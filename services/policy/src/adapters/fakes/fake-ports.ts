@@ -3,6 +3,8 @@ import type { ActionRequest } from "../../domain/action-request.ts";
 import type { Decision } from "../../domain/decision.ts";
 import { STOP_CLEAR } from "../../domain/stop-state.ts";
 import type { StopState } from "../../domain/stop-state.ts";
+import { UsageLedger } from "../../domain/usage-ledger.ts";
+import type { UsageSnapshot } from "../../domain/usage.ts";
 import type {
   BundleActivation,
   BundleEvents,
@@ -10,6 +12,7 @@ import type {
   DecisionSink,
   RequestOrigin,
   StopStateReader,
+  UsageView,
 } from "../../app/ports.ts";
 
 export class FakeStopState implements StopStateReader {
@@ -46,5 +49,45 @@ export class FakeBundleEvents implements BundleEvents {
   rejected(event: BundleRejection): Promise<void> {
     this.rejections.push(event);
     return Promise.resolve();
+  }
+}
+
+/**
+ * Usage kept in a {@link UsageLedger} in memory: the decisions this "replica" makes, plus any the test
+ * folds in as if from other replicas (`ledger.fold(fact, "stream", now)`). `unknown` makes every read
+ * unknown (a stalled or not yet caught-up stream).
+ */
+export class FakeUsageView implements UsageView {
+  readonly ledger = new UsageLedger();
+  /** Set to make the usage unconfirmed. */
+  unknown: string | undefined;
+  readonly reads: { agentId: string; currency: string | undefined; now: number }[] = [];
+  #seq = 0;
+
+  current(agentId: string, currency: string | undefined, now: number): UsageSnapshot {
+    this.reads.push({ agentId, currency, now });
+    if (this.unknown !== undefined) return { state: "unknown", reason: this.unknown };
+    return {
+      state: "confirmed",
+      requestsLastMinute: this.ledger.requestsLastMinute(agentId, now),
+      committedToday: this.ledger.committedToday(agentId, currency, now),
+    };
+  }
+
+  decided(decision: Decision, request: ActionRequest, origin: RequestOrigin): void {
+    const at = Date.parse(decision.evaluatedAt);
+    this.ledger.fold(
+      {
+        key: origin.requestEventId ?? `local-${++this.#seq}`,
+        idempotent: origin.requestEventId !== undefined,
+        agentId: decision.agentId,
+        outcome: decision.outcome,
+        at,
+        amount: request.amount,
+        currency: request.currency,
+      },
+      "local",
+      at,
+    );
   }
 }

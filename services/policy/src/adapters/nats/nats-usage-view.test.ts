@@ -1,0 +1,134 @@
+// The pure parts of the NATS usage view: lease state, window start, and that a decision counted
+// locally and its copy from the stream get the same key (so the copy is not counted twice).
+import { buildEvent, encodeEvent, events } from "@warden/messaging";
+import type { ActionRequestData } from "@warden/messaging";
+import { describe, expect, it } from "vitest";
+import type { RequestOrigin } from "../../app/ports.ts";
+import type { Decision } from "../../domain/decision.ts";
+import { STOP_CLEAR } from "../../domain/stop-state.ts";
+import { UsageLedger } from "../../domain/usage-ledger.ts";
+import { actionRequestFromWire, decisionToWire } from "../../transport/wire.ts";
+import {
+  decisionEventId,
+  parseDecisionUsage,
+  usageFactOfDecision,
+  usageFactOfEvent,
+  UsageFeed,
+  usageWindowStart,
+} from "./nats-usage-view.ts";
+
+describe("UsageFeed (lease)", () => {
+  it("is unknown until caught up, then confirmed while alive within the lease", async () => {
+    let t = 0;
+    const feed = new UsageFeed(5_000, () => t);
+    const waiting = feed.whenCaughtUp();
+    feed.alive();
+    expect(feed.state()).toEqual({ state: "unknown", reason: "decision stream not caught up yet" });
+    t = 100;
+    feed.caughtUp();
+    await waiting;
+    expect(feed.state()).toEqual({ state: "confirmed" });
+    t = 5_100;
+    expect(feed.state()).toEqual({ state: "confirmed" });
+    t = 5_101;
+    expect(feed.state()).toEqual({
+      state: "unknown",
+      reason: "decision stream not confirmed for 5000 ms",
+    });
+    feed.alive(); // a heartbeat after the stall: confirmed again (still caught up)
+    expect(feed.state()).toEqual({ state: "confirmed" });
+  });
+
+  it("must catch up again after the consumer was recreated", () => {
+    const t = 0;
+    const feed = new UsageFeed(5_000, () => t);
+    feed.caughtUp();
+    feed.fellBehind("consumer recreated (reset)");
+    feed.alive();
+    expect(feed.state()).toEqual({
+      state: "unknown",
+      reason: "decision stream consumer recreated (reset)",
+    });
+    feed.caughtUp();
+    expect(feed.state()).toEqual({ state: "confirmed" });
+  });
+});
+
+describe("usageWindowStart", () => {
+  it("reads from the start of the UTC day, less a minute for clock skew", () => {
+    expect(new Date(usageWindowStart(Date.parse("2026-03-10T15:30:00Z"))).toISOString()).toBe(
+      "2026-03-09T23:59:00.000Z",
+    );
+  });
+
+  it("reads the last minute too just after midnight", () => {
+    expect(new Date(usageWindowStart(Date.parse("2026-03-10T00:00:20Z"))).toISOString()).toBe(
+      "2026-03-09T23:58:20.000Z",
+    );
+  });
+});
+
+const wire: ActionRequestData = {
+  actionId: "refund-7",
+  agentId: "customer-support",
+  action: "refund.issue",
+  amount: { currencyCode: "USD", units: 80, nanos: 500_000_000 },
+};
+const decision: Decision = {
+  actionId: "refund-7",
+  agentId: "customer-support",
+  outcome: "allow",
+  riskLevel: "medium",
+  matched: [{ ruleId: "grant", effect: "allow", reason: "ok", shadow: false }],
+  reasons: ["ok"],
+  bundleDigest: "sha256:00",
+  evaluatedAt: "2026-03-10T10:00:00.123Z",
+  evalDurationNs: 1_000,
+};
+
+/** The bytes the decision sink would publish for this decision (same builder, same wire mapping). */
+function published(origin: RequestOrigin): Uint8Array {
+  const envelope = buildEvent(events.decisionMade, {
+    source: "policy",
+    actor: { type: "service", id: "policy", roles: [] },
+    id: origin.requestEventId === undefined ? undefined : decisionEventId(origin.requestEventId),
+    actionId: decision.actionId,
+    data: decisionToWire(decision, wire, STOP_CLEAR, "killswitch.active"),
+  });
+  return encodeEvent(envelope);
+}
+
+describe("a decision counted locally and again from the stream", () => {
+  const request = actionRequestFromWire(wire);
+
+  it.each([
+    [
+      "an answer to an action.requested event",
+      { authenticatedAgentId: "customer-support", requestEventId: "e-1" },
+    ],
+    ["an RPC / gRPC decision (generated event id)", { authenticatedAgentId: "customer-support" }],
+  ] as const)("%s: same key, same facts, counted once", (_name, origin) => {
+    const local = usageFactOfDecision(decision, request, origin);
+    const remote = usageFactOfEvent(parseDecisionUsage(published(origin)));
+    expect(remote).toEqual({ ...local });
+    expect(local).toMatchObject({ amount: 80.5, currency: "USD", outcome: "allow" });
+    const ledger = new UsageLedger();
+    const now = Date.parse(decision.evaluatedAt);
+    ledger.fold(local, "local", now);
+    ledger.fold(remote, "stream", now);
+    expect(ledger.requestsLastMinute("customer-support", now)).toBe(1);
+    expect(ledger.committedToday("customer-support", "USD", now)).toBe(80.5);
+  });
+
+  it("refuses a message that is not a decision event", () => {
+    const other = encodeEvent(
+      buildEvent(events.actionRequested, {
+        source: "agent",
+        actor: { type: "ai_agent", id: "customer-support", roles: [] },
+        actionId: "x",
+        data: wire,
+      }),
+    );
+    expect(() => parseDecisionUsage(other)).toThrow(/type/);
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { FIXTURE_BASE } from "../adapters/fakes/bundle-fixtures.ts";
+import {
+  FakeBundleEvents,
+  FakeDecisionSink,
+  FakeStopState,
+  FakeUsageView,
+} from "../adapters/fakes/fake-ports.ts";
+import { createInMemoryBundleSource } from "../adapters/fakes/in-memory-bundle-source.ts";
+import type { ActionRequest } from "../domain/action-request.ts";
+import { BUILTIN } from "../domain/evaluator.ts";
+import { createPolicyService } from "./policy-service.ts";
+import type { PolicyService } from "./policy-service.ts";
+
+const AGENTS = [
+  "agents:",
+  "  - id: bot",
+  "    kind: ai_agent",
+  "    riskLevel: low",
+  "    capabilities: { dataAccess: read_write, externalMessages: true, codeExecution: false }",
+  "    limits: { maxRequestsPerMinute: 3, dailyBudget: 100, currency: USD }",
+  "  - id: pipeline",
+  "    kind: automation",
+  "    riskLevel: medium",
+  "    capabilities: { dataAccess: read_write, externalMessages: false, codeExecution: true }",
+  "",
+].join("\n");
+const RULES = "rules:\n  - { id: grant, effect: allow, reason: ok }\n";
+
+async function setup(): Promise<{
+  service: PolicyService;
+  usage: FakeUsageView;
+  sink: FakeDecisionSink;
+  clock: { now: number };
+}> {
+  const clock = { now: Date.parse("2026-03-10T10:00:00.000Z") };
+  const usage = new FakeUsageView();
+  const sink = new FakeDecisionSink();
+  const service = await createPolicyService({
+    source: createInMemoryBundleSource({ ...FIXTURE_BASE, "agents.yaml": AGENTS, "rules.yaml": RULES }),
+    stopState: new FakeStopState(),
+    decisions: sink,
+    usage,
+    bundleEvents: new FakeBundleEvents(),
+    clock: () => clock.now,
+  });
+  return { service, usage, sink, clock };
+}
+
+let seq = 0;
+const ask = (agentId: string, fields: Partial<ActionRequest> = {}): ActionRequest => ({
+  actionId: `a${++seq}`,
+  agentId,
+  action: "pay",
+  ...fields,
+});
+
+describe("decide with usage limits", () => {
+  it("counts each decision at once, so the request after the limit is denied", async () => {
+    const { service, usage, clock } = await setup();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { decision } = await service.decide(ask("bot"), { authenticatedAgentId: "bot" });
+      outcomes.push(decision.outcome);
+      clock.now += 1_000;
+    }
+    expect(outcomes).toEqual(["allow", "allow", "allow", "deny"]);
+    expect(usage.reads.at(-1)).toEqual({ agentId: "bot", currency: "USD", now: clock.now - 1_000 });
+    // The minute slides: 61 s after the first decision, two of the four remain.
+    clock.now += 57_000;
+    const { decision } = await service.decide(ask("bot"), { authenticatedAgentId: "bot" });
+    expect(decision.outcome).toBe("allow");
+  });
+
+  it("counts concurrent decisions before any is recorded", async () => {
+    const { service } = await setup();
+    const all = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => service.decide(ask("bot"), { authenticatedAgentId: "bot" })),
+    );
+    expect(all.map((d) => d.decision.outcome)).toEqual(["allow", "allow", "allow", "deny", "deny"]);
+  });
+
+  it("counts other replicas' decisions and a re-delivered request once", async () => {
+    const { service, usage, clock } = await setup();
+    usage.ledger.fold(
+      { key: "decision-of-x", idempotent: true, agentId: "bot", outcome: "deny", at: clock.now },
+      "stream",
+      clock.now,
+    );
+    const origin = { authenticatedAgentId: "bot", requestEventId: "e-1" };
+    const request = ask("bot");
+    await service.decide(request, origin);
+    await service.decide(request, origin); // redelivered: same event, same decision id
+    expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(2);
+    expect((await service.decide(ask("bot"), { authenticatedAgentId: "bot" })).decision.outcome).toBe(
+      "allow",
+    );
+    const { decision } = await service.decide(ask("bot"), { authenticatedAgentId: "bot" });
+    expect(decision.matched.map((m) => m.ruleId)).toEqual([BUILTIN.rateLimit]);
+  });
+
+  it("spends the budget with allowed amounts and denies the one that would exceed it", async () => {
+    const { service, clock } = await setup();
+    const pay = async (amount: number): Promise<string> => {
+      clock.now += 30_000; // stay under the rate limit
+      const { decision } = await service.decide(ask("bot", { amount, currency: "USD" }), {
+        authenticatedAgentId: "bot",
+      });
+      return decision.outcome;
+    };
+    expect([await pay(60), await pay(40), await pay(0.01)]).toEqual(["allow", "allow", "deny"]);
+  });
+
+  it("denies limited agents while the usage is unknown, and leaves the others alone", async () => {
+    const { service, usage, sink } = await setup();
+    usage.unknown = "decision stream not caught up yet";
+    const bot = await service.decide(ask("bot"), { authenticatedAgentId: "bot" });
+    expect(bot.decision.matched.map((m) => m.ruleId)).toEqual([BUILTIN.usageUnknown]);
+    const pipeline = await service.decide(ask("pipeline"), { authenticatedAgentId: "pipeline" });
+    expect(pipeline.decision.outcome).toBe("allow");
+    expect(sink.decisions).toHaveLength(2);
+  });
+
+  it("explain reads the same usage and does not count", async () => {
+    const { service, usage, clock } = await setup();
+    for (let i = 0; i < 3; i++) await service.decide(ask("bot"), { authenticatedAgentId: "bot" });
+    const x = service.explain(ask("bot"), { authenticatedAgentId: "bot" });
+    expect(x.decision.matched.map((m) => m.ruleId)).toEqual([BUILTIN.rateLimit]);
+    expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(3);
+  });
+});
