@@ -1,0 +1,171 @@
+// Rate and budget limits shared across replicas through the decision stream (ADR 0006), against a
+// real NATS server: two policy service instances on one namespace, a bundle where customer-support
+// may make 3 requests a minute and spend 100 USD a day. Replica A decides; replica B denies the next
+// request from the decisions A recorded; a replica started afterwards rebuilds the count from the
+// stream before it serves.
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { createDevIssuer } from "@warden/identity";
+import { connectNats, drainNats, topology } from "@warden/messaging";
+import type { ActionRequestData, Topology } from "@warden/messaging";
+import { testServers, uniqueName } from "@warden/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RequestOrigin } from "../src/app/ports.ts";
+import { loadConfig } from "../src/config.ts";
+import type { Decision } from "../src/domain/decision.ts";
+import { BUILTIN } from "../src/domain/evaluator.ts";
+import { startPolicyService } from "../src/start-policy-service.ts";
+import type { RunningPolicyService } from "../src/start-policy-service.ts";
+import { actionRequestFromWire } from "../src/transport/wire.ts";
+import { repoGovernance, until } from "./support.ts";
+
+const AGENT = "customer-support";
+let t: Topology;
+let dir: string;
+let bundleDir: string;
+let keyFile: string;
+let nc: NatsConnection;
+const replicas: RunningPolicyService[] = [];
+
+async function startReplica(): Promise<RunningPolicyService> {
+  const running = await startPolicyService(
+    loadConfig({
+      NATS_URL: testServers().natsUrl,
+      WARDEN_NAMESPACE: t.namespace,
+      POLICY_BUNDLE_DIR: bundleDir,
+      POLICY_WATCH: "false",
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: "0",
+      OPS_HOST: "127.0.0.1",
+      OPS_PORT: "0",
+      JWT_ISSUER: "warden-test",
+      JWT_DEV_KEY_FILE: keyFile,
+      LOG_LEVEL: "silent",
+    }),
+  );
+  replicas.push(running);
+  return running;
+}
+
+async function stopReplica(running: RunningPolicyService): Promise<void> {
+  replicas.splice(replicas.indexOf(running), 1);
+  await running.stop();
+}
+
+let seq = 0;
+function wire(fields: Partial<ActionRequestData> = {}): ActionRequestData {
+  seq += 1;
+  return { actionId: `usage-${seq}`, agentId: AGENT, action: "knowledge.search", ...fields };
+}
+const refund = (units: number) => wire({ action: "refund.issue", amount: { currencyCode: "USD", units } });
+
+/** Decides on one replica, as its transports do (the wire request is recorded with the decision). */
+async function decide(
+  on: RunningPolicyService,
+  body: ActionRequestData,
+  origin: Partial<RequestOrigin> = {},
+): Promise<Decision> {
+  const { decision } = await on.service.decide(actionRequestFromWire(body), {
+    authenticatedAgentId: body.agentId,
+    wireRequest: body,
+    ...origin,
+  });
+  return decision;
+}
+
+/** The replica's view of the agent's minute, read through explain (which counts nothing). */
+function requestsSeenBy(on: RunningPolicyService): number | undefined {
+  const x = on.service.explain(actionRequestFromWire(wire()), { authenticatedAgentId: AGENT });
+  const gate = x.rules.find((r) => r.ruleId === BUILTIN.rateLimit);
+  const m = /(?:made )?([\d,]+) requests in the last minute/.exec(gate?.detail ?? "");
+  return m?.[1] === undefined ? undefined : Number(m[1].replace(/,/g, ""));
+}
+
+async function seesExactly(on: RunningPolicyService, n: number, what: string): Promise<void> {
+  await until(() => (requestsSeenBy(on) === n ? true : undefined), what);
+  await sleep(300); // and no copy is counted twice afterwards
+  expect(requestsSeenBy(on)).toBe(n);
+}
+
+beforeAll(async () => {
+  t = topology(uniqueName("use").toLowerCase());
+  dir = await mkdtemp(join(tmpdir(), "warden-usage-"));
+  bundleDir = join(dir, "bundle");
+  await cp(repoGovernance, bundleDir, { recursive: true });
+  const agentsFile = join(bundleDir, "agents.yaml");
+  const agents = await readFile(agentsFile, "utf8");
+  const limited = agents
+    .replace("maxRequestsPerMinute: 300", "maxRequestsPerMinute: 3")
+    .replace("dailyBudget: 5000", "dailyBudget: 100");
+  expect(limited).not.toBe(agents);
+  await writeFile(agentsFile, limited);
+  keyFile = join(dir, "dev-issuer.pem");
+  await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
+  nc = await connectNats({ servers: testServers().natsUrl, name: "usage-test" });
+}, 60_000);
+
+afterAll(async () => {
+  for (const running of [...replicas]) await stopReplica(running).catch(() => undefined);
+  if (nc !== undefined) {
+    const jsm = await jetstreamManager(nc);
+    for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`])
+      await jsm.streams.delete(name).catch(() => undefined);
+    await drainNats(nc);
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("usage limits shared through the decision stream", () => {
+  let a: RunningPolicyService;
+  let b: RunningPolicyService;
+
+  it("replica B denies the request after the 3 that replica A decided (rate and budget)", async () => {
+    a = await startReplica();
+    b = await startReplica();
+    expect(requestsSeenBy(b)).toBe(0);
+
+    // Three decisions on A: an RPC-style one (generated event id), one answering an action.requested
+    // event (decision-of-<event id>), and a refund that spends 60 of the 100 USD.
+    expect((await decide(a, refund(60))).outcome).toBe("allow");
+    expect((await decide(a, wire(), { requestEventId: `evt-${seq}` })).outcome).toBe("allow");
+    expect((await decide(a, wire())).outcome).toBe("allow");
+
+    // B has never seen these requests; it learns of them from the stream.
+    await seesExactly(b, 3, "replica B to count A's three decisions");
+    const denied = await decide(b, refund(50));
+    expect(denied.outcome).toBe("deny");
+    expect(denied.matched.map((m) => m.ruleId)).toEqual([BUILTIN.rateLimit, BUILTIN.dailyBudget]);
+    expect(denied.reasons).toEqual([
+      "customer-support made 3 requests in the last minute; the limit is 3",
+      "customer-support has committed 60 USD of its daily budget of 100 USD today (UTC); 40 USD left, this request is for 50 USD",
+    ]);
+    // Control: an agent without a small limit is not affected on B.
+    const other = await decide(b, { ...wire(), agentId: "knowledge-base-qa" });
+    expect(other.outcome).toBe("allow");
+  });
+
+  it("each replica counts its own decisions once, however their copies come back", async () => {
+    // A saw its own three at once and B's deny from the stream: 4, not 3 + 3 echoes + 1.
+    await seesExactly(a, 4, "replica A to count its three and B's one");
+    // A's own next decision is denied without waiting for anything.
+    expect((await decide(a, wire())).outcome).toBe("deny");
+    await seesExactly(b, 5, "replica B to count A's fourth");
+  });
+
+  it("a replica started afterwards rebuilds the counts from the stream before it serves", async () => {
+    await stopReplica(a);
+    await stopReplica(b);
+    const c = await startReplica();
+    // No waiting: start-up caught up with today's decisions.
+    expect(requestsSeenBy(c)).toBe(5);
+    const d = await decide(c, refund(50));
+    expect(d.matched.map((m) => m.ruleId)).toEqual([BUILTIN.rateLimit, BUILTIN.dailyBudget]);
+    expect(d.reasons[0]).toBe("customer-support made 5 requests in the last minute; the limit is 3");
+    expect(d.reasons[1]).toContain("committed 60 USD");
+    expect((await decide(c, { ...wire(), agentId: "knowledge-base-qa" })).outcome).toBe("allow");
+  });
+});
