@@ -15,6 +15,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, drainNats, requestRpc, topology } from "@warden/messaging";
 import type { ActionRequestData } from "@warden/messaging";
 import { startNats } from "@warden/testing/servers";
+import { cpuPerOp, formatCpu } from "./lib/proc-cpu.ts";
 import { line, sampleAsync, summarize } from "./lib/stats.ts";
 import type { Summary } from "./lib/stats.ts";
 
@@ -96,7 +97,7 @@ async function openLoop(send: Send): Promise<{ summary: Summary; achieved: numbe
   return { summary: summarize(samples), achieved: total / seconds, errors };
 }
 
-async function throughput(send: Send): Promise<number> {
+async function throughput(send: Send): Promise<{ result: number; ops: number }> {
   let done = 0;
   const stopAt = Date.now() + THROUGHPUT_SECONDS * 1_000;
   const start = process.hrtime.bigint();
@@ -108,7 +109,7 @@ async function throughput(send: Send): Promise<number> {
       }
     }),
   );
-  return done / (Number(process.hrtime.bigint() - start) / 1e9);
+  return { result: done / (Number(process.hrtime.bigint() - start) / 1e9), ops: done };
 }
 
 const payload = (i: number): Uint8Array => payloads[i % payloads.length] ?? new Uint8Array();
@@ -122,12 +123,12 @@ const decide =
     requestRpc(nc, subject, payload(i), { timeoutMs: 5_000 });
 
 try {
-  await spawnReady(
+  const echoProcess = await spawnReady(
     [join(import.meta.dirname, "lib", "echo-responder.ts"), natsUrl, `${t.namespace}.echo`, "echo"],
     {},
     /ready/,
   );
-  await spawnReady(
+  const policyProcess = await spawnReady(
     [join(root, "services", "policy", "src", "main.ts")],
     {
       NATS_URL: natsUrl,
@@ -144,6 +145,8 @@ try {
       ...(process.env["BENCH_PROFILE_DIR"] !== undefined && {
         NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`,
       }),
+      // For `perf record -p <pid>`: JIT symbols in /tmp/perf-<pid>.map.
+      ...(process.env["BENCH_PERF_MAP"] === "1" && { NODE_OPTIONS: "--perf-basic-prof" }),
     },
     /policy service ready/,
   );
@@ -157,8 +160,14 @@ try {
   const seqPolicy = summarize(await sampleAsync(policy, { warmup: 1_000, iterations: ITER }));
   const rateEcho = await openLoop(peer);
   const ratePolicy = await openLoop(policy);
-  const maxEcho = await throughput(peer);
-  const maxPolicy = await throughput(policy);
+  // CPU per request of each process while saturated: which one is the bottleneck.
+  const server: Record<string, number> = owned === undefined ? {} : { "nats-server": owned.pid };
+  const maxEcho = await cpuPerOp({ client: process.pid, echo: echoProcess.pid ?? 0, ...server }, () =>
+    throughput(peer),
+  );
+  const maxPolicy = await cpuPerOp({ client: process.pid, policy: policyProcess.pid ?? 0, ...server }, () =>
+    throughput(policy),
+  );
 
   console.log(
     `policy over NATS request-reply — service and peer each in their own process; NATS ${owned ? "started by the bench" : natsUrl}`,
@@ -176,8 +185,10 @@ try {
     ),
   );
   console.log(
-    `max throughput, ${INFLIGHT} in flight: peer ${maxEcho.toFixed(0)} req/s, policy ${maxPolicy.toFixed(0)} decisions/s (×${(maxPolicy / maxEcho).toFixed(2)})`,
+    `max throughput, ${INFLIGHT} in flight: peer ${maxEcho.result.toFixed(0)} req/s, policy ${maxPolicy.result.toFixed(0)} decisions/s (×${(maxPolicy.result / maxEcho.result).toFixed(2)})`,
   );
+  console.log(`  CPU per request, peer:   ${formatCpu(maxEcho.cpuUsPerOp)}`);
+  console.log(`  CPU per decision, policy: ${formatCpu(maxPolicy.cpuUsPerOp)}`);
   await drainNats(nc);
 } finally {
   for (const child of children) {

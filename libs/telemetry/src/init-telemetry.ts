@@ -7,6 +7,7 @@ import { defaultResource, resourceFromAttributes } from "@opentelemetry/resource
 import type { Resource } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import {
+  AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -38,7 +39,11 @@ export interface TelemetryOptions {
   version?: string;
   /** Default `{ kind: "none" }`. */
   exporter?: TraceExporterOption;
-  /** Fraction of new traces sampled, 0..1 (default 1); a remote parent's decision is kept. */
+  /**
+   * Fraction of new traces sampled, 0..1; a remote parent's decision is kept. Default 1 with an
+   * exporter, 0 without one: spans nobody exports are not recorded (their trace context is still
+   * created and propagated, so events and logs keep their trace ids).
+   */
   sampleRatio?: number;
   resourceAttributes?: Attributes;
 }
@@ -71,8 +76,13 @@ export interface Telemetry {
 export function initTelemetry(options: TelemetryOptions): Telemetry {
   const exporter = options.exporter ?? { kind: "none" };
   const processors = spanProcessorsFor(exporter);
-  const ratio = options.sampleRatio ?? 1;
-  const root = ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
+  const ratio = options.sampleRatio ?? (exporter.kind === "none" ? 0 : 1);
+  const root =
+    ratio >= 1
+      ? new AlwaysOnSampler()
+      : ratio <= 0
+        ? new AlwaysOffSampler()
+        : new TraceIdRatioBasedSampler(ratio);
   const resource = defaultResource().merge(
     resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.service,
