@@ -8,9 +8,10 @@
 // caught up (nothing pending) and while the stream keeps showing signs of life (messages, idle
 // heartbeats, answered pulls, consumer info) within the lease; otherwise `unknown`, which denies
 // agents that have a rate or budget limit.
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { nanos } from "@nats-io/transport-node";
 import type { Topology } from "@warden/messaging";
 import { DEFAULT_MAX_EVENT_BYTES, Money, Outcome, events, parseJsonBytes } from "@warden/messaging";
 import type { Logger } from "pino";
@@ -106,6 +107,27 @@ export function usageFactOfDecision(
 /** Parses a message of the decision stream; throws InvalidMessageError for anything else. */
 export function parseDecisionUsage(bytes: Uint8Array): DecisionUsageEvent {
   return parseJsonBytes(bytes, DecisionUsageEvent, DEFAULT_MAX_EVENT_BYTES);
+}
+
+/**
+ * The stream sequence of the first message at or after `from`. The ordered consumer is started from
+ * this sequence rather than from the time: after a reconnect nats.js recreates an ordered consumer
+ * from its configuration plus a start sequence, and a configuration that also carries
+ * `opt_start_time` is refused, so the consumer would never come back (measured with nats.js 3.4).
+ */
+async function startSequence(nc: NatsConnection, topology: Topology, from: number): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const probe = await jsm.consumers.add(topology.streams.events, {
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: new Date(from).toISOString(),
+    filter_subjects: [topology.subjects.decisionAll],
+    ack_policy: AckPolicy.None,
+    mem_storage: true,
+    inactive_threshold: nanos(60_000),
+  });
+  await jsm.consumers.delete(topology.streams.events, probe.name).catch(() => undefined);
+  // A consumer starting at sequence S reports S - 1 as delivered.
+  return probe.delivered.stream_seq + 1;
 }
 
 export type FeedState =
@@ -207,8 +229,8 @@ export async function watchUsage(
 
   const consumer: Consumer = await jetstream(nc).consumers.get(topology.streams.events, {
     filter_subjects: [topology.subjects.decisionAll],
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: new Date(from).toISOString(),
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: await startSequence(nc, topology, from),
   });
   // Idle heartbeats well inside the lease; a pull expires (and is answered) every two of them.
   const heartbeatMs = Math.max(500, Math.floor(leaseMs / 5));
