@@ -6,6 +6,7 @@ import { events } from "@warden/messaging";
 import type { DecisionSink } from "../../app/ports.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
 import { decisionToWire } from "../../transport/wire.ts";
+import { decisionEventId } from "./nats-usage-view.ts";
 
 export function natsDecisionSink(publisher: EventPublisher, topology: Topology): DecisionSink {
   return {
@@ -14,7 +15,7 @@ export function natsDecisionSink(publisher: EventPublisher, topology: Topology):
         topology.subjects.decision(decision.outcome, origin.authenticatedAgentId),
         events.decisionMade,
         {
-          id: origin.requestEventId === undefined ? undefined : `decision-of-${origin.requestEventId}`,
+          id: origin.requestEventId === undefined ? undefined : decisionEventId(origin.requestEventId),
           actionId: decision.actionId,
           data: decisionToWire(
             decision,

@@ -1,15 +1,15 @@
 // The pure parts of the NATS usage view: lease state, window start, and that a decision counted
 // locally and its copy from the stream get the same key (so the copy is not counted twice).
-import { buildEvent, encodeEvent, events } from "@warden/messaging";
-import type { ActionRequestData } from "@warden/messaging";
+import { buildEvent, encodeEvent, events, topology } from "@warden/messaging";
+import type { ActionRequestData, EventPublisher } from "@warden/messaging";
 import { describe, expect, it } from "vitest";
 import type { RequestOrigin } from "../../app/ports.ts";
 import type { Decision } from "../../domain/decision.ts";
 import { STOP_CLEAR } from "../../domain/stop-state.ts";
 import { UsageLedger } from "../../domain/usage-ledger.ts";
-import { actionRequestFromWire, decisionToWire } from "../../transport/wire.ts";
+import { actionRequestFromWire } from "../../transport/wire.ts";
+import { natsDecisionSink } from "./nats-decision-sink.ts";
 import {
-  decisionEventId,
   parseDecisionUsage,
   usageFactOfDecision,
   usageFactOfEvent,
@@ -86,16 +86,29 @@ const decision: Decision = {
   evalDurationNs: 1_000,
 };
 
-/** The bytes the decision sink would publish for this decision (same builder, same wire mapping). */
-function published(origin: RequestOrigin): Uint8Array {
-  const envelope = buildEvent(events.decisionMade, {
-    source: "policy",
-    actor: { type: "service", id: "policy", roles: [] },
-    id: origin.requestEventId === undefined ? undefined : decisionEventId(origin.requestEventId),
-    actionId: decision.actionId,
-    data: decisionToWire(decision, wire, STOP_CLEAR, "killswitch.active"),
-  });
-  return encodeEvent(envelope);
+/** The bytes the decision sink publishes for this decision (the real sink, a capturing publisher). */
+async function published(origin: RequestOrigin): Promise<Uint8Array> {
+  let bytes: Uint8Array | undefined;
+  const publisher: EventPublisher = {
+    publish(_subject, definition, event) {
+      const envelope = buildEvent(definition, {
+        ...event,
+        source: "policy",
+        actor: event.actor ?? { type: "service", id: "policy", roles: [] },
+      });
+      bytes = encodeEvent(envelope);
+      return Promise.resolve({ envelope, seq: 1, duplicate: false });
+    },
+    publishEnvelope: () => Promise.reject(new Error("not used by the sink")),
+  };
+  await natsDecisionSink(publisher, topology("usage-test")).decided(
+    decision,
+    actionRequestFromWire(wire),
+    { ...origin, wireRequest: wire },
+    STOP_CLEAR,
+  );
+  if (bytes === undefined) throw new Error("the sink published nothing");
+  return bytes;
 }
 
 describe("a decision counted locally and again from the stream", () => {
@@ -107,9 +120,9 @@ describe("a decision counted locally and again from the stream", () => {
       { authenticatedAgentId: "customer-support", requestEventId: "e-1" },
     ],
     ["an RPC / gRPC decision (generated event id)", { authenticatedAgentId: "customer-support" }],
-  ] as const)("%s: same key, same facts, counted once", (_name, origin) => {
+  ] as const)("%s: same key, same facts, counted once", async (_name, origin) => {
     const local = usageFactOfDecision(decision, request, origin);
-    const remote = usageFactOfEvent(parseDecisionUsage(published(origin)));
+    const remote = usageFactOfEvent(parseDecisionUsage(await published(origin)));
     expect(remote).toEqual({ ...local });
     expect(local).toMatchObject({ amount: 80.5, currency: "USD", outcome: "allow" });
     const ledger = new UsageLedger();
