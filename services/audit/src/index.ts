@@ -57,6 +57,7 @@ export {
   computeRecordHash,
   hashV1,
   headOf,
+  hashedText,
   recordHashMatches,
   sealRecord,
   type ChainHead,

@@ -10,6 +10,7 @@ import {
   canonicalRecordJson,
   chainRecords,
   computeRecordHash,
+  hashedText,
   recordHashMatches,
   sealRecord,
 } from "./hash-chain.ts";
@@ -108,6 +109,30 @@ describe("hash chain, version 1", () => {
     const reversed = Object.fromEntries(Object.entries(record).reverse()) as AuditRecord;
     expect(JSON.stringify(reversed)).not.toBe(JSON.stringify(record));
     expect(recordHashMatches(reversed)).toBe(true);
+  });
+
+  it("hashedText gives the exact hashed text on either path, and nothing for a changed record", () => {
+    const draft = recordFromEvent(VECTOR_ENVELOPE, "warden.action.requested.deploy-bot", {
+      receivedAt: new Date(0),
+    });
+    const record = sealRecord(draft, {
+      seq: 1,
+      prevHash: GENESIS_HASH,
+      recordedAt: new Date("2025-01-01T12:00:00.100Z"),
+    });
+    expect(hashedText(record)).toBe(VECTOR_CANONICAL_JSON);
+    const reversed = Object.fromEntries(Object.entries(record).reverse()) as AuditRecord;
+    expect(hashedText(reversed)).toBe(VECTOR_CANONICAL_JSON);
+    // `hash` not last, followed by a value that spells the fast path's ending: still decided right.
+    const { hash, ...content } = record;
+    const mimic = { ...content, hash, zz: `,"hash":"${hash}"}` } as AuditRecord;
+    expect(JSON.stringify(mimic).endsWith(`"}`)).toBe(true);
+    expect(hashedText(mimic)).toBeUndefined();
+    // A key JSON leaves out changes nothing.
+    expect(hashedText({ ...record, zz: undefined } as AuditRecord)).toBe(VECTOR_CANONICAL_JSON);
+    expect(hashedText({ ...record, outcome: "deny" })).toBeUndefined();
+    expect(hashedText({ ...record, prevHash: "1".repeat(64) })).toBeUndefined();
+    expect(hashedText({ ...record, hash: hash.toUpperCase() })).toBeUndefined();
   });
 
   it("fast and canonical paths agree for arbitrary JSON data (property)", () => {

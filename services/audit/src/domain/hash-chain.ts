@@ -81,27 +81,47 @@ export function chainRecords(
 }
 
 /**
- * Whether a record's content still hashes to its `hash`.
+ * The text a record's hash covers (its canonical JSON without `hash`), when the record's content
+ * still hashes to its `hash`; undefined when it does not (a change, or an unsupported hashVersion).
  *
- * Fast path: records are stored with their keys in canonical order (sealRecord), so for an intact
- * record JSON.stringify yields the very text that was hashed; if it hashes to `hash`, the stored
- * record's JSON value is the one that was hashed. Any difference (a changed value, reordered keys
- * from another writer of the data, a non-JSON value) falls back to canonicalize, whose result is
- * the definition. The fast path can only say "intact" when the definition would too.
+ * Fast path: records are stored with their keys in canonical order (sealRecord) and `hash` last,
+ * so for an intact record JSON.stringify of the whole record is the hashed text followed by
+ * `,"hash":"<hash>"}`. When it ends so, cutting that off gives exactly JSON.stringify of the record
+ * without `hash` (no other value can end in `:"<hex>"` unescaped), with no copy of the record; if
+ * that text hashes to `hash`, the stored record's JSON value is the one that was hashed. Any
+ * difference (a changed value, keys in another order, a non-JSON value) falls back to canonicalize,
+ * whose result is the definition. The fast path can only say "intact" when the definition would too.
  */
-export function recordHashMatches(record: AuditRecord): boolean {
-  if (record.hashVersion !== HASH_VERSION) return false;
-  const { hash, ...content } = record;
+export function hashedText(record: AuditRecord): string | undefined {
+  if (record.hashVersion !== HASH_VERSION) return undefined;
+  const { hash, prevHash } = record;
+  if (typeof hash !== "string" || typeof prevHash !== "string") return undefined;
   try {
-    if (hashV1(record.prevHash, JSON.stringify(content)) === hash) return true;
+    const whole = JSON.stringify(record);
+    const tail = `,"hash":"${hash}"}`;
+    let text: string;
+    if (whole.endsWith(tail)) {
+      text = `${whole.slice(0, whole.length - tail.length)}}`;
+    } else {
+      const { hash: _hash, ...content } = record;
+      text = JSON.stringify(content);
+    }
+    if (hashV1(prevHash, text) === hash) return text;
   } catch {
     // e.g. a BigInt planted in the document: not JSON, the slow path decides.
   }
   try {
-    return computeRecordHash(content) === hash;
+    const { hash: _hash, ...content } = record;
+    const text = canonicalRecordJson(content);
+    return hashV1(prevHash, text) === hash ? text : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether a record's content still hashes to its `hash` (see hashedText). */
+export function recordHashMatches(record: AuditRecord): boolean {
+  return hashedText(record) !== undefined;
 }
 
 /** Throws ChainInvariantError unless `records` are consecutive in seq and each links to the last. */
