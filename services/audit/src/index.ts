@@ -83,6 +83,7 @@ export {
   type AppendStop,
   type AuditQueryFilter,
   type AuditStore,
+  type HashedRecord,
   type Page,
   type PageRequest,
   type SeqRange,
@@ -117,8 +118,14 @@ export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-s
 export {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,
+  AUDIT_EVENTS_INDEXES,
   MongoAuditStore,
   type AuditCheckpointDocument,
-  type AuditEventDocument,
 } from "./adapters/mongo/mongo-audit-store.ts";
+export {
+  fromAuditEventDocument,
+  readAuditEventDocument,
+  toAuditEventDocument,
+  type AuditEventDocument,
+} from "./adapters/mongo/audit-event-document.ts";
 export { InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";

@@ -1,6 +1,6 @@
 // MongoAuditStore and the audit use cases against a real Mongo-wire server (FerretDB in CI, from
 // @warden/testing's global setup; MONGO_URL reuses a running one). Each test gets its own database.
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import canonicalize from "canonicalize";
 import { MongoClient, type Collection, type Db } from "mongodb";
 import { testServers, uniqueName } from "@warden/testing";
@@ -22,6 +22,7 @@ import {
   parseEncryptionKey,
   recordFromEvent,
   sealRecord,
+  toAuditEventDocument,
   verifyStoredChain,
   type AuditCheckpointDocument,
   type AuditEventDocument,
@@ -152,11 +153,19 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
       expect(JSON.stringify(content)).toBe(canonicalize(content)); // the fast verification path applies
     }
     const raw = await f.events.findOne({ seq: 1 });
-    expect(JSON.stringify(raw)).not.toContain("your refund");
-    const request = (raw?.data as { message?: { body?: unknown } } | undefined)?.message?.body;
-    expect(isEncryptedValue(request)).toBe(true);
     const [first] = records;
-    if (first === undefined) throw new Error("no record");
+    if (raw === null || first === undefined) throw new Error("no record");
+    expect(JSON.stringify(raw)).not.toContain("your refund");
+    // The stored text is the hashed text: an auditor re-hashes it without any Warden code.
+    expect(createHash("sha256").update(`${first.prevHash}\n${raw.canonical}`).digest("hex")).toBe(raw.hash);
+    expect(raw).toMatchObject({
+      _id: first.eventId,
+      seq: 1,
+      type: first.type,
+      what: { action: first.what.action },
+    });
+    const data = JSON.parse(raw.canonical) as { data: { message?: { body?: unknown } } };
+    expect(isEncryptedValue(data.data.message?.body)).toBe(true);
     expect(JSON.stringify(decryptRecord(first, encryptionKey))).toContain("your refund");
   });
 
@@ -282,6 +291,29 @@ describe("tampering inside the database is detected with the right seq", () => {
     expect(await verify(f)).toMatchObject({ ok: false, firstBadSeq: 57, problem: "modified" });
   });
 
+  it("CONTROL: a queried field rewritten with the value it holds changes nothing", async () => {
+    const f = await chainOf(200);
+    const doc = await f.events.findOne({ seq: 63 });
+    await f.events.updateOne({ seq: 63 }, { $set: { "actor.id": doc?.actor.id } });
+    expect(await verify(f)).toMatchObject({ ok: true, count: 200 });
+  });
+
+  it("modified: a queried field changed (hiding a record from its actor's query)", async () => {
+    const f = await chainOf(200);
+    await f.events.updateOne({ seq: 63 }, { $set: { "actor.id": "someone-else" } });
+    expect(await verify(f)).toMatchObject({ ok: false, firstBadSeq: 63, problem: "modified" });
+  });
+
+  it("modified: the stored text changed", async () => {
+    const f = await chainOf(200);
+    const doc = await f.events.findOne({ seq: 71 });
+    if (doc === null) throw new Error("no record");
+    const changed = doc.canonical.replace(/"outcome":(null|"[^"]*")/, '"outcome":"deny"');
+    expect(changed).not.toBe(doc.canonical);
+    await f.events.updateOne({ seq: 71 }, { $set: { canonical: changed } });
+    expect(await verify(f)).toMatchObject({ ok: false, firstBadSeq: 71, problem: "modified" });
+  });
+
   it("missing: a record deleted", async () => {
     const f = await chainOf(200);
     await f.events.deleteOne({ seq: 80 });
@@ -322,7 +354,8 @@ describe("tampering inside the database is detected with the right seq", () => {
         prevHash: prev.hash,
         recordedAt: new Date(recordedAt),
       });
-      await f.events.replaceOne({ seq }, rewritten);
+      const { _id: _same, ...doc } = toAuditEventDocument(rewritten);
+      await f.events.replaceOne({ seq }, doc);
       prev = headOf(rewritten);
     }
     expect(await verify(f)).toMatchObject({

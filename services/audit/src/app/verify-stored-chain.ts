@@ -21,7 +21,10 @@ export type VerifyStoredChainRequest = {
 };
 
 export async function verifyStoredChain(
-  deps: { store: Pick<AuditStore, "range" | "stream" | "checkpoints">; publicKeys: CheckpointPublicKeys },
+  deps: {
+    store: Pick<AuditStore, "range" | "streamHashed" | "checkpoints">;
+    publicKeys: CheckpointPublicKeys;
+  },
   request: VerifyStoredChainRequest = {},
 ): Promise<VerifyChainResult> {
   const fromSeq = Math.max(1, request.fromSeq ?? 1);
@@ -44,7 +47,11 @@ export async function verifyStoredChain(
   let checkpointsChecked = 0;
 
   // A chunk ends at an existing record, so a gap across chunks shows as the next chunk's start.
-  const verifyChunk = (chunk: readonly AuditRecord[], final: boolean): VerifyChainResult => {
+  const verifyChunk = (
+    chunk: readonly AuditRecord[],
+    hashedTexts: readonly (string | undefined)[],
+    final: boolean,
+  ): VerifyChainResult => {
     const last = chunk.at(-1);
     const checkpoints = allCheckpoints.filter(
       (c) => c.seq >= expectedStart && (final || (last !== undefined && c.seq <= last.seq)),
@@ -53,6 +60,7 @@ export async function verifyStoredChain(
       expectedStart,
       expectedPrevHash,
       lastCheckpointedSeq,
+      hashedTexts,
     });
     count += result.count;
     checkpointsChecked += result.checkpointsChecked;
@@ -65,13 +73,16 @@ export async function verifyStoredChain(
   };
 
   let chunk: AuditRecord[] = [];
-  for await (const record of deps.store.stream(fromSeq, toSeq)) {
+  let texts: (string | undefined)[] = [];
+  for await (const { record, hashedText } of deps.store.streamHashed(fromSeq, toSeq)) {
     chunk.push(record);
+    texts.push(hashedText);
     if (chunk.length >= chunkSize) {
-      const result = verifyChunk(chunk, false);
+      const result = verifyChunk(chunk, texts, false);
       if (!result.ok) return result;
       chunk = [];
+      texts = [];
     }
   }
-  return verifyChunk(chunk, true);
+  return verifyChunk(chunk, texts, true);
 }
