@@ -114,7 +114,13 @@ export type {
   RecordFeed,
   RecordPublisher,
 } from "./app/ports.ts";
-export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-stored-chain.ts";
+export {
+  verifyStoredChain,
+  verifyStoredChainInRanges,
+  type RangeVerifier,
+  type VerifyStoredChainRequest,
+} from "./app/verify-stored-chain.ts";
+export { joinRangeResults, planSeqRanges, type SeqRangePlan } from "./domain/verify-ranges.ts";
 export {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,

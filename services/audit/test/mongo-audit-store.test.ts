@@ -1,6 +1,8 @@
 // MongoAuditStore and the audit use cases against a real Mongo-wire server (FerretDB in CI, from
 // @warden/testing's global setup; MONGO_URL reuses a running one). Each test gets its own database.
+import { execFile } from "node:child_process";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import canonicalize from "canonicalize";
 import { MongoClient, type Collection, type Db } from "mongodb";
 import { testServers, uniqueName } from "@warden/testing";
@@ -31,6 +33,8 @@ import {
 } from "../src/index.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
+const publicKeyPem = signer.publicKey.export({ type: "spki", format: "pem" }).toString();
+const VERIFY_CLI = fileURLToPath(new URL("../src/cli/verify.ts", import.meta.url));
 const encryptionKey = parseEncryptionKey(randomBytes(32).toString("base64"));
 const encryptor = new FieldEncryptor({
   key: encryptionKey,
@@ -364,6 +368,30 @@ describe("tampering inside the database is detected with the right seq", () => {
       problem: "rewritten",
       suspectFromSeq: 101,
     });
+  });
+
+  it("`warden audit verify --workers 3` answers as one pass does (control, then a change)", async () => {
+    const f = await chainOf(200);
+    const cli = (workers: number) =>
+      new Promise<{ code: number; result: Record<string, unknown> }>((resolve, reject) => {
+        const args = [VERIFY_CLI, "--mongo-url", testServers().mongoUrl, "--db", f.db.databaseName];
+        args.push("--public-key", publicKeyPem, "--workers", String(workers), "--json");
+        execFile(process.execPath, args, (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
+          if (code !== 0 && code !== 1) reject(new Error(`verify exited ${code}: ${stderr}`));
+          else resolve({ code, result: JSON.parse(stdout) as Record<string, unknown> });
+        });
+      });
+    const same = ({ seconds: _s, workers: _w, detail: _d, ...rest }: Record<string, unknown>) => rest;
+    const [one, three] = await Promise.all([cli(1), cli(3)]);
+    expect(one).toMatchObject({ code: 0, result: { ok: true, count: 200, checkpointsChecked: 4 } });
+    expect(same(three.result)).toEqual(same(one.result));
+    expect(three.result.workers).toBe(3);
+
+    await f.events.updateOne({ seq: 134 }, { $set: { "what.action": "db.drop" } });
+    const [oneBad, threeBad] = await Promise.all([cli(1), cli(3)]);
+    expect(oneBad).toMatchObject({ code: 1, result: { ok: false, firstBadSeq: 134, problem: "modified" } });
+    expect(same(threeBad.result)).toEqual(same(oneBad.result));
   });
 
   it("bad_signature: a stored checkpoint altered to match a rewrite", async () => {
