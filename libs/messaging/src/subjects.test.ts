@@ -17,6 +17,13 @@ describe("topology", () => {
     expect(t.rpc.agentOfPolicyEvaluate(t.rpc.policyEvaluate("bot"))).toBe("bot");
   });
 
+  it("filters one agent's decisions whatever their outcome", () => {
+    const t = topology("t1");
+    expect(t.subjects.decisionsOf("kb-qa")).toBe("t1.warden.decision.*.kb-qa");
+    expect(t.subjects.decision("deny", "kb-qa")).toBe("t1.warden.decision.deny.kb-qa");
+    expect(t.subjects.decisionsOf("a.b>")).toBe("t1.warden.decision.*.a_b_");
+  });
+
   it("namespaces streams, buckets and subjects together", () => {
     const t = topology("ci-7");
     expect(t.streams.events).toBe("CI_7_WARDEN_EVENTS");

@@ -48,6 +48,8 @@ export function topology(namespace = "") {
 
       decision: (outcome: string, agentId: string) => `${ev}.decision.${token(outcome)}.${token(agentId)}`,
       decisionAll: `${ev}.decision.>`,
+      /** Every decision about one agent, whatever its outcome (a consumer filter). */
+      decisionsOf: (agentId: string) => `${ev}.decision.*.${token(agentId)}`,
       decisionApprovalRequired: `${ev}.decision.approval_required.>`,
 
       policyBundle: (event: "activated" | "rejected") => `${ev}.policy.bundle.${event}`,
