@@ -74,6 +74,21 @@ export interface CompiledAgent {
   readonly currency?: string;
 }
 
+/** Whether the service counts the agent's usage: its profile has a rate limit or a daily budget. */
+export function hasUsageLimits(agent: CompiledAgent): boolean {
+  return agent.maxRequestsPerMinute !== undefined || agent.dailyBudget !== undefined;
+}
+
+/**
+ * The agents whose usage the service must count (ADR 0006), sorted: those with a rate limit or a
+ * daily budget. Decisions about any other agent need not be read from the decision stream.
+ */
+export function limitedAgentIds(bundle: Pick<Bundle, "agents">): readonly string[] {
+  const ids: string[] = [];
+  for (const agent of bundle.agents.values()) if (hasUsageLimits(agent)) ids.push(agent.id);
+  return ids.sort();
+}
+
 /** Index dimensions, in index order. */
 export const DIMENSIONS = ["action", "environment", "agent", "changeType", "versionChange"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
