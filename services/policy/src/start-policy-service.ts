@@ -1,5 +1,6 @@
-// Composition root of the policy service: NATS → streams → kill-switch and usage watches → bundle →
-// consumers → gRPC → ops server → ready. main.ts calls it after config and telemetry; integration tests call it in-process.
+// Composition root of the policy service: NATS → streams → kill-switch watch → bundle (which names
+// the agents whose usage is counted) → usage catch-up → consumers → gRPC → ops server → ready.
+// main.ts calls it after config and telemetry; integration tests call it in-process.
 import { hostname } from "node:os";
 import { readDescriptorSet } from "@warden/contracts";
 import { createGrpcServer } from "@warden/grpc";
@@ -23,7 +24,8 @@ import { instrumentDecisions } from "./adapters/metrics.ts";
 import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
 import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
 import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
-import { watchUsage } from "./adapters/nats/nats-usage-view.ts";
+import { createUsageWatcher } from "./adapters/nats/nats-usage-view.ts";
+import type { UsageWatcher } from "./adapters/nats/nats-usage-view.ts";
 import { policyGrpcService } from "./transport/grpc/policy-grpc.ts";
 import { consumeActionRequests } from "./transport/nats/action-consumer.ts";
 import { serveEvaluateRpc } from "./transport/nats/evaluate-rpc.ts";
@@ -50,6 +52,8 @@ export interface RunningPolicyService {
   readonly grpcPort: number;
   readonly opsPort: number;
   readonly service: PolicyService;
+  /** The replica's usage view (rate and budget limits). */
+  readonly usage: UsageWatcher;
   /** Re-reads the bundle (also on SIGHUP). */
   reload(): void;
   /** Stops taking work, finishes what is in flight, closes connections. */
@@ -65,11 +69,8 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
   await provisionTopology(nc, topology);
   const publisher = createPublisher(nc, { source: SERVICE });
   const stopWatcher = await watchStopState(nc, topology, { log, leaseMs: config.KILLSWITCH_LEASE });
-  const usage = await watchUsage(nc, topology, {
-    log,
-    leaseMs: config.USAGE_LEASE,
-    catchUpTimeoutMs: config.USAGE_CATCHUP_TIMEOUT,
-  });
+  // Reads nothing yet: the bundle names the agents whose usage is counted.
+  const usage = createUsageWatcher(nc, topology, { log, leaseMs: config.USAGE_LEASE });
   const registry = createMetricsRegistry({ service: SERVICE });
 
   const source = createFsBundleSource(config.POLICY_BUNDLE_DIR);
@@ -81,6 +82,8 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     bundleEvents: natsBundleEvents(publisher, topology, instanceId),
   });
   log.info({ bundle: service.status() }, "policy bundle active");
+  // Serve only once the limited agents' usage has caught up with today's decisions (or the timeout).
+  await usage.caughtUp(config.USAGE_CATCHUP_TIMEOUT);
 
   const reload = (): void => {
     void service.reload().then(
@@ -137,6 +140,7 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     grpcPort,
     opsPort: ops.port,
     service,
+    usage,
     reload,
     async stop() {
       bundleWatch?.close();

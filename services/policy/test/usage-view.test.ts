@@ -18,7 +18,7 @@ import { createLogger } from "@warden/telemetry";
 import { freePort, startNats } from "@warden/testing";
 import type { NatsServer } from "@warden/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { watchUsage } from "../src/adapters/nats/nats-usage-view.ts";
+import { createUsageWatcher } from "../src/adapters/nats/nats-usage-view.ts";
 import type { UsageWatcher } from "../src/adapters/nats/nats-usage-view.ts";
 import { until } from "./support.ts";
 
@@ -71,14 +71,17 @@ it("is confirmed while the stream answers, unknown while it is down, and recover
   await decided("agent-a");
   await decided("agent-a");
   if (nc === undefined) throw new Error("not connected");
-  usage = await watchUsage(nc, t, {
+  const watcher = createUsageWatcher(nc, t, {
     log: createLogger({ service: "usage-test", level: "silent" }),
     leaseMs: LEASE_MS,
   });
-  // Caught up before it resolved, and stays confirmed on idle heartbeats alone, past several leases.
+  usage = watcher;
+  watcher.track(["agent-a"]);
+  expect(await watcher.caughtUp(10_000)).toBe(true);
+  // Caught up, and stays confirmed on idle heartbeats alone, past several leases.
   expect(count("agent-a")).toBe(2);
   await new Promise((resolve) => setTimeout(resolve, 3 * LEASE_MS));
-  expect(usage.status()).toEqual({ state: "confirmed" });
+  expect(watcher.status()).toEqual({ state: "confirmed" });
 
   await server?.stop();
   server = undefined;
@@ -92,5 +95,5 @@ it("is confirmed while the stream answers, unknown while it is down, and recover
   await until(() => (usage?.status().state === "confirmed" ? true : undefined), "confirmed again", 30_000);
   await decided("agent-a");
   await until(() => (count("agent-a") === 3 ? true : undefined), "the decision after the restart");
-  expect(usage.folded()).toBe(3);
+  expect(watcher.folded()).toBe(3);
 }, 90_000);

@@ -31,20 +31,22 @@ async function setup(): Promise<{
   service: PolicyService;
   usage: FakeUsageView;
   sink: FakeDecisionSink;
+  source: ReturnType<typeof createInMemoryBundleSource>;
   clock: { now: number };
 }> {
   const clock = { now: Date.parse("2026-03-10T10:00:00.000Z") };
   const usage = new FakeUsageView();
   const sink = new FakeDecisionSink();
+  const source = createInMemoryBundleSource({ ...FIXTURE_BASE, "agents.yaml": AGENTS, "rules.yaml": RULES });
   const service = await createPolicyService({
-    source: createInMemoryBundleSource({ ...FIXTURE_BASE, "agents.yaml": AGENTS, "rules.yaml": RULES }),
+    source,
     stopState: new FakeStopState(),
     decisions: sink,
     usage,
     bundleEvents: new FakeBundleEvents(),
     clock: () => clock.now,
   });
-  return { service, usage, sink, clock };
+  return { service, usage, sink, source, clock };
 }
 
 let seq = 0;
@@ -127,5 +129,33 @@ describe("decide with usage limits", () => {
     const x = service.explain(ask("bot"), { authenticatedAgentId: "bot" });
     expect(x.decision.matched.map((m) => m.ruleId)).toEqual([BUILTIN.rateLimit]);
     expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(3);
+  });
+
+  it("tells the usage view which agents are limited, at start and before each swap", async () => {
+    const { service, usage, source } = await setup();
+    expect(service.status().limitedAgents).toEqual(["bot"]);
+    expect(usage.tracked).toEqual([["bot"]]);
+
+    // The pipeline gets a limit: the view hears of it before any decision under the new bundle.
+    source.set(
+      "agents.yaml",
+      AGENTS.replace(
+        "codeExecution: true }",
+        "codeExecution: true }\n    limits: { maxRequestsPerMinute: 10 }",
+      ),
+    );
+    usage.track = (agentIds) => {
+      usage.tracked.push(agentIds);
+      expect(service.status().limitedAgents).toEqual(["bot"]); // still the old bundle
+    };
+    expect((await service.reload()).kind).toBe("activated");
+    expect(service.status().limitedAgents).toEqual(["bot", "pipeline"]);
+    expect(usage.tracked).toEqual([["bot"], ["bot", "pipeline"]]);
+
+    // Neither an unchanged nor a refused bundle changes what is tracked.
+    expect((await service.reload()).kind).toBe("unchanged");
+    source.set("agents.yaml", "agents: [");
+    expect((await service.reload()).kind).toBe("rejected");
+    expect(usage.tracked).toHaveLength(2);
   });
 });

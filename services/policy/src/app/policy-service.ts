@@ -9,6 +9,7 @@ import type { StopState } from "../domain/stop-state.ts";
 import { createEvaluator } from "../domain/evaluator.ts";
 import type { Evaluator, Explanation } from "../domain/evaluator.ts";
 import { compileBundle } from "../domain/compile-bundle.ts";
+import { limitedAgentIds } from "../domain/bundle.ts";
 import type { BundleSource } from "./bundle-source.ts";
 import type { BundleEvents, DecisionSink, RequestOrigin, StopStateReader, UsageView } from "./ports.ts";
 
@@ -20,6 +21,8 @@ export interface BundleStatus {
   readonly ruleCount: number;
   readonly agentCount: number;
   readonly workflowCount: number;
+  /** Agents with a rate limit or a daily budget, whose usage is counted (sorted). */
+  readonly limitedAgents: readonly string[];
 }
 
 export type ReloadResult =
@@ -82,11 +85,13 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
         ruleCount: bundle.rules.length,
         agentCount: bundle.agents.size,
         workflowCount: bundle.workflows.size,
+        limitedAgents: limitedAgentIds(bundle),
       },
     };
   }
 
   let active = await compileFromSource();
+  deps.usage.track(active.status.limitedAgents);
   await deps.bundleEvents.activated({
     digest: active.status.digest,
     previousDigest: undefined,
@@ -146,6 +151,8 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
       }
       if (next.status.digest === previous.status.digest)
         return { kind: "unchanged", digest: previous.status.digest };
+      // Same tick as the swap: no decision sees the new limits before the view knows of them.
+      deps.usage.track(next.status.limitedAgents);
       active = next;
       await deps.bundleEvents.activated({
         digest: next.status.digest,

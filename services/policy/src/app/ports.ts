@@ -26,6 +26,14 @@ export interface UsageView {
    * itself; its copy coming back from the stream is not counted again.
    */
   decided(decision: Decision, request: ActionRequest, origin: RequestOrigin): void;
+  /**
+   * The agents whose usage decide will read: those with a rate limit or a daily budget in the
+   * bundle about to become active (sorted). Called with the first bundle and on every activation,
+   * synchronously before the swap. Other agents' usage need not be counted (`current` may answer
+   * `unknown` for them: no limit applies); an agent newly in the list is `unknown` until its count
+   * has caught up, while agents that were already listed keep their confirmed count.
+   */
+  track(agentIds: readonly string[]): void;
 }
 
 /** Who asked, as established by the transport. */

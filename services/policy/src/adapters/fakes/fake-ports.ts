@@ -62,7 +62,13 @@ export class FakeUsageView implements UsageView {
   /** Set to make the usage unconfirmed. */
   unknown: string | undefined;
   readonly reads: { agentId: string; currency: string | undefined; now: number }[] = [];
+  /** Each `track` call: the limited agents of each activated bundle. */
+  readonly tracked: (readonly string[])[] = [];
   #seq = 0;
+
+  track(agentIds: readonly string[]): void {
+    this.tracked.push(agentIds);
+  }
 
   current(agentId: string, currency: string | undefined, now: number): UsageSnapshot {
     this.reads.push({ agentId, currency, now });

@@ -1,4 +1,4 @@
-// The pure parts of the NATS usage view: lease state, window start, and that a decision counted
+// The pure parts of the NATS usage view: window start, and that a decision counted
 // locally and its copy from the stream get the same key (so the copy is not counted twice).
 import { buildEvent, encodeEvent, events, topology } from "@warden/messaging";
 import type { ActionRequestData, EventPublisher } from "@warden/messaging";
@@ -13,46 +13,8 @@ import {
   parseDecisionUsage,
   usageFactOfDecision,
   usageFactOfEvent,
-  UsageFeed,
   usageWindowStart,
 } from "./nats-usage-view.ts";
-
-describe("UsageFeed (lease)", () => {
-  it("is unknown until caught up, then confirmed while alive within the lease", async () => {
-    let t = 0;
-    const feed = new UsageFeed(5_000, () => t);
-    const waiting = feed.whenCaughtUp();
-    feed.alive();
-    expect(feed.state()).toEqual({ state: "unknown", reason: "decision stream not caught up yet" });
-    t = 100;
-    feed.caughtUp();
-    await waiting;
-    expect(feed.state()).toEqual({ state: "confirmed" });
-    t = 5_100;
-    expect(feed.state()).toEqual({ state: "confirmed" });
-    t = 5_101;
-    expect(feed.state()).toEqual({
-      state: "unknown",
-      reason: "decision stream not confirmed for 5000 ms",
-    });
-    feed.alive(); // a heartbeat after the stall: confirmed again (still caught up)
-    expect(feed.state()).toEqual({ state: "confirmed" });
-  });
-
-  it("must catch up again after the consumer was recreated", () => {
-    const t = 0;
-    const feed = new UsageFeed(5_000, () => t);
-    feed.caughtUp();
-    feed.fellBehind("consumer recreated (reset)");
-    feed.alive();
-    expect(feed.state()).toEqual({
-      state: "unknown",
-      reason: "decision stream consumer recreated (reset)",
-    });
-    feed.caughtUp();
-    expect(feed.state()).toEqual({ state: "confirmed" });
-  });
-});
 
 describe("usageWindowStart", () => {
   it("reads from the start of the UTC day, less a minute for clock skew", () => {

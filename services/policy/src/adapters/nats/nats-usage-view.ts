@@ -1,8 +1,11 @@
 // UsageView over the decisions every replica already publishes (warden.decision.<outcome>.<agent> in
-// WARDEN_EVENTS): an ordered, ephemeral JetStream consumer reads them from the start of the current
-// UTC day and folds each into a UsageLedger, so all replicas share one count (ADR 0006). The replica
+// WARDEN_EVENTS): an ordered, ephemeral JetStream consumer reads the decisions about the agents
+// that have a rate limit or a daily budget in the active bundle (one filter subject per agent) from
+// the start of the current UTC day and folds each into a UsageLedger, so all replicas share one
+// count (ADR 0006). Decisions about other agents are never delivered to the replica. The replica
 // also counts its own decisions the moment it makes them; their copies from the stream are then
-// recognised and skipped.
+// recognised and skipped. When a reload changes the set of limited agents, a new consumer replaces
+// the old one once it has caught up (usage-tracker.ts).
 //
 // Like the kill-switch state, the count is a lease: it is `confirmed` only once the consumer has
 // caught up (nothing pending) and while the stream keeps showing signs of life (messages, idle
@@ -20,9 +23,10 @@ import type { RequestOrigin, UsageView } from "../../app/ports.ts";
 import type { ActionRequest } from "../../domain/action-request.ts";
 import type { Decision } from "../../domain/decision.ts";
 import type { UsageFact } from "../../domain/usage-ledger.ts";
-import { UsageLedger, utcDay } from "../../domain/usage-ledger.ts";
-import type { UsageSnapshot } from "../../domain/usage.ts";
+import { utcDay } from "../../domain/usage-ledger.ts";
 import { amountFromWire, outcomeFromWire } from "../../transport/wire.ts";
+import type { FeedState, FeedSubscription, FeedTarget } from "./usage-tracker.ts";
+import { UsageTracker } from "./usage-tracker.ts";
 
 const DAY_MS = 86_400_000;
 /** Read this much before the window too, for replicas whose clocks run behind the server's. */
@@ -130,68 +134,22 @@ async function startSequence(nc: NatsConnection, topology: Topology, from: numbe
   return probe.delivered.stream_seq + 1;
 }
 
-export type FeedState =
-  { readonly state: "confirmed" } | { readonly state: "unknown"; readonly reason: string };
-
-/**
- * Whether the folded count can be trusted: caught up once (nothing pending), then kept alive by
- * signs of life within the lease. Pure; exported for unit tests.
- */
-export class UsageFeed {
-  readonly #leaseMs: number;
-  readonly #now: () => number;
-  #caughtUp = false;
-  #behind = "not caught up yet";
-  #aliveAt = Number.NEGATIVE_INFINITY;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(leaseMs: number, now: () => number) {
-    this.#leaseMs = leaseMs;
-    this.#now = now;
-  }
-
-  get isCaughtUp(): boolean {
-    return this.#caughtUp;
-  }
-
-  /** The stream answered (a message, a heartbeat, an expired pull, consumer info). */
-  alive(): void {
-    this.#aliveAt = this.#now();
-  }
-
-  /** Nothing is pending: every decision in the stream so far is folded. */
-  caughtUp(): void {
-    this.#aliveAt = this.#now();
-    if (this.#caughtUp) return;
-    this.#caughtUp = true;
-    for (const resolve of this.#waiting.splice(0)) resolve();
-  }
-
-  /** The consumer was recreated or lost messages: catch up again before trusting the count. */
-  fellBehind(reason: string): void {
-    this.#caughtUp = false;
-    this.#behind = reason;
-  }
-
-  state(): FeedState {
-    if (!this.#caughtUp) return { state: "unknown", reason: `decision stream ${this.#behind}` };
-    if (this.#now() - this.#aliveAt > this.#leaseMs)
-      return { state: "unknown", reason: `decision stream not confirmed for ${this.#leaseMs} ms` };
-    return { state: "confirmed" };
-  }
-
-  /** Resolves once caught up (at once if already). */
-  whenCaughtUp(): Promise<void> {
-    if (this.#caughtUp) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-}
+export type { FeedState } from "./usage-tracker.ts";
 
 export interface UsageWatcher extends UsageView {
-  /** Whether the shared count is confirmed (for /healthz). */
+  /** Whether the shared count is confirmed (for /healthz); confirmed when no agent is limited. */
   status(): FeedState;
-  /** Decisions counted so far, after de-duplication. */
+  /** Decisions counted by the active consumer's ledger, after de-duplication. */
   folded(): number;
+  /** Decision messages received from the stream by every consumer so far, before de-duplication. */
+  received(): number;
+  /** The agents whose usage the active consumer counts. */
+  agents(): readonly string[];
+  /**
+   * Resolves true once the count for the agents last tracked has caught up with the stream, or
+   * false after `timeoutMs` (logged; limited agents are denied until it catches up).
+   */
+  caughtUp(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -199,27 +157,33 @@ export interface WatchUsageOptions {
   readonly log: Logger;
   /** How long the count stays confirmed without a sign of life from the stream (default 5 s). */
   readonly leaseMs?: number;
-  /** How long start-up waits to catch up before serving with an unknown count (default 30 s). */
-  readonly catchUpTimeoutMs?: number;
   readonly now?: () => number;
+  /** Delay before retrying a consumer that could not be created (default 1 s). */
+  readonly retryMs?: number;
+}
+
+interface ConsumerOptions {
+  readonly log: Logger;
+  readonly leaseMs: number;
+  readonly now: () => number;
+  /** Called for every message delivered, before it is folded. */
+  readonly onMessage: () => void;
 }
 
 /**
- * Starts following the decisions; resolves once caught up, or after `catchUpTimeoutMs` with the
- * count still unknown (limited agents are then denied until it catches up).
+ * An ordered consumer of the decisions about `agentIds` from the start of the usage window, folding
+ * into `into.ledger` and reporting catch-up and signs of life to `into.feed`.
  */
-export async function watchUsage(
+async function openDecisionConsumer(
   nc: NatsConnection,
   topology: Topology,
-  options: WatchUsageOptions,
-): Promise<UsageWatcher> {
-  const leaseMs = options.leaseMs ?? 5_000;
-  const now = options.now ?? Date.now;
-  const log = options.log.child({ component: "usage" });
-  const ledger = new UsageLedger();
-  const feed = new UsageFeed(leaseMs, now);
-  const started = now();
-  const from = usageWindowStart(started);
+  agentIds: readonly string[],
+  into: FeedTarget,
+  options: ConsumerOptions,
+): Promise<FeedSubscription> {
+  const { ledger, feed } = into;
+  const { log, leaseMs, now } = options;
+  const from = usageWindowStart(now());
   let closed = false;
   // The last message folded: its consumer (ordered consumers are recreated under new names) and
   // delivery sequence, to tell whether everything delivered has been folded.
@@ -228,7 +192,7 @@ export async function watchUsage(
   let invalid = 0;
 
   const consumer: Consumer = await jetstream(nc).consumers.get(topology.streams.events, {
-    filter_subjects: [topology.subjects.decisionAll],
+    filter_subjects: [...new Set(agentIds.map((id) => topology.subjects.decisionsOf(id)))],
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: await startSequence(nc, topology, from),
   });
@@ -239,8 +203,10 @@ export async function watchUsage(
     idle_heartbeat: heartbeatMs,
     expires: Math.max(1_000, 2 * heartbeatMs),
   });
+  log.debug({ agents: agentIds, from: new Date(from).toISOString() }, "decision stream consumer started");
 
   const fold = (msg: JsMsg): void => {
+    options.onMessage();
     lastConsumer = msg.info.consumer;
     lastDelivery = msg.info.deliverySequence;
     try {
@@ -287,7 +253,6 @@ export async function watchUsage(
   // Catch-up check and re-confirmation: the consumer has nothing pending and this replica has folded
   // everything delivered.
   let checking = false;
-  let prunedAt = started;
   const check = async (): Promise<void> => {
     if (checking || closed) return;
     checking = true;
@@ -301,56 +266,71 @@ export async function watchUsage(
     } finally {
       checking = false;
     }
-    const t = now();
-    if (t - prunedAt >= PRUNE_EVERY_MS) {
-      prunedAt = t;
-      ledger.prune(t);
-    }
   };
   const timer = setInterval(() => void check(), Math.max(100, Math.floor(leaseMs / 3)));
   timer.unref();
   await check();
 
-  const timeoutMs = options.catchUpTimeoutMs ?? 30_000;
-  let timeout: NodeJS.Timeout | undefined;
-  const caughtUp = await Promise.race([
-    feed.whenCaughtUp().then(() => true),
-    new Promise<boolean>((resolve) => {
-      timeout = setTimeout(() => resolve(false), timeoutMs);
-    }),
-  ]);
-  clearTimeout(timeout);
-  if (caughtUp)
-    log.info(
-      { from: new Date(from).toISOString(), decisions: ledger.folded, ms: now() - started },
-      "usage caught up with the decision stream",
-    );
-  else
-    log.warn(
-      { timeoutMs, decisions: ledger.folded },
-      "usage not caught up yet; limited agents are denied until it is",
-    );
-
   return {
-    current(agentId: string, currency: string | undefined, at: number): UsageSnapshot {
-      const state = feed.state();
-      if (state.state === "unknown") return state;
-      return {
-        state: "confirmed",
-        requestsLastMinute: ledger.requestsLastMinute(agentId, at),
-        committedToday: ledger.committedToday(agentId, currency, at),
-      };
-    },
-    decided(decision, request, origin) {
-      ledger.fold(usageFactOfDecision(decision, request, origin), "local", now());
-    },
-    status: () => feed.state(),
-    folded: () => ledger.folded,
     async close() {
       closed = true;
       clearInterval(timer);
       await messages.close();
       await Promise.all([reading, watching]);
+    },
+  };
+}
+
+/**
+ * The usage view of a replica. It reads nothing until `track` names the limited agents (the policy
+ * service does so with its first bundle); start-up then waits for `caughtUp` before serving.
+ */
+export function createUsageWatcher(
+  nc: NatsConnection,
+  topology: Topology,
+  options: WatchUsageOptions,
+): UsageWatcher {
+  const leaseMs = options.leaseMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const log = options.log.child({ component: "usage" });
+  let received = 0;
+  const onMessage = (): void => {
+    received++;
+  };
+  const tracker = new UsageTracker({
+    open: (agentIds, into) =>
+      openDecisionConsumer(nc, topology, agentIds, into, { log, leaseMs, now, onMessage }),
+    log,
+    leaseMs,
+    now,
+    ...(options.retryMs !== undefined && { retryMs: options.retryMs }),
+  });
+  const pruning = setInterval(() => tracker.prune(now()), PRUNE_EVERY_MS);
+  pruning.unref();
+
+  return {
+    current: (agentId, currency, at) => tracker.current(agentId, currency, at),
+    decided(decision, request, origin) {
+      // Decisions about agents without limits are not counted (their copies never come back).
+      if (tracker.counts(decision.agentId)) tracker.foldLocal(usageFactOfDecision(decision, request, origin));
+    },
+    track: (agentIds) => tracker.track(agentIds),
+    status: () => tracker.status(),
+    folded: () => tracker.folded(),
+    received: () => received,
+    agents: () => tracker.agents(),
+    async caughtUp(timeoutMs) {
+      const caughtUp = await tracker.caughtUp(timeoutMs);
+      if (!caughtUp)
+        log.warn(
+          { timeoutMs, agents: tracker.pendingAgents() },
+          "usage not caught up yet; limited agents are denied until it is",
+        );
+      return caughtUp;
+    },
+    async close() {
+      clearInterval(pruning);
+      await tracker.close();
     },
   };
 }
