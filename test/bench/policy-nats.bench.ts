@@ -15,7 +15,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, drainNats, requestRpc, topology } from "@warden/messaging";
 import type { ActionRequestData } from "@warden/messaging";
 import { startNats } from "@warden/testing/servers";
-import { cpuPerOp, formatCpu } from "./lib/proc-cpu.ts";
+import { cpuPerOp, formatCpuPerOp } from "./lib/process-cpu.ts";
 import { line, sampleAsync, summarize } from "./lib/stats.ts";
 import type { Summary } from "./lib/stats.ts";
 
@@ -161,11 +161,11 @@ try {
   const rateEcho = await openLoop(peer);
   const ratePolicy = await openLoop(policy);
   // CPU per request of each process while saturated: which one is the bottleneck.
-  const server: Record<string, number> = owned === undefined ? {} : { "nats-server": owned.pid };
-  const maxEcho = await cpuPerOp({ client: process.pid, echo: echoProcess.pid ?? 0, ...server }, () =>
+  const server: Record<string, number | undefined> = owned === undefined ? {} : { "nats-server": owned.pid };
+  const maxEcho = await cpuPerOp({ client: process.pid, echo: echoProcess.pid, ...server }, () =>
     throughput(peer),
   );
-  const maxPolicy = await cpuPerOp({ client: process.pid, policy: policyProcess.pid ?? 0, ...server }, () =>
+  const maxPolicy = await cpuPerOp({ client: process.pid, policy: policyProcess.pid, ...server }, () =>
     throughput(policy),
   );
 
@@ -187,8 +187,8 @@ try {
   console.log(
     `max throughput, ${INFLIGHT} in flight: peer ${maxEcho.result.toFixed(0)} req/s, policy ${maxPolicy.result.toFixed(0)} decisions/s (×${(maxPolicy.result / maxEcho.result).toFixed(2)})`,
   );
-  console.log(`  CPU per request, peer:   ${formatCpu(maxEcho.cpuUsPerOp)}`);
-  console.log(`  CPU per decision, policy: ${formatCpu(maxPolicy.cpuUsPerOp)}`);
+  console.log(`  CPU per request, peer:   ${formatCpuPerOp(maxEcho.cpuUsPerOp)}`);
+  console.log(`  CPU per decision, policy: ${formatCpuPerOp(maxPolicy.cpuUsPerOp)}`);
   await drainNats(nc);
 } finally {
   for (const child of children) {

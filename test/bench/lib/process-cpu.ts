@@ -32,3 +32,24 @@ export function cpuMeter(pids: Record<string, number | undefined>): () => Record
       }),
     );
 }
+
+/** CPU µs per operation of each pid over `run` (which reports how many operations it did). */
+export async function cpuPerOp<T>(
+  pids: Record<string, number | undefined>,
+  run: () => Promise<{ result: T; ops: number }>,
+): Promise<{ result: T; cpuUsPerOp: Record<string, number | undefined> }> {
+  const read = cpuMeter(pids);
+  const { result, ops } = await run();
+  const cpuUsPerOp = Object.fromEntries(
+    Object.entries(read()).map(([k, s]) => [k, s === undefined ? undefined : (s * 1e6) / ops]),
+  );
+  return { result, cpuUsPerOp };
+}
+
+/** "client 31 µs, policy 104 µs, …", leaving out processes whose CPU time is unknown. */
+export function formatCpuPerOp(cpu: Record<string, number | undefined>): string {
+  return Object.entries(cpu)
+    .filter((entry): entry is [string, number] => entry[1] !== undefined)
+    .map(([name, us]) => `${name} ${us.toFixed(0)} µs`)
+    .join(", ");
+}
