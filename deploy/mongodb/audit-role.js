@@ -12,60 +12,146 @@ const dbName = process.env.WARDEN_AUDIT_DB || "warden";
 const audit = db.getSiblingDB(dbName);
 
 const nullable = (bsonType) => ({ bsonType: [bsonType, "null"] });
+const encrypted = {
+  bsonType: "object",
+  required: ["enc", "keyId", "iv", "tag", "ct"],
+  additionalProperties: false,
+  properties: {
+    enc: { enum: ["aes-256-gcm"] },
+    keyId: { bsonType: "string" },
+    iv: { bsonType: "string" },
+    tag: { bsonType: "string" },
+    ct: { bsonType: "string" },
+  },
+};
+const maybeEncryptedString = { oneOf: [{ bsonType: "string" }, { bsonType: "null" }, encrypted] };
 const hex64 = { bsonType: "string", pattern: "^[0-9a-f]{64}$" };
 const isoTime = { bsonType: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$" };
 
-// One record per event, document layout 2 (docs/adr/0007-audit-document-layout.md): the fields
-// queries and indexes use, as real fields, and `canonical` — the record without `hash` as RFC 8785
-// JSON, exactly the text its hash (version 1, services/audit/README.md) covers. Real fields are
-// copies of the record's own values: the service reads a document as the text with the real fields
-// laid over it, so a real field changed here fails verification. The layout is closed: anything
-// else in a document is refused. Documents written before layout 2 (the whole record as fields)
-// are never updated, so the validator (checked on writes) leaves them as they are.
+// One record per event; hash version 1 (services/audit/README.md). Top-level fields are closed:
+// a new record field is a new hash version and a new validator, deployed before the service.
 const auditEventsSchema = {
   bsonType: "object",
   additionalProperties: false,
   required: [
     "_id",
+    "eventId",
     "seq",
     "type",
+    "subject",
+    "source",
     "time",
+    "recordedAt",
+    "retainUntil",
+    "traceId",
     "actor",
-    "agentId",
     "actionId",
+    "agentId",
     "what",
     "where",
+    "why",
+    "outcome",
+    "approvals",
+    "ai",
+    "retentionClass",
+    "data",
+    "encryptedFields",
+    "issues",
+    "prevHash",
     "hash",
-    "canonical",
+    "hashVersion",
   ],
   properties: {
-    _id: { bsonType: "string", minLength: 1 }, // the record's eventId
+    _id: { bsonType: "string" },
+    eventId: { bsonType: "string", minLength: 1 },
     seq: { bsonType: ["int", "long", "double"], minimum: 1 },
     type: { bsonType: "string" },
+    subject: { bsonType: "string" },
+    source: nullable("string"),
     time: isoTime,
+    recordedAt: isoTime,
+    retainUntil: isoTime,
+    traceId: nullable("string"),
     actor: {
       bsonType: "object",
-      required: ["id", "team"],
+      required: ["type", "id", "name", "roles", "team"],
       additionalProperties: false,
-      properties: { id: { bsonType: "string" }, team: nullable("string") },
+      properties: {
+        type: { bsonType: "string" },
+        id: { bsonType: "string" },
+        name: nullable("string"),
+        roles: { bsonType: "array", items: { bsonType: "string" } },
+        team: nullable("string"),
+      },
     },
-    agentId: nullable("string"),
     actionId: nullable("string"),
+    agentId: nullable("string"),
     what: {
       bsonType: "object",
-      required: ["action"],
-      additionalProperties: false,
-      properties: { action: nullable("string") },
+      required: ["action", "tool", "argumentsDigest", "target"],
+      properties: {
+        action: nullable("string"),
+        tool: nullable("string"),
+        argumentsDigest: nullable("string"),
+        target: maybeEncryptedString,
+      },
     },
     where: {
       bsonType: "object",
-      required: ["environment"],
-      additionalProperties: false,
-      properties: { environment: nullable("string") },
+      required: ["environment", "service", "resource"],
+      properties: {
+        environment: nullable("string"),
+        service: nullable("string"),
+        resource: maybeEncryptedString,
+      },
     },
+    why: {
+      bsonType: "object",
+      required: ["reason", "ticket", "ruleIds", "bundleDigest"],
+      properties: {
+        reason: maybeEncryptedString,
+        ticket: nullable("string"),
+        ruleIds: { bsonType: "array", items: { bsonType: "string" } },
+        bundleDigest: nullable("string"),
+      },
+    },
+    outcome: nullable("string"),
+    approvals: {
+      bsonType: "array",
+      items: {
+        bsonType: "object",
+        required: ["by", "decision", "at", "comment"],
+        properties: {
+          by: { bsonType: "string" },
+          decision: nullable("string"),
+          at: nullable("string"),
+          comment: maybeEncryptedString,
+        },
+      },
+    },
+    ai: {
+      oneOf: [
+        { bsonType: "null" },
+        {
+          bsonType: "object",
+          required: ["model", "version", "promptDigest", "rationale", "confidence"],
+          properties: {
+            model: nullable("string"),
+            version: nullable("string"),
+            promptDigest: nullable("string"),
+            rationale: maybeEncryptedString,
+            confidence: { bsonType: ["double", "int", "long", "decimal", "null"] },
+          },
+        },
+      ],
+    },
+    retentionClass: { enum: ["production-7y", "staging-1y", "development-90d"] },
+    data: {}, // any JSON: the event's data as received (encrypted paths replaced)
+    encryptedFields: { bsonType: "array", items: { bsonType: "string" } },
+    issues: { bsonType: "array", items: { bsonType: "string" } },
+    prevHash: hex64,
     hash: hex64,
-    // A JSON object of hash version 1 (a new hash version comes with a new validator).
-    canonical: { bsonType: "string", pattern: '^\\{.*"hashVersion":1,' },
+    hashVersion: { enum: [1] },
   },
 };
 

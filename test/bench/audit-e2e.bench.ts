@@ -7,40 +7,33 @@
 // NATS_URL / MONGO_URL reuse running servers (e.g. a MongoDB: MONGO_URL=mongodb://…); otherwise a
 // NATS server and a FerretDB are started for the run and stopped after it.
 //
-// 1. peers: bare insertMany of pre-built records, w: majority, in --batch batches: (a) the very
-//    documents the service writes (layout 2: queried fields + the hashed text), (b) the same records
-//    as whole documents (layout 1, every field a real field; what the service wrote before ADR 0007);
+// 1. bare insertMany of pre-built records (the same documents the service writes), w: majority;
 // 2. saturation: --events published as fast as the stream takes them; events/s = events / (last
 //    record committed − first publish);
 // 3. lag at a steady offered --rate for --lag-seconds: per event, envelope time (set at publish) →
 //    its record seen on the audit stream (wardenaudit.recorded.>, after commit); p50/p99;
 // 4. verify: verifyChain in memory on one core, and verifyStoredChain streamed from the database.
-// CPU seconds per 1,000 documents / events of each process (from /proc; the Mongo-wire server only
-// when this script started it) are printed beside the rates: they depend far less on other load on
-// the machine than the rates do. AUDIT_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles
-// the service process.
+// AUDIT_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service process.
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import {
-  AUDIT_EVENTS_INDEXES,
   EMPTY_CHAIN,
   MongoAuditStore,
   chainRecords,
   parsePublicKey,
   recordFromEvent,
-  toAuditEventDocument,
   verifyChain,
   verifyStoredChain,
+  type AuditEventDocument,
   type AuditRecord,
 } from "@warden/audit";
 import { sampleIncoming } from "@warden/audit/sample-events";
 import { topology as makeTopology } from "@warden/messaging";
 import { startMongo, startNats, uniqueName, type ServerHandle } from "@warden/testing";
-import { MongoClient, type Document } from "mongodb";
+import { MongoClient } from "mongodb";
 import { AuditProcess, auditEnvironment, auditKeys, openLog, runEvent } from "../fault/lib/audit-process.ts";
-import { cpuMeter } from "./lib/process-cpu.ts";
 import { percentile } from "./lib/stats.ts";
 
 const { values: args } = parseArgs({
@@ -62,10 +55,8 @@ async function own<T extends ServerHandle>(server: Promise<T>): Promise<T> {
   owned.push(started);
   return started;
 }
-const natsServer = process.env.NATS_URL === undefined ? await own(startNats()) : undefined;
-const mongoServer = process.env.MONGO_URL === undefined ? await own(startMongo()) : undefined;
-const natsUrl = process.env.NATS_URL ?? natsServer?.url ?? "";
-const mongoUrl = process.env.MONGO_URL ?? mongoServer?.url ?? "";
+const natsUrl = process.env.NATS_URL ?? (await own(startNats())).url;
+const mongoUrl = process.env.MONGO_URL ?? (await own(startMongo())).url;
 const namespace = uniqueName("abench").toLowerCase();
 const t = makeTopology(namespace);
 const dbName = uniqueName("audit-bench");
@@ -76,43 +67,26 @@ const client = await MongoClient.connect(mongoUrl);
 const db = client.db(dbName);
 const perSecond = (n: number, ms: number): string => `${Math.round((n / ms) * 1000).toLocaleString("en")}/s`;
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
-/** CPU seconds per 1,000 operations of each measured process, e.g. "service 0.41 s, mongo 0.52 s". */
-const cpuPer1k = (used: Record<string, number | undefined>, n: number): string =>
-  Object.entries(used)
-    .filter((e): e is [string, number] => e[1] !== undefined)
-    .map(([k, s]) => `${k} ${((s / n) * 1000).toFixed(2)} s`)
-    .join(", ");
 
 let service: AuditProcess | undefined;
 try {
   console.log(`audit e2e bench: NATS ${natsUrl}, Mongo ${mongoUrl}, batch ${BATCH}`);
 
-  // 1. Bare insertMany, w: majority, ordered, batches of BATCH, into the same server, with the
-  // service's indexes (MongoAuditStore.ensureIndexes) on the collection.
-  const bareRecords = chainRecords(
+  // 1. Bare insertMany, w: majority, ordered, batches of BATCH, into the same server.
+  const bare = db.collection<AuditEventDocument>("bare_insert", {
+    writeConcern: { w: "majority", journal: true },
+  });
+  await bare.createIndex({ seq: 1 }, { unique: true });
+  const bareDocs = chainRecords(
     sampleIncoming(0, EVENTS).map((e) => recordFromEvent(e.envelope, e.subject, { receivedAt: new Date() })),
     EMPTY_CHAIN,
     new Date(),
-  );
-  const bareInsert = async (name: string, docs: readonly Document[]): Promise<void> => {
-    const collection = db.collection(name, { writeConcern: { w: "majority", journal: true } });
-    await collection.createIndexes([...AUDIT_EVENTS_INDEXES]);
-    const cpu = cpuMeter({ mongo: mongoServer?.pid });
-    const started = performance.now();
-    for (let i = 0; i < docs.length; i += BATCH)
-      await collection.insertMany(docs.slice(i, i + BATCH), { ordered: true });
-    const took = performance.now() - started;
-    console.log(
-      `   ${name} (${EVENTS} docs, ${BATCH}/batch): ${perSecond(EVENTS, took)}  [CPU per 1k docs: ${cpuPer1k(cpu(), EVENTS)}]`,
-    );
-  };
-  console.log("1. bare insertMany, w: majority:");
-  await bareInsert("bare_layout2", bareRecords.map(toAuditEventDocument));
-  await bareInsert(
-    "bare_layout1",
-    bareRecords.map((r) => ({ _id: r.eventId, ...r })),
-  );
-  let t0 = 0;
+  ).map((r) => ({ _id: r.eventId, ...r }));
+  let t0 = performance.now();
+  for (let i = 0; i < bareDocs.length; i += BATCH)
+    await bare.insertMany(bareDocs.slice(i, i + BATCH), { ordered: true });
+  const bareMs = performance.now() - t0;
+  console.log(`1. bare insertMany (${EVENTS} docs, ${BATCH}/batch):       ${perSecond(EVENTS, bareMs)}`);
 
   // The service, and an observer of what it commits.
   service = await AuditProcess.start(
@@ -155,7 +129,6 @@ try {
 
   // 2. Saturation.
   const satRun = uniqueName("sat");
-  const satCpu = cpuMeter({ service: service.child.pid, mongo: mongoServer?.pid, nats: natsServer?.pid });
   t0 = Date.now();
   const inflight = new Set<Promise<void>>();
   for (let n = 0; n < EVENTS; n++) {
@@ -167,13 +140,11 @@ try {
   const publishedMs = Date.now() - t0;
   while (seen.size < EVENTS) await sleep(20);
   const satMs = lastSeenAt - t0;
-  const satCpuUsed = satCpu();
   const satLags = Float64Array.from([...lagOf.values()]).sort();
   console.log(
     `2. saturation: ${EVENTS} events published in ${(publishedMs / 1000).toFixed(1)} s (${perSecond(EVENTS, publishedMs)})`,
   );
   console.log(`   end to end (publish → committed, seen downstream):  ${perSecond(EVENTS, satMs)}`);
-  console.log(`   CPU per 1k events: ${cpuPer1k(satCpuUsed, EVENTS)}`);
   console.log(
     `   lag under saturation (backlog included): p50 ${ms(percentile(satLags, 50))}, p99 ${ms(percentile(satLags, 99))}`,
   );

@@ -83,7 +83,6 @@ export {
   type AppendStop,
   type AuditQueryFilter,
   type AuditStore,
-  type HashedRecord,
   type Page,
   type PageRequest,
   type SeqRange,
@@ -114,24 +113,12 @@ export type {
   RecordFeed,
   RecordPublisher,
 } from "./app/ports.ts";
-export {
-  verifyStoredChain,
-  verifyStoredChainInRanges,
-  type RangeVerifier,
-  type VerifyStoredChainRequest,
-} from "./app/verify-stored-chain.ts";
-export { joinRangeResults, planSeqRanges, type SeqRangePlan } from "./domain/verify-ranges.ts";
+export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-stored-chain.ts";
 export {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,
-  AUDIT_EVENTS_INDEXES,
   MongoAuditStore,
   type AuditCheckpointDocument,
-} from "./adapters/mongo/mongo-audit-store.ts";
-export {
-  fromAuditEventDocument,
-  readAuditEventDocument,
-  toAuditEventDocument,
   type AuditEventDocument,
-} from "./adapters/mongo/audit-event-document.ts";
+} from "./adapters/mongo/mongo-audit-store.ts";
 export { InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";

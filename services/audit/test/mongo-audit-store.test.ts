@@ -1,8 +1,6 @@
 // MongoAuditStore and the audit use cases against a real Mongo-wire server (FerretDB in CI, from
 // @warden/testing's global setup; MONGO_URL reuses a running one). Each test gets its own database.
-import { execFile } from "node:child_process";
-import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import canonicalize from "canonicalize";
 import { MongoClient, type Collection, type Db } from "mongodb";
 import { testServers, uniqueName } from "@warden/testing";
@@ -24,7 +22,6 @@ import {
   parseEncryptionKey,
   recordFromEvent,
   sealRecord,
-  toAuditEventDocument,
   verifyStoredChain,
   type AuditCheckpointDocument,
   type AuditEventDocument,
@@ -33,8 +30,6 @@ import {
 } from "../src/index.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
-const publicKeyPem = signer.publicKey.export({ type: "spki", format: "pem" }).toString();
-const VERIFY_CLI = fileURLToPath(new URL("../src/cli/verify.ts", import.meta.url));
 const encryptionKey = parseEncryptionKey(randomBytes(32).toString("base64"));
 const encryptor = new FieldEncryptor({
   key: encryptionKey,
@@ -157,19 +152,11 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
       expect(JSON.stringify(content)).toBe(canonicalize(content)); // the fast verification path applies
     }
     const raw = await f.events.findOne({ seq: 1 });
-    const [first] = records;
-    if (raw === null || first === undefined) throw new Error("no record");
     expect(JSON.stringify(raw)).not.toContain("your refund");
-    // The stored text is the hashed text: an auditor re-hashes it without any Warden code.
-    expect(createHash("sha256").update(`${first.prevHash}\n${raw.canonical}`).digest("hex")).toBe(raw.hash);
-    expect(raw).toMatchObject({
-      _id: first.eventId,
-      seq: 1,
-      type: first.type,
-      what: { action: first.what.action },
-    });
-    const data = JSON.parse(raw.canonical) as { data: { message?: { body?: unknown } } };
-    expect(isEncryptedValue(data.data.message?.body)).toBe(true);
+    const request = (raw?.data as { message?: { body?: unknown } } | undefined)?.message?.body;
+    expect(isEncryptedValue(request)).toBe(true);
+    const [first] = records;
+    if (first === undefined) throw new Error("no record");
     expect(JSON.stringify(decryptRecord(first, encryptionKey))).toContain("your refund");
   });
 
@@ -295,29 +282,6 @@ describe("tampering inside the database is detected with the right seq", () => {
     expect(await verify(f)).toMatchObject({ ok: false, firstBadSeq: 57, problem: "modified" });
   });
 
-  it("CONTROL: a queried field rewritten with the value it holds changes nothing", async () => {
-    const f = await chainOf(200);
-    const doc = await f.events.findOne({ seq: 63 });
-    await f.events.updateOne({ seq: 63 }, { $set: { "actor.id": doc?.actor.id } });
-    expect(await verify(f)).toMatchObject({ ok: true, count: 200 });
-  });
-
-  it("modified: a queried field changed (hiding a record from its actor's query)", async () => {
-    const f = await chainOf(200);
-    await f.events.updateOne({ seq: 63 }, { $set: { "actor.id": "someone-else" } });
-    expect(await verify(f)).toMatchObject({ ok: false, firstBadSeq: 63, problem: "modified" });
-  });
-
-  it("modified: the stored text changed", async () => {
-    const f = await chainOf(200);
-    const doc = await f.events.findOne({ seq: 71 });
-    if (doc === null) throw new Error("no record");
-    const changed = doc.canonical.replace(/"outcome":(null|"[^"]*")/, '"outcome":"deny"');
-    expect(changed).not.toBe(doc.canonical);
-    await f.events.updateOne({ seq: 71 }, { $set: { canonical: changed } });
-    expect(await verify(f)).toMatchObject({ ok: false, firstBadSeq: 71, problem: "modified" });
-  });
-
   it("missing: a record deleted", async () => {
     const f = await chainOf(200);
     await f.events.deleteOne({ seq: 80 });
@@ -358,8 +322,7 @@ describe("tampering inside the database is detected with the right seq", () => {
         prevHash: prev.hash,
         recordedAt: new Date(recordedAt),
       });
-      const { _id: _same, ...doc } = toAuditEventDocument(rewritten);
-      await f.events.replaceOne({ seq }, doc);
+      await f.events.replaceOne({ seq }, rewritten);
       prev = headOf(rewritten);
     }
     expect(await verify(f)).toMatchObject({
@@ -368,30 +331,6 @@ describe("tampering inside the database is detected with the right seq", () => {
       problem: "rewritten",
       suspectFromSeq: 101,
     });
-  });
-
-  it("`warden audit verify --workers 3` answers as one pass does (control, then a change)", async () => {
-    const f = await chainOf(200);
-    const cli = (workers: number) =>
-      new Promise<{ code: number; result: Record<string, unknown> }>((resolve, reject) => {
-        const args = [VERIFY_CLI, "--mongo-url", testServers().mongoUrl, "--db", f.db.databaseName];
-        args.push("--public-key", publicKeyPem, "--workers", String(workers), "--json");
-        execFile(process.execPath, args, (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-          if (code !== 0 && code !== 1) reject(new Error(`verify exited ${code}: ${stderr}`));
-          else resolve({ code, result: JSON.parse(stdout) as Record<string, unknown> });
-        });
-      });
-    const same = ({ seconds: _s, workers: _w, detail: _d, ...rest }: Record<string, unknown>) => rest;
-    const [one, three] = await Promise.all([cli(1), cli(3)]);
-    expect(one).toMatchObject({ code: 0, result: { ok: true, count: 200, checkpointsChecked: 4 } });
-    expect(same(three.result)).toEqual(same(one.result));
-    expect(three.result.workers).toBe(3);
-
-    await f.events.updateOne({ seq: 134 }, { $set: { "what.action": "db.drop" } });
-    const [oneBad, threeBad] = await Promise.all([cli(1), cli(3)]);
-    expect(oneBad).toMatchObject({ code: 1, result: { ok: false, firstBadSeq: 134, problem: "modified" } });
-    expect(same(threeBad.result)).toEqual(same(oneBad.result));
   });
 
   it("bad_signature: a stored checkpoint altered to match a rewrite", async () => {

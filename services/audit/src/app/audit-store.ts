@@ -57,12 +57,6 @@ export type SeqRange = { fromSeq: number; toSeq?: number | undefined };
 
 export type RecentEvent = { eventId: string; seq: number; hash: string };
 
-/**
- * A stored record and, when the store keeps it and the record is exactly it parsed (plus `hash`),
- * the text its hash covers: a verifier hashes that instead of serialising the record again.
- */
-export type HashedRecord = { record: AuditRecord; hashedText: string | undefined };
-
 export interface AuditStore {
   /** The record with the highest seq, null for an empty chain. */
   lastRecord(): Promise<AuditRecord | null>;
@@ -87,8 +81,6 @@ export interface AuditStore {
   range(fromSeq: number, toSeq: number, limit?: number): Promise<AuditRecord[]>;
   /** Records with fromSeq ≤ seq ≤ toSeq in ascending seq, read with one cursor (verify, export). */
   stream(fromSeq: number, toSeq: number): AsyncIterable<AuditRecord>;
-  /** As stream, each record with its hashed text where the store holds it (verification). */
-  streamHashed(fromSeq: number, toSeq: number): AsyncIterable<HashedRecord>;
   /** Records matching a filter in ascending seq, one page. */
   query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>>;
   /** Every record matching a filter with seq > afterSeq, ascending, read with one cursor (export). */

@@ -191,7 +191,6 @@ function bindAll(store: InMemoryAuditStore): AuditStore {
     existingEventIds: (ids) => store.existingEventIds(ids),
     recentEvents: (limit) => store.recentEvents(limit),
     stream: (from, to) => store.stream(from, to),
-    streamHashed: (from, to) => store.streamHashed(from, to),
     appendBatch: (records) => store.appendBatch(records),
     range: (from, to, limit) => store.range(from, to, limit),
     query: (filter, page) => store.query(filter, page),

@@ -2,14 +2,11 @@
 // the signed checkpoints, naming the first bad seq. Needs only read access to the database.
 //
 //   node services/audit/src/cli/verify.ts --mongo-url mongodb://127.0.0.1:27017/ --db warden_audit \
-//     --public-key audit-signing.pub.pem [--nats-url nats://127.0.0.1:4222 [--namespace ns]] \
-//     [--workers N] [--json]
+//     --public-key audit-signing.pub.pem [--nats-url nats://127.0.0.1:4222 [--namespace ns]] [--json]
 //
 // With --nats-url the checkpoints come from the WARDEN_AUDIT stream, outside the database (so a
 // rewrite by someone with database access is caught even if they rewrote audit_checkpoints too);
-// without it, from the database. With --workers N the chain is cut into N seq ranges, each read and
-// verified by a worker thread of its own (verifyStoredChainInRanges); the answer is the same.
-// Exit status: 0 intact, 1 a problem found, 2 could not verify.
+// without it, from the database. Exit status: 0 intact, 1 a problem found, 2 could not verify.
 import { existsSync, readFileSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -17,8 +14,7 @@ import { MongoClient } from "mongodb";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, drainNats, topology as makeTopology } from "@warden/messaging";
 import { MongoAuditStore } from "../adapters/mongo/mongo-audit-store.ts";
-import { workerRangeVerifier } from "../adapters/workers/worker-range-verifier.ts";
-import { verifyStoredChain, verifyStoredChainInRanges } from "../app/verify-stored-chain.ts";
+import { verifyStoredChain } from "../app/verify-stored-chain.ts";
 import { parsePublicKey, signingKeyId, type Checkpoint } from "../domain/checkpoint.ts";
 import type { VerifyChainResult } from "../domain/verify-chain.ts";
 
@@ -30,7 +26,6 @@ type Options = {
   to?: number;
   natsUrl?: string;
   namespace: string;
-  workers: number;
   json: boolean;
 };
 
@@ -96,21 +91,14 @@ async function run(options: Options): Promise<number> {
     const store = new MongoAuditStore(client.db(options.db));
     const publicKeys = new Map(options.publicKey.map((k) => [signingKeyId(k), k]));
     const started = performance.now();
-    const request = { fromSeq: options.from, toSeq: options.to, checkpoints };
-    const result =
-      options.workers > 1
-        ? await verifyStoredChainInRanges(
-            {
-              store,
-              verifyRange: workerRangeVerifier({ mongoUrl: options.mongoUrl, db: options.db, publicKeys }),
-            },
-            { ...request, parts: options.workers },
-          )
-        : await verifyStoredChain({ store, publicKeys }, request);
+    const result = await verifyStoredChain(
+      { store, publicKeys },
+      { fromSeq: options.from, toSeq: options.to, checkpoints },
+    );
     const seconds = (performance.now() - started) / 1000;
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ ...result, seconds, workers: options.workers, checkpointSource: checkpoints ? "stream" : "database" })}\n`,
+        `${JSON.stringify({ ...result, seconds, checkpointSource: checkpoints ? "stream" : "database" })}\n`,
       );
     } else {
       const range = `seq ${options.from ?? 1}..${options.to ?? "head"}`;
@@ -143,11 +131,6 @@ const program = new Command()
   )
   .option("--nats-url <url>", "read checkpoints from the WARDEN_AUDIT stream instead of the database")
   .addOption(new Option("--namespace <ns>", "WARDEN_NAMESPACE of the installation").default(""))
-  .addOption(
-    new Option("--workers <n>", "verify as N seq ranges, each in a worker thread (e.g. one per core)")
-      .argParser(positiveInt)
-      .default(1),
-  )
   .option("--json", "print the result as one JSON object", false)
   .showHelpAfterError()
   // Exit 1 is reserved for "the chain is bad": usage errors exit 2.

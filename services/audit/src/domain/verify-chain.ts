@@ -1,7 +1,7 @@
 // Recomputes a chain segment and checks it against signed checkpoints, naming the first bad seq.
 import type { AuditRecord } from "./audit-record.ts";
 import { verifyCheckpointSignature, type Checkpoint, type CheckpointPublicKeys } from "./checkpoint.ts";
-import { GENESIS_HASH, hashV1, recordHashMatches } from "./hash-chain.ts";
+import { GENESIS_HASH, recordHashMatches } from "./hash-chain.ts";
 
 /**
  * - modified: a record's content no longer hashes to its hash (or its hash was recomputed so the
@@ -27,12 +27,6 @@ export type VerifyChainOptions = {
    * page); bounds suspectFromSeq of a rewrite. Default expectedStart - 1.
    */
   lastCheckpointedSeq?: number | undefined;
-  /**
-   * For records[i], the text its hash covers when the store holds it and records[i] is exactly that
-   * text parsed plus its hash (HashedRecord): the text is hashed instead of serialising the record.
-   * A text that does not hash to the record's hash is ignored (the record is then checked as usual).
-   */
-  hashedTexts?: readonly (string | undefined)[] | undefined;
 };
 
 export type VerifyChainOk = {
@@ -115,15 +109,8 @@ export function verifyChain(
   let cpIndex = 0;
   let lastMatchedCheckpointSeq = options.lastCheckpointedSeq ?? expectedStart - 1;
   let count = 0;
-  const texts = options.hashedTexts;
-  const intact = (record: AuditRecord, i: number): boolean => {
-    const text = texts?.[i];
-    if (text !== undefined && record.hashVersion === 1 && hashV1(record.prevHash, text) === record.hash)
-      return true;
-    return recordHashMatches(record);
-  };
 
-  for (const [i, record] of records.entries()) {
+  for (const record of records) {
     const seq = record.seq;
     if (seq !== expectedSeq) {
       if (typeof seq === "number" && seq < expectedSeq) {
@@ -155,7 +142,7 @@ export function verifyChain(
           problem: "reordered",
           detail: `seq ${seq} links to seq ${linked}, not to seq ${seq - 1}`,
         };
-      } else if (prev !== undefined && intact(record, i)) {
+      } else if (prev !== undefined && recordHashMatches(record)) {
         found = {
           seq: prev.seq,
           problem: "modified",
@@ -171,7 +158,7 @@ export function verifyChain(
       break;
     }
 
-    if (!intact(record, i)) {
+    if (!recordHashMatches(record)) {
       found = {
         seq,
         problem: "modified",

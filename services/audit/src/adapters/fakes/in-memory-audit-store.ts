@@ -4,7 +4,6 @@ import type {
   AppendResult,
   AuditQueryFilter,
   AuditStore,
-  HashedRecord,
   Page,
   PageRequest,
   RecentEvent,
@@ -101,10 +100,6 @@ export class InMemoryAuditStore implements AuditStore {
     for (const record of this.#sorted()) {
       if (record.seq >= fromSeq && record.seq <= toSeq) yield await Promise.resolve(structuredClone(record));
     }
-  }
-
-  async *streamHashed(fromSeq: number, toSeq: number): AsyncIterable<HashedRecord> {
-    for await (const record of this.stream(fromSeq, toSeq)) yield { record, hashedText: undefined };
   }
 
   query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>> {

@@ -2,8 +2,7 @@
 // construction: this file only ever inserts and finds (a unit test greps it for anything else);
 // the MongoDB role in deploy/mongodb grants the writer no more than that.
 //
-//   audit_events       _id = eventId (redelivery is a duplicate key), unique index on seq; the
-//                      queried fields as real fields plus the hashed text (audit-event-document.ts)
+//   audit_events       _id = eventId (redelivery is a duplicate key), unique index on seq
 //   audit_checkpoints  _id = seq
 import {
   MongoBulkWriteError,
@@ -20,7 +19,6 @@ import type {
   AppendResult,
   AuditQueryFilter,
   AuditStore,
-  HashedRecord,
   Page,
   PageRequest,
   RecentEvent,
@@ -30,32 +28,24 @@ import { MAX_PAGE_SIZE } from "../../app/audit-store.ts";
 import type { AuditRecord } from "../../domain/audit-record.ts";
 import type { Checkpoint } from "../../domain/checkpoint.ts";
 import { assertChainSegment, GENESIS_HASH, headOf, type ChainHead } from "../../domain/hash-chain.ts";
-import {
-  fromAuditEventDocument,
-  readAuditEventDocument,
-  toAuditEventDocument,
-  type AuditEventDocument,
-} from "./audit-event-document.ts";
 
 export const AUDIT_EVENTS_COLLECTION = "audit_events";
 export const AUDIT_CHECKPOINTS_COLLECTION = "audit_checkpoints";
 
-/** The indexes of `audit_events` (also in deploy/mongodb/audit-role.js). */
-export const AUDIT_EVENTS_INDEXES: readonly IndexDescription[] = [
-  { key: { seq: 1 }, name: "seq_unique", unique: true },
-  { key: { actionId: 1, seq: 1 }, name: "actionId_seq" },
-  { key: { "actor.id": 1, seq: 1 }, name: "actor_seq" },
-  { key: { agentId: 1, seq: 1 }, name: "agentId_seq" },
-  { key: { type: 1, seq: 1 }, name: "type_seq" },
-  { key: { time: 1 }, name: "time" },
-];
-
+/** A record as stored: `_id` is its eventId; the hash does not cover `_id`. */
+export type AuditEventDocument = { _id: string } & AuditRecord;
 export type AuditCheckpointDocument = { _id: number } & Checkpoint;
 
 const DUPLICATE_KEY = 11000;
 const WRITE_CONCERN: WriteConcernSettings = { w: "majority", journal: true };
 /** Never build on a record a failover could still roll back. */
 const READ_CONCERN: ReadConcernLike = { level: "majority" };
+
+function toRecord(doc: AuditEventDocument): AuditRecord {
+  // Destructuring keeps the stored key order, which hash verification's fast path relies on.
+  const { _id: _ignored, ...record } = doc;
+  return record;
+}
 
 function toCheckpoint(doc: AuditCheckpointDocument): Checkpoint {
   const { _id: _ignored, ...checkpoint } = doc;
@@ -119,7 +109,14 @@ export class MongoAuditStore implements AuditStore {
    * to create an index that exists.
    */
   async ensureIndexes(): Promise<void> {
-    const wanted = AUDIT_EVENTS_INDEXES;
+    const wanted: IndexDescription[] = [
+      { key: { seq: 1 }, name: "seq_unique", unique: true },
+      { key: { actionId: 1, seq: 1 }, name: "actionId_seq" },
+      { key: { "actor.id": 1, seq: 1 }, name: "actor_seq" },
+      { key: { agentId: 1, seq: 1 }, name: "agentId_seq" },
+      { key: { type: 1, seq: 1 }, name: "type_seq" },
+      { key: { time: 1 }, name: "time" },
+    ];
     const missing = async (): Promise<IndexDescription[]> => {
       const names = new Set(
         (await this.#events.indexes().catch(() => [])).map((index) => String(index.name)),
@@ -140,7 +137,7 @@ export class MongoAuditStore implements AuditStore {
     const [doc] = await this.#events.find({}).sort({ seq: -1 }).limit(1).toArray();
     if (doc === undefined) return null;
     this.#known = headOf(doc);
-    return fromAuditEventDocument(doc);
+    return toRecord(doc);
   }
 
   async recentEvents(limit: number): Promise<RecentEvent[]> {
@@ -174,7 +171,10 @@ export class MongoAuditStore implements AuditStore {
 
     let result: AppendResult;
     try {
-      await this.#events.insertMany(records.map(toAuditEventDocument), { ordered: true });
+      await this.#events.insertMany(
+        records.map((r) => ({ _id: r.eventId, ...r })),
+        { ordered: true },
+      );
       result = { written: records.length, stoppedBy: null };
     } catch (err) {
       const firstError = err instanceof MongoBulkWriteError ? firstWriteError(err) : undefined;
@@ -215,7 +215,7 @@ export class MongoAuditStore implements AuditStore {
   async range(fromSeq: number, toSeq: number, limit?: number): Promise<AuditRecord[]> {
     const cursor = this.#events.find({ seq: { $gte: fromSeq, $lte: toSeq } }).sort({ seq: 1 });
     if (limit !== undefined && Number.isFinite(limit)) cursor.limit(limit);
-    return (await cursor.toArray()).map(fromAuditEventDocument);
+    return (await cursor.toArray()).map(toRecord);
   }
 
   async *stream(fromSeq: number, toSeq: number): AsyncIterable<AuditRecord> {
@@ -224,22 +224,7 @@ export class MongoAuditStore implements AuditStore {
       .sort({ seq: 1 })
       .batchSize(1000);
     try {
-      for await (const doc of cursor) yield fromAuditEventDocument(doc);
-    } finally {
-      await cursor.close();
-    }
-  }
-
-  async *streamHashed(fromSeq: number, toSeq: number): AsyncIterable<HashedRecord> {
-    // No UTF-8 validation while decoding: a stored string with invalid UTF-8 then reads as U+FFFD,
-    // which no longer hashes, so Verify names its seq instead of failing on a decoding error (and
-    // the driver's check costs a scan of every string).
-    const cursor = this.#events
-      .find({ seq: { $gte: fromSeq, $lte: toSeq } }, { enableUtf8Validation: false })
-      .sort({ seq: 1 })
-      .batchSize(1000);
-    try {
-      for await (const doc of cursor) yield readAuditEventDocument(doc);
+      for await (const doc of cursor) yield toRecord(doc);
     } finally {
       await cursor.close();
     }
@@ -252,7 +237,7 @@ export class MongoAuditStore implements AuditStore {
       .sort({ seq: 1 })
       .limit(size + 1)
       .toArray();
-    const items = docs.slice(0, size).map(fromAuditEventDocument);
+    const items = docs.slice(0, size).map(toRecord);
     const last = items.at(-1);
     return { items, nextAfterSeq: docs.length > size && last !== undefined ? last.seq : null };
   }
@@ -260,7 +245,7 @@ export class MongoAuditStore implements AuditStore {
   async *find(filter: AuditQueryFilter, afterSeq?: number): AsyncIterable<AuditRecord> {
     const cursor = this.#events.find(whereOf(filter, afterSeq)).sort({ seq: 1 }).batchSize(1000);
     try {
-      for await (const doc of cursor) yield fromAuditEventDocument(doc);
+      for await (const doc of cursor) yield toRecord(doc);
     } finally {
       await cursor.close();
     }
