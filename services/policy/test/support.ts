@@ -16,6 +16,31 @@ import type { RunningPolicyService } from "../src/start-policy-service.ts";
 
 export const repoGovernance = join(import.meta.dirname, "..", "..", "..", "governance");
 
+/**
+ * The configuration a test's in-process policy service runs with: the shared NATS server, loopback
+ * ports chosen by the OS, a development token issuer's key file; `overrides` adds or replaces keys.
+ */
+export function policyTestConfig(
+  t: Topology,
+  bundleDir: string,
+  keyFile: string,
+  overrides: Record<string, string> = {},
+): ReturnType<typeof loadConfig> {
+  return loadConfig({
+    NATS_URL: testServers().natsUrl,
+    WARDEN_NAMESPACE: t.namespace,
+    POLICY_BUNDLE_DIR: bundleDir,
+    GRPC_HOST: "127.0.0.1",
+    GRPC_PORT: "0",
+    OPS_HOST: "127.0.0.1",
+    OPS_PORT: "0",
+    JWT_ISSUER: "warden-test",
+    JWT_DEV_KEY_FILE: keyFile,
+    LOG_LEVEL: "silent",
+    ...overrides,
+  });
+}
+
 export interface PolicyUnderTest {
   readonly running: RunningPolicyService;
   readonly nc: NatsConnection;
@@ -34,19 +59,7 @@ export async function startPolicyForTest(): Promise<PolicyUnderTest> {
   await cp(repoGovernance, bundleDir, { recursive: true });
   const keyFile = join(dir, "dev-issuer.pem");
   const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const config = loadConfig({
-    NATS_URL: testServers().natsUrl,
-    WARDEN_NAMESPACE: t.namespace,
-    POLICY_BUNDLE_DIR: bundleDir,
-    GRPC_HOST: "127.0.0.1",
-    GRPC_PORT: "0",
-    OPS_HOST: "127.0.0.1",
-    OPS_PORT: "0",
-    JWT_ISSUER: "warden-test",
-    JWT_DEV_KEY_FILE: keyFile,
-    KILLSWITCH_LEASE: "5s",
-    LOG_LEVEL: "silent",
-  });
+  const config = policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s" });
   const { startPolicyService } = await import("../src/start-policy-service.ts");
   const running = await startPolicyService(config);
   const nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });

@@ -14,12 +14,11 @@ import { connectNats, drainNats, topology } from "@warden/messaging";
 import type { ActionRequestData, Topology } from "@warden/messaging";
 import { testServers, uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
 import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
 import { actionRequestFromWire } from "../src/transport/wire.ts";
-import { repoGovernance, until } from "./support.ts";
+import { policyTestConfig, repoGovernance, until } from "./support.ts";
 
 const PIPELINE = "release-pipeline";
 const SUPPORT = "customer-support";
@@ -56,19 +55,7 @@ async function startReplica(pipelineLimited: boolean): Promise<Replica> {
   await cp(repoGovernance, bundleDir, { recursive: true });
   await writeAgents(bundleDir, pipelineLimited);
   const running = await startPolicyService(
-    loadConfig({
-      NATS_URL: testServers().natsUrl,
-      WARDEN_NAMESPACE: t.namespace,
-      POLICY_BUNDLE_DIR: bundleDir,
-      POLICY_WATCH: "false",
-      GRPC_HOST: "127.0.0.1",
-      GRPC_PORT: "0",
-      OPS_HOST: "127.0.0.1",
-      OPS_PORT: "0",
-      JWT_ISSUER: "warden-test",
-      JWT_DEV_KEY_FILE: keyFile,
-      LOG_LEVEL: "silent",
-    }),
+    policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
   );
   replicas.push(running);
   return { running, bundleDir };
