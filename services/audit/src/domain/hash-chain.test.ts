@@ -58,16 +58,21 @@ function chainOf(count: number): AuditRecord[] {
   return chainRecords(drafts, EMPTY_CHAIN, new Date("2025-02-01T00:00:00Z"));
 }
 
+/** The record of the documented known vector (VECTOR_CANONICAL_JSON, VECTOR_HASH). */
+function vectorRecord(): AuditRecord {
+  const draft = recordFromEvent(VECTOR_ENVELOPE, "warden.action.requested.deploy-bot", {
+    receivedAt: new Date(0),
+  });
+  return sealRecord(draft, {
+    seq: 1,
+    prevHash: GENESIS_HASH,
+    recordedAt: new Date("2025-01-01T12:00:00.100Z"),
+  });
+}
+
 describe("hash chain, version 1", () => {
   it("matches the documented known vector", () => {
-    const draft = recordFromEvent(VECTOR_ENVELOPE, "warden.action.requested.deploy-bot", {
-      receivedAt: new Date(0),
-    });
-    const record = sealRecord(draft, {
-      seq: 1,
-      prevHash: GENESIS_HASH,
-      recordedAt: new Date("2025-01-01T12:00:00.100Z"),
-    });
+    const record = vectorRecord();
     const { hash, ...content } = record;
     expect(canonicalRecordJson(content)).toBe(VECTOR_CANONICAL_JSON);
     expect(hash).toBe(VECTOR_HASH);
@@ -112,14 +117,7 @@ describe("hash chain, version 1", () => {
   });
 
   it("hashedText gives the exact hashed text on either path, and nothing for a changed record", () => {
-    const draft = recordFromEvent(VECTOR_ENVELOPE, "warden.action.requested.deploy-bot", {
-      receivedAt: new Date(0),
-    });
-    const record = sealRecord(draft, {
-      seq: 1,
-      prevHash: GENESIS_HASH,
-      recordedAt: new Date("2025-01-01T12:00:00.100Z"),
-    });
+    const record = vectorRecord();
     expect(hashedText(record)).toBe(VECTOR_CANONICAL_JSON);
     const reversed = Object.fromEntries(Object.entries(record).reverse()) as AuditRecord;
     expect(hashedText(reversed)).toBe(VECTOR_CANONICAL_JSON);
