@@ -136,10 +136,15 @@ it(`records ${EVENTS} events exactly once through ${KILLS} SIGKILLs`, { timeout:
   const drainDeadline = Date.now() + 20 * 60_000;
   while ((await head()) < EVENTS && Date.now() < drainDeadline) await sleep(500);
   const recordedAfterMs = Date.now() - started;
-  // Let the last checkpoint (CHECKPOINT_INTERVAL) reach the audit stream.
-  await sleep(3_000);
-
-  const checkpoints = (await streamMessages(t.subjects.auditCheckpoint)).map((m) => m.body as Checkpoint);
+  // The last checkpoint comes from the timer (CHECKPOINT_INTERVAL 2 s, ticks every 1 s) of whichever
+  // process holds the head, after its outbox drained: wait for it, up to a minute.
+  const checkpointsInStream = async (): Promise<Checkpoint[]> =>
+    (await streamMessages(t.subjects.auditCheckpoint)).map((m) => m.body as Checkpoint);
+  let checkpoints = await checkpointsInStream();
+  for (const until = Date.now() + 60_000; checkpoints.at(-1)?.seq !== EVENTS && Date.now() < until;) {
+    await sleep(1_000);
+    checkpoints = await checkpointsInStream();
+  }
   const check = await checkChain(db, published, keys.publicKeyPem, checkpoints);
   const records = await streamMessages(t.subjects.auditRecordedAll);
   const seconds = (Date.now() - started) / 1000;

@@ -76,6 +76,34 @@ describe("AuditRecorder", () => {
     expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10, 20]);
   });
 
+  it("checkpoints on its timer a head that a crashed predecessor committed but never checkpointed", async () => {
+    const store = new InMemoryAuditStore();
+    const publisher = new InMemoryRecordPublisher();
+    const first = recorder(store, publisher, 1_000);
+    await first.start();
+    await first.record(sampleIncoming(0, 10)); // the first checkpoint is due at once: seq 10
+    // Committed, not yet due for a checkpoint (N = 1,000 not reached), then the process dies.
+    await first.record(sampleIncoming(10, 15));
+    await until(() => publisher.records.length === 25);
+    await first.stop(10);
+    expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10]);
+
+    // The successor commits nothing (no events are left); once T has passed its tick signs seq 25.
+    const second = new AuditRecorder({
+      writer: new AuditWriter({ store }),
+      checkpointer: new Checkpointer({ store, signer, every: 1_000, intervalMs: 1 }),
+      store,
+      publisher,
+      retryDelayMs: 1,
+    });
+    await second.start();
+    await new Promise((r) => setTimeout(r, 5));
+    await second.tick();
+    await until(() => publisher.checkpoints.length === 2);
+    await second.stop();
+    expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10, 25]);
+  });
+
   it("taking over from another writer, publishes that writer's unpublished tail first (once)", async () => {
     const store = new InMemoryAuditStore();
     const publisher = new InMemoryRecordPublisher();

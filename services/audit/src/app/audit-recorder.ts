@@ -82,10 +82,14 @@ export class AuditRecorder {
       this.#handedUpTo = head;
     }
     // Checkpoints signed and stored but lost from the outbox by a crash: after the records.
-    const checkpointed = await this.#deps.publisher.lastPublishedCheckpointSeq();
+    let checkpointed = await this.#deps.publisher.lastPublishedCheckpointSeq();
     for (const checkpoint of await this.#deps.store.checkpoints({ fromSeq: checkpointed + 1 })) {
       this.#push({ kind: "checkpoint", checkpoint });
+      checkpointed = Math.max(checkpointed, checkpoint.seq);
     }
+    // A predecessor that died between its last checkpoint and the next one left the head unsigned;
+    // this instance's timer signs it even if no event is left for it to record.
+    this.#dirty = head > checkpointed;
     this.#loop = this.#publishLoop();
   }
 
