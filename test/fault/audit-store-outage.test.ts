@@ -143,6 +143,8 @@ it(
           `during the outage /healthz ${during.live}, /readyz ${during.ready}`,
       );
 
+      if (!check.verify.ok) console.log(`audit store outage: verify failed: ${JSON.stringify(check.verify)}`);
+
       expect(exitedDuringTest).toBe(false);
       expect(service.alive).toBe(true);
       expect(during).toEqual({ live: 200, ready: 503 });

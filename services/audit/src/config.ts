@@ -59,6 +59,11 @@ const schema = z
     MONGO_CREATE_INDEXES: bool(
       "create the collections' indexes at start: true, or false where the role lacks createIndex (production, see deploy/mongodb)",
     ).default(true),
+    MONGO_INSERT_CHUNK: integer({ min: 1, max: 100_000 })
+      .default(100)
+      .describe(
+        "records per insert command; at most FerretDB's --test-batch-size (100), larger only on MongoDB, e.g. 1000",
+      ),
     AUDIT_SIGNING_KEY: z
       .string()
       .transform(parsed((t) => parseSigningKey(t)))

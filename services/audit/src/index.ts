@@ -117,8 +117,10 @@ export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-s
 export {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,
+  DEFAULT_INSERT_CHUNK,
   MongoAuditStore,
   type AuditCheckpointDocument,
   type AuditEventDocument,
+  type MongoAuditStoreOptions,
 } from "./adapters/mongo/mongo-audit-store.ts";
 export { InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";

@@ -89,7 +89,9 @@ export async function startAuditService(
     socketTimeoutMS: 300_000,
   });
   await mongo.connect();
-  const mongoStore = new MongoAuditStore(mongo.db(config.MONGO_DB));
+  const mongoStore = new MongoAuditStore(mongo.db(config.MONGO_DB), {
+    insertChunk: config.MONGO_INSERT_CHUNK,
+  });
   if (config.MONGO_CREATE_INDEXES) await mongoStore.ensureIndexes();
   const store = options.wrapStore?.(mongoStore) ?? mongoStore;
 

@@ -205,6 +205,44 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
     expect(await verify(f)).toMatchObject({ ok: true, count: 6 });
   });
 
+  it("an insert larger than the server's own insert batches still stops at a duplicate: nothing after it lands", async () => {
+    // FerretDB 1.24 runs an insert command in batches of its --test-batch-size (100) and, after a
+    // duplicate key in one batch, goes on with the next: an "ordered" insert with a hole in it.
+    // After a store outage that forked the chain (test/fault/audit-store-outage.test.ts, ADR 0007).
+    const f = await chainOf(5);
+    const head = headOf(await f.store.lastRecord());
+    const drafts = sampleIncoming(1_000, 250).map((e) =>
+      recordFromEvent(e.envelope, e.subject, { receivedAt: new Date() }),
+    );
+    const recorded = recordFromEvent(sampleIncoming(2, 1)[0]?.envelope, "warden.x", {
+      receivedAt: new Date(),
+    });
+    drafts[120] = recorded; // evt-2, stored at seq 3: a redelivery in the batch's second hundred
+    const records = chainRecords(drafts, head, new Date());
+
+    expect(await f.store.appendBatch(records)).toEqual({
+      written: 120,
+      stoppedBy: { reason: "duplicate_event", index: 120, eventId: "evt-2" },
+    });
+    expect(await f.events.countDocuments({ seq: { $gt: head.seq + 120 } })).toBe(0);
+    expect(await verify(f)).toMatchObject({ ok: true, count: 125 });
+
+    // CONTROL: the same records in one raw ordered insert. Where the server honours "ordered" (as
+    // MongoDB does) nothing after the duplicate lands either; FerretDB 1.24 lands its third batch.
+    const g = await chainOf(5);
+    const raw = await g.events
+      .insertMany(
+        records.map((r) => ({ _id: r.eventId, ...r })),
+        { ordered: true },
+      )
+      .catch((err: unknown) => err);
+    expect(raw).toMatchObject({ writeErrors: [expect.objectContaining({ index: 120 })] });
+    const landedPastIt = await g.events.countDocuments({ seq: { $gt: head.seq + 121 } });
+    const server = await client.db("admin").command({ buildInfo: 1 });
+    if (String(server.ferretdbVersion ?? "").startsWith("v1.")) expect(landedPastIt).toBe(50);
+    else expect(landedPastIt).toBe(0);
+  });
+
   it("a record that would leave a gap is refused, even on an empty database", async () => {
     const f = await fresh();
     const [r] = chainRecords(

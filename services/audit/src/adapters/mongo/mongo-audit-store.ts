@@ -88,6 +88,20 @@ function whereOf(filter: AuditQueryFilter, afterSeq: number | undefined): Filter
   return where;
 }
 
+/**
+ * Records per insert command. FerretDB 1.24 runs an insert in batches of its --test-batch-size
+ * (default 100) and, after a duplicate key in one batch, goes on with the next, so records after
+ * the duplicate can land although the insert is ordered and reports them unwritten: a writer that
+ * then re-chains them forks the chain. A command no larger than one FerretDB batch keeps the
+ * ordered-insert contract; on MongoDB, which honours it, a larger chunk saves round trips.
+ */
+export const DEFAULT_INSERT_CHUNK = 100;
+
+export type MongoAuditStoreOptions = {
+  /** MONGO_INSERT_CHUNK: records per insert command; at most FerretDB's --test-batch-size. */
+  insertChunk?: number | undefined;
+};
+
 export class MongoAuditStore implements AuditStore {
   readonly #events: Collection<AuditEventDocument>;
   readonly #checkpoints: Collection<AuditCheckpointDocument>;
@@ -97,10 +111,20 @@ export class MongoAuditStore implements AuditStore {
    */
   #known: ChainHead | undefined;
 
-  constructor(db: Db) {
-    const options = { writeConcern: WRITE_CONCERN, readConcern: READ_CONCERN };
-    this.#events = db.collection<AuditEventDocument>(AUDIT_EVENTS_COLLECTION, options);
-    this.#checkpoints = db.collection<AuditCheckpointDocument>(AUDIT_CHECKPOINTS_COLLECTION, options);
+  /** Records per insert command (MongoAuditStoreOptions.insertChunk). */
+  readonly #insertChunk: number;
+
+  constructor(db: Db, options: MongoAuditStoreOptions = {}) {
+    const insertChunk = options.insertChunk ?? DEFAULT_INSERT_CHUNK;
+    if (!Number.isInteger(insertChunk) || insertChunk < 1)
+      throw new RangeError("insertChunk must be a positive integer");
+    this.#insertChunk = insertChunk;
+    const collectionOptions = { writeConcern: WRITE_CONCERN, readConcern: READ_CONCERN };
+    this.#events = db.collection<AuditEventDocument>(AUDIT_EVENTS_COLLECTION, collectionOptions);
+    this.#checkpoints = db.collection<AuditCheckpointDocument>(
+      AUDIT_CHECKPOINTS_COLLECTION,
+      collectionOptions,
+    );
   }
 
   /**
@@ -169,17 +193,26 @@ export class MongoAuditStore implements AuditStore {
     if (!(await this.#extendsStoredChain(first)))
       return { written: 0, stoppedBy: { reason: "stale_head", index: 0, seq: first.seq } };
 
-    let result: AppendResult;
-    try {
-      await this.#events.insertMany(
-        records.map((r) => ({ _id: r.eventId, ...r })),
-        { ordered: true },
-      );
-      result = { written: records.length, stoppedBy: null };
-    } catch (err) {
-      const firstError = err instanceof MongoBulkWriteError ? firstWriteError(err) : undefined;
-      if (firstError === undefined || firstError.code !== DUPLICATE_KEY) throw err;
-      result = await this.#reconcileDuplicate(records, firstError.index);
+    // One insert command per chunk, each ordered, the next only after the previous landed whole:
+    // FerretDB 1.24 does not honour "ordered" across its own insert batches (see insertChunk).
+    let result: AppendResult = { written: records.length, stoppedBy: null };
+    for (let from = 0; from < records.length; from += this.#insertChunk) {
+      const chunk = records.slice(from, from + this.#insertChunk);
+      try {
+        await this.#events.insertMany(
+          chunk.map((r) => ({ _id: r.eventId, ...r })),
+          { ordered: true },
+        );
+      } catch (err) {
+        const firstError = err instanceof MongoBulkWriteError ? firstWriteError(err) : undefined;
+        if (firstError === undefined || firstError.code !== DUPLICATE_KEY) {
+          const landed = records[from - 1]; // the chunks before this one are stored
+          if (landed !== undefined) this.#known = headOf(landed);
+          throw err;
+        }
+        result = await this.#reconcileDuplicate(records, from + firstError.index);
+        break;
+      }
     }
     const last = records[result.written - 1];
     if (last !== undefined) this.#known = headOf(last);
