@@ -86,6 +86,38 @@ describe("createLogger", () => {
     expect(serialized["cause"]).toMatchObject({ type: "TypeError", message: "inner" });
   });
 
+  it("serializes an error whose own fields hold a cyclic class instance: message and stack kept", () => {
+    // Like the MongoDB driver's MongoServerSelectionError, whose `reason` is a TopologyDescription.
+    class Topology {
+      readonly servers = new Map<string, unknown>();
+      readonly parent: { topology?: Topology } = {};
+      constructor() {
+        this.parent.topology = this;
+        this.servers.set("127.0.0.1:1", { topology: this, list: Array.from({ length: 50 }, () => this) });
+      }
+    }
+    const err = Object.assign(new Error("Server selection timed out"), {
+      reason: new Topology(),
+      code: 14,
+      labels: ["a", "b"],
+      at: new Date(0),
+    });
+    const out = capture();
+    out.log.warn({ err }, "store unavailable");
+    const logged = out.lines()[0]?.["err"] as Record<string, unknown> | undefined;
+    expect(String(logged?.["stack"])).toContain("Server selection timed out");
+    expect(logged).toMatchObject({
+      type: "Error",
+      message: "Server selection timed out",
+      reason: "[Topology]",
+      code: 14,
+      labels: ["a", "b"],
+      at: "1970-01-01T00:00:00.000Z",
+    });
+
+    // The real case, with the driver's error and a control: services/audit/src/adapters/mongo/logged-errors.test.ts
+  });
+
   it("child loggers carry the module name", () => {
     const out = capture();
     childLogger(out.log, "nats", { stream: "WARDEN_EVENTS" }).debug("connected");

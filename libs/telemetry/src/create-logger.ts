@@ -90,11 +90,41 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
-    serializers: { err: pino.stdSerializers.errWithCause, error: pino.stdSerializers.errWithCause },
+    serializers: { err: serializeError, error: serializeError },
     redact: { paths, censor: redactedValue },
     mixin: traceFields,
   };
   return options.destination === undefined ? pino(loggerOptions) : pino(loggerOptions, options.destination);
+}
+
+/**
+ * pino's errWithCause, except that values among the error's own fields which are neither plain
+ * data nor errors (a driver's topology description: Maps, class instances, cycles) are named, not
+ * walked. Otherwise one such field turns the whole error into "[unable to serialize, circular
+ * reference is too complex to analyze]" and the message and stack are lost with it.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  return plainData(pino.stdSerializers.errWithCause(err), 0);
+}
+
+const MAX_ERROR_DEPTH = 5;
+/** The prototype of errWithCause's output (and of the `cause` it nests). */
+const SERIALIZED_ERROR_PROTO = Object.getPrototypeOf(pino.stdSerializers.errWithCause(new Error("probe"))) as
+  object | null;
+
+function plainData(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof Date) return value.toISOString();
+  if (depth >= MAX_ERROR_DEPTH) return "[…]";
+  if (Array.isArray(value)) return value.map((item) => plainData(item, depth + 1));
+  const proto = Object.getPrototypeOf(value) as object | null;
+  // Anything but plain objects and errWithCause's own output is some library's instance.
+  const plain = proto === null || proto === Object.prototype || proto === SERIALIZED_ERROR_PROTO;
+  if (!plain) return `[${(value as { constructor?: { name?: string } }).constructor?.name ?? "object"}]`;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) out[key] = plainData(field, depth + 1);
+  return out;
 }
 
 /** The per-module child logger convention: `childLogger(log, "nats")` adds `module: "nats"`. */
