@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -107,6 +108,16 @@ export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
       await sleep(50);
     }
   }
+}
+
+/**
+ * Resolves once Node has reaped `child` (its "exit" event has fired), so that its pid is gone from
+ * the process table rather than left a zombie for a moment after stopPid() saw it exit; gives up
+ * after `ms`.
+ */
+async function reaped(child: ChildProcess, ms = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await Promise.race([once(child, "exit"), sleep(ms, undefined, { ref: false })]);
 }
 
 const probeTimeoutMs = 5_000;
@@ -228,6 +239,7 @@ export async function startServer<T extends object>(
       const stop = (): Promise<void> =>
         (stopped ??= (async () => {
           await stopPid(child.pid);
+          await reaped(child);
           if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
         })());
       return { ...describe(ctx), name, pid: child.pid, logFile, stop, [Symbol.asyncDispose]: stop };
