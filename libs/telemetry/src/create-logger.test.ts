@@ -101,6 +101,7 @@ describe("createLogger", () => {
       code: 14,
       labels: ["a", "b"],
       at: new Date(0),
+      errors: [new RangeError("first attempt")],
     });
     const out = capture();
     out.log.warn({ err }, "store unavailable");
@@ -113,6 +114,7 @@ describe("createLogger", () => {
       code: 14,
       labels: ["a", "b"],
       at: "1970-01-01T00:00:00.000Z",
+      errors: [{ type: "RangeError", message: "first attempt" }],
     });
 
     // The real case, with the driver's error and a control: services/audit/src/adapters/mongo/logged-errors.test.ts

@@ -118,6 +118,8 @@ function plainData(value: unknown, depth: number): unknown {
   if (value instanceof Date) return value.toISOString();
   if (depth >= MAX_ERROR_DEPTH) return "[…]";
   if (Array.isArray(value)) return value.map((item) => plainData(item, depth + 1));
+  // errWithCause serializes errors in fields, not in arrays (AggregateError's `errors`).
+  if (value instanceof Error) return plainData(pino.stdSerializers.errWithCause(value), depth + 1);
   const proto = Object.getPrototypeOf(value) as object | null;
   // Anything but plain objects and errWithCause's own output is some library's instance.
   const plain = proto === null || proto === Object.prototype || proto === SERIALIZED_ERROR_PROTO;
