@@ -15,6 +15,7 @@ import {
   url,
   z,
 } from "@warden/config";
+import { DEFAULT_INSERT_CHUNK } from "./adapters/mongo/mongo-audit-store.ts";
 import { parsePublicKey, parseSigningKey } from "./domain/checkpoint.ts";
 import { parseEncryptedFieldPaths, parseEncryptionKey } from "./domain/field-encryption.ts";
 
@@ -60,7 +61,7 @@ const schema = z
       "create the collections' indexes at start: true, or false where the role lacks createIndex (production, see deploy/mongodb)",
     ).default(true),
     MONGO_INSERT_CHUNK: integer({ min: 1, max: 100_000 })
-      .default(100)
+      .default(DEFAULT_INSERT_CHUNK)
       .describe(
         "records per insert command; at most FerretDB's --test-batch-size (100), larger only on MongoDB, e.g. 1000",
       ),
