@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // process.env is read in config.ts only (STYLE.md item 4); scripts and tests own their env.
-    files: ["libs/*/src/**/*.ts", "services/*/src/**/*.ts"],
+    files: ["apps/*/src/**/*.ts", "libs/*/src/**/*.ts", "services/*/src/**/*.ts"],
     ignores: ["**/config.ts", "**/*.test.ts", "libs/testing/**"],
     rules: {
       "no-restricted-properties": [
