@@ -1,6 +1,6 @@
 // No package declares one dependency twice (in dependencies and devDependencies, say): which of the
 // two ranges wins is pnpm's choice, not ours. Undeclared imports are eslint's (no-extraneous-dependencies).
-import { globSync, readFileSync } from "node:fs";
+import { existsSync, globSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -25,7 +25,9 @@ function workspaceManifests(): string[] {
     .object({ packages: z.array(z.string()) })
     .parse(parse(readFileSync(`${REPO}pnpm-workspace.yaml`, "utf8")));
   const dirs = workspace.packages.flatMap((pattern) => globSync(pattern, { cwd: REPO }));
-  return ["package.json", ...dirs.map((dir) => `${dir}/package.json`)].sort();
+  // A folder left behind with only node_modules (a moved package) is no workspace package.
+  const manifests = dirs.map((dir) => `${dir}/package.json`).filter((path) => existsSync(`${REPO}${path}`));
+  return ["package.json", ...manifests].sort();
 }
 
 /** Names declared in more than one section, with the sections. */
