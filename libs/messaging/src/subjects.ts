@@ -37,6 +37,8 @@ export function topology(namespace = "") {
       /** Agents publish action requests here; the last token is the agent id (its identity). */
       actionRequested: (agentId: string) => `${ev}.action.requested.${token(agentId)}`,
       actionRequestedAll: `${ev}.action.requested.>`,
+      /** The bare subject, naming no agent: consumed by policy only to report it (warden.invalid.identity). */
+      actionRequestedUnidentified: `${ev}.action.requested`,
       /** The agent id from a subject made by actionRequested, or undefined. */
       agentOfActionRequested: (subject: string): string | undefined => {
         const prefix = `${ev}.action.requested.`;
