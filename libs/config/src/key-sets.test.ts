@@ -52,8 +52,8 @@ describe("shared key sets", () => {
   });
 
   it("reject a namespace that cannot prefix a subject", () => {
-    expect(messageOf(() => parseConfig(schema, { ...base, JWKS_URL: "https://x/", WARDEN_NAMESPACE: "a.b" }))).toContain(
-      "WARDEN_NAMESPACE: invalid",
-    );
+    expect(
+      messageOf(() => parseConfig(schema, { ...base, JWKS_URL: "https://x/", WARDEN_NAMESPACE: "a.b" })),
+    ).toContain("WARDEN_NAMESPACE: invalid");
   });
 });

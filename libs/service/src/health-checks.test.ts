@@ -12,8 +12,8 @@ describe("health checks", () => {
 
   it("stopStateHealth names the known state and fails with the unknown state's reason", () => {
     expect(stopStateHealth({ current: () => ({ kind: "clear", epoch: 3 }) })()).toBe("clear");
-    expect(() => stopStateHealth({ current: () => ({ kind: "unknown", reason: "state was purged" }) })()).toThrow(
-      "state was purged",
-    );
+    expect(() =>
+      stopStateHealth({ current: () => ({ kind: "unknown", reason: "state was purged" }) })(),
+    ).toThrow("state was purged");
   });
 });

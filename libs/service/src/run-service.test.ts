@@ -52,14 +52,16 @@ describe("runService", () => {
 
   it("hands SIGHUP to onHangup, and leaves SIGHUP alone without it", async () => {
     const withHangup = fakeHost();
-    const reload = vi.fn();
+    const reload = vi.fn<() => void>();
     const running = { stop: () => Promise.resolve(), reload };
     await runService(
       {
         name: "demo",
         loadConfig: () => config,
         start: () => Promise.resolve(running),
-        onHangup: (r) => r.reload(),
+        onHangup: (r: typeof running) => {
+          r.reload();
+        },
       },
       withHangup.host,
     );
@@ -67,7 +69,10 @@ describe("runService", () => {
     expect(reload).toHaveBeenCalledTimes(1);
 
     const without = fakeHost();
-    await runService({ name: "demo", loadConfig: () => config, start: () => Promise.resolve(running) }, without.host);
+    await runService(
+      { name: "demo", loadConfig: () => config, start: () => Promise.resolve(running) },
+      without.host,
+    );
     expect([...without.handlers.keys()].sort()).toEqual(["SIGINT", "SIGTERM"]);
   });
 
@@ -84,14 +89,21 @@ describe("runService", () => {
       },
       host,
     );
-    expect(events).toEqual(["stderr demo: invalid configuration (1 problem):\n  NATS_URL: required\n", "exit 1"]);
+    expect(events).toEqual([
+      "stderr demo: invalid configuration (1 problem):\n  NATS_URL: required\n",
+      "exit 1",
+    ]);
     expect(start).not.toHaveBeenCalled();
   });
 
   it("a failed start prints `<name>: <message>` and exits 1", async () => {
     const { host, events } = fakeHost();
     await runService(
-      { name: "demo", loadConfig: () => config, start: () => Promise.reject(new Error("nats: connection refused")) },
+      {
+        name: "demo",
+        loadConfig: () => config,
+        start: () => Promise.reject(new Error("nats: connection refused")),
+      },
       host,
     );
     expect(events).toEqual(["telemetry demo none", "stderr demo: nats: connection refused\n", "exit 1"]);
