@@ -50,7 +50,7 @@ export type { PiiKind } from "./domain/pii.ts";
 export { containsPii, ibanValid, luhnValid, piiKinds } from "./domain/pii.ts";
 export { inPeriod, inWindow } from "./domain/time-window.ts";
 export { globMatch } from "./domain/glob.ts";
-export type { BundleSnapshot, BundleSource } from "./app/bundle-source.ts";
+export type { BundleSnapshot, BundleSource } from "./app/ports.ts";
 export { loadBundle } from "./app/load-bundle.ts";
 export type { PolicyTestReport } from "./app/run-policy-tests.ts";
 export { runPolicyTests } from "./app/run-policy-tests.ts";

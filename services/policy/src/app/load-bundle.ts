@@ -1,6 +1,6 @@
 import type { Bundle } from "../domain/bundle.ts";
 import { compileBundle } from "../domain/compile-bundle.ts";
-import type { BundleSource } from "./bundle-source.ts";
+import type { BundleSource } from "./ports.ts";
 
 /** Reads and compiles a bundle from any source; throws BundleError listing every problem. */
 export async function loadBundle(source: BundleSource): Promise<Bundle> {

@@ -10,8 +10,14 @@ import { createEvaluator } from "../domain/evaluator.ts";
 import type { Evaluator, Explanation } from "../domain/evaluator.ts";
 import { compileBundle } from "../domain/compile-bundle.ts";
 import { limitedAgentIds } from "../domain/bundle.ts";
-import type { BundleSource } from "./bundle-source.ts";
-import type { BundleEvents, DecisionSink, RequestOrigin, StopStateReader, UsageView } from "./ports.ts";
+import type {
+  BundleEvents,
+  BundleSource,
+  DecisionSink,
+  RequestOrigin,
+  StopStateReader,
+  UsageView,
+} from "./ports.ts";
 
 export interface BundleStatus {
   readonly digest: string;

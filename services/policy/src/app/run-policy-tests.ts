@@ -5,7 +5,7 @@ import type { Evaluator } from "../domain/evaluator.ts";
 import { createEvaluator } from "../domain/evaluator.ts";
 import type { PolicyTestCase, PolicyTestResult } from "../domain/policy-test.ts";
 import { parsePolicyTestFile, runPolicyTestCase } from "../domain/policy-test.ts";
-import type { BundleSource } from "./bundle-source.ts";
+import type { BundleSource } from "./ports.ts";
 
 export interface PolicyTestReport {
   readonly bundle: { readonly name: string; readonly digest: string };

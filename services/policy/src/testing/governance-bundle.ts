@@ -1,7 +1,7 @@
 // The example bundle in the repository (governance/), for unit tests that evaluate real policy.
 import { fileURLToPath } from "node:url";
 import { createFsBundleSource } from "../adapters/fs/fs-bundle-source.ts";
-import type { BundleSource } from "../app/bundle-source.ts";
+import type { BundleSource } from "../app/ports.ts";
 import { loadBundle } from "../app/load-bundle.ts";
 import type { Bundle } from "../domain/bundle.ts";
 

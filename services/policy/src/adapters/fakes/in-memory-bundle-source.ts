@@ -1,4 +1,4 @@
-import type { BundleSnapshot, BundleSource } from "../../app/bundle-source.ts";
+import type { BundleSnapshot, BundleSource } from "../../app/ports.ts";
 
 /** A bundle held in memory: `tests/…` names are test files, the others policy files. Mutable, for reload tests. */
 export function createInMemoryBundleSource(files: Readonly<Record<string, string>>): BundleSource & {

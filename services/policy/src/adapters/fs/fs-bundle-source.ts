@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BundleSnapshot, BundleSource } from "../../app/bundle-source.ts";
+import type { BundleSnapshot, BundleSource } from "../../app/ports.ts";
 import { BundleError } from "../../domain/bundle-error.ts";
 
 const YAML = /\.ya?ml$/;
