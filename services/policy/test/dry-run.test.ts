@@ -77,7 +77,9 @@ beforeAll(async () => {
     },
   });
   approvalSub = nc.subscribe(t.subjects.decisionApprovalRequired, {
-    callback: (_err, msg) => approvalSubject.push(decodeEnvelope(msg.data).actionId ?? ""),
+    callback: (_err, msg) => {
+      approvalSubject.push(decodeEnvelope(msg.data).actionId ?? "");
+    },
   });
   await nc.flush();
 }, 60_000);
@@ -104,7 +106,10 @@ describe("Evaluate on an agent's behalf", () => {
       }
       await expect(
         nobody.client.explain({ request: commonV1.ActionRequest.fromJSON(refused) }),
-      ).rejects.toMatchObject({ code: PERMISSION_DENIED, details: expect.stringContaining("auditor") as string });
+      ).rejects.toMatchObject({
+        code: PERMISSION_DENIED,
+        details: expect.stringContaining("auditor") as string,
+      });
       await expect(nobody.client.getBundle({})).rejects.toMatchObject({
         code: PERMISSION_DENIED,
         details: expect.stringContaining("auditor") as string,
