@@ -152,6 +152,8 @@ describe("Evaluate on an agent's behalf", () => {
         dryRun: true,
         dryRunBy: { type: "ACTOR_TYPE_HUMAN", id: "alice", roles: ["policy-author"] },
       });
+      // The audit files the event under who asked.
+      expect(envelope.actor).toEqual({ type: "human", id: "alice", roles: ["policy-author"] });
     }
     // The control: none of them counted, and the agent's own requests are still allowed and counted.
     expect(await advisorCount()).toBe(before);
@@ -172,6 +174,7 @@ describe("Evaluate on an agent's behalf", () => {
       const { subject, envelope } = await recorded(body.actionId);
       expect(subject).toBe(t.subjects.decision("allow", ADVISOR));
       expect(envelope.data.dryRun).toBeUndefined();
+      expect(envelope.actor).toMatchObject({ type: "service", id: "policy" });
     }
     expect(await advisorCount()).toBe((before ?? 0) + 2);
   });
@@ -234,6 +237,7 @@ describe("Explain", () => {
       const { subject, envelope } = await recorded(body.actionId);
       expect(subject).toBe(t.subjects.decisionDryRun("allow", ADVISOR));
       expect(envelope.data).toMatchObject({ dryRun: true, dryRunBy: by });
+      expect(envelope.actor.id).toBe(by.id);
     }
     expect(await advisorCount()).toBe(before);
   });
