@@ -51,6 +51,18 @@ describe("Evaluate", () => {
     expect(refusal(() => access.evaluate(lead, "financial-advisor")).missingRoles).toEqual(["policy-author"]);
   });
 
+  it("scopes a role to an agent id that has colons or dots in it", () => {
+    const scoped = createPolicyAccess({
+      dryRunRoles: ["team-lead:ci:payments.deploy"],
+      explainRoles: [],
+      bundleReadRoles: [],
+    });
+    expect(scoped.evaluate(human(["team-lead"]), "ci:payments.deploy")).toMatchObject({ type: "human" });
+    expect(refusal(() => scoped.evaluate(human(["team-lead"]), "ci")).missingRoles).toEqual([
+      "(none configured)",
+    ]);
+  });
+
   it("gives the agent's own ai_agent or service token a real decision (no dry run, no role needed)", () => {
     expect(access.evaluate(agent("financial-advisor"), "financial-advisor")).toBeUndefined();
     expect(access.evaluate(service("release-pipeline"), "release-pipeline")).toBeUndefined();

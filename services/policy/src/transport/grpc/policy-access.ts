@@ -40,9 +40,12 @@ function requireOneOf(principal: Principal, roles: readonly string[]): void {
 }
 
 export function createPolicyAccess(config: PolicyAccessConfig): PolicyAccess {
+  // `role:agent-id`: a role has no colon, an agent id may (bundle ids allow `_ . : @ / -`).
   const grants = config.dryRunRoles.map((entry) => {
-    const [role = "", agent] = entry.split(":", 2);
-    return { role, agent };
+    const colon = entry.indexOf(":");
+    return colon < 0
+      ? { role: entry, agent: undefined }
+      : { role: entry.slice(0, colon), agent: entry.slice(colon + 1) };
   });
   return {
     evaluate(principal, agentId) {
