@@ -101,7 +101,8 @@ sub.unsubscribe();
 await drainNats(nc);
 
 const issuer = await createDevIssuer({ issuer: "warden-dev", audience: "warden", keyFile });
-const token = await issuer.issue({ sub: "demo-console", type: "human", roles: ["engineer"] });
+// A policy author's console: reading the bundle and explaining a request need a role (ADR 0009).
+const token = await issuer.issue({ sub: "demo-console", type: "human", roles: ["policy-author"] });
 const grpc = createGrpcClient(policyV1.PolicyServiceDefinition, policyAddress, { token });
 const { client } = grpc;
 try {
@@ -115,7 +116,7 @@ try {
     }),
   });
   console.log(
-    `Explain "financial-advisor signs a contract" → ${explained.decision?.outcome}, ${explained.rules.filter((r) => r.matched).length} rules matched of ${explained.rules.length} considered`,
+    `Explain "financial-advisor signs a contract" → ${explained.decision?.outcome}, ${explained.rules.filter((r) => r.matched).length} rules matched of ${explained.rules.length} considered (a dry run by ${explained.decision?.dryRunBy?.id}: recorded, not counted)`,
   );
 } finally {
   grpc.close();

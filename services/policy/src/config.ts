@@ -32,7 +32,7 @@ const schema = z
       "how long start-up waits for the usage count to catch up with today's decisions, e.g. 30s",
     ).default(30_000),
     POLICY_DRY_RUN_ROLES: list(
-      z.string().regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_-]+)?$/, "role or role:agent-id"),
+      z.string().regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9][A-Za-z0-9_.:@/-]*)?$/, "role or role:agent-id"),
       "who may evaluate on an agent's behalf (a dry run, ADR 0009): comma-separated `role` (any agent) or `role:agent-id` (that agent only), e.g. policy-author,team-lead:release-pipeline",
     ).default(["policy-author", "security-lead"]),
     POLICY_EXPLAIN_ROLES: list(

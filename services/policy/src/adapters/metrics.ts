@@ -10,6 +10,14 @@ export function instrumentDecisions(sink: DecisionSink, registry: Registry): Dec
     labelNames: ["outcome"] as const,
     registers: [registry],
   });
+  // Dry runs (someone other than the agent asked, ADR 0009) are not decisions for the agent: counted
+  // apart, so that a console's what-ifs neither feed nor mask the decision rates alerts watch.
+  const dryRuns = new Counter({
+    name: "warden_policy_dry_runs_total",
+    help: "Dry runs answered (evaluations and explanations on an agent's behalf), by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
   const evaluation = new Histogram({
     name: "warden_policy_evaluation_seconds",
     help: "In-process evaluation time of one decision",
@@ -18,7 +26,7 @@ export function instrumentDecisions(sink: DecisionSink, registry: Registry): Dec
   });
   return {
     async decided(decision, request, origin, stop) {
-      decisions.inc({ outcome: decision.outcome });
+      (origin.dryRunBy === undefined ? decisions : dryRuns).inc({ outcome: decision.outcome });
       evaluation.observe(decision.evalDurationNs / 1e9);
       await sink.decided(decision, request, origin, stop);
     },

@@ -131,6 +131,38 @@ describe("decide with usage limits", () => {
     expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(3);
   });
 
+  it("records a dry run naming the caller and never counts it; the agent's own decisions count (control)", async () => {
+    const { service, usage, sink, clock } = await setup();
+    const alice = { type: "human", id: "alice", roles: ["policy-author"] } as const;
+    for (let i = 0; i < 5; i++) {
+      const { decision } = await service.decide(ask("bot"), { authenticatedAgentId: "bot", dryRunBy: alice });
+      expect(decision.outcome).toBe("allow");
+    }
+    expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(0);
+    expect(sink.decisions.map((d) => d.origin.dryRunBy)).toEqual([alice, alice, alice, alice, alice]);
+    const own = [];
+    for (let i = 0; i < 4; i++)
+      own.push((await service.decide(ask("bot"), { authenticatedAgentId: "bot" })).decision.outcome);
+    expect(own).toEqual(["allow", "allow", "allow", "deny"]);
+    expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(4);
+  });
+
+  it("explainAsDryRun records the explained decision as a dry run before returning, and counts nothing", async () => {
+    const { service, usage, sink, clock } = await setup();
+    const ann = { type: "human", id: "ann", roles: ["auditor"] } as const;
+    const request = ask("bot");
+    sink.failNext = new Error("stream down");
+    await expect(service.explainAsDryRun(request, { authenticatedAgentId: "bot" }, ann)).rejects.toThrow(
+      "stream down",
+    );
+    const x = await service.explainAsDryRun(request, { authenticatedAgentId: "bot" }, ann);
+    expect(x.stop).toEqual({ kind: "clear" });
+    expect(sink.decisions).toEqual([
+      { decision: x.decision, request, origin: { authenticatedAgentId: "bot", dryRunBy: ann }, stop: x.stop },
+    ]);
+    expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(0);
+  });
+
   it("tells the usage view which agents are limited, at start and before each swap", async () => {
     const { service, usage, source } = await setup();
     expect(service.status().limitedAgents).toEqual(["bot"]);

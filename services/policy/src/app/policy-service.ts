@@ -13,6 +13,7 @@ import { limitedAgentIds } from "../domain/bundle.ts";
 import type {
   BundleEvents,
   BundleSource,
+  Caller,
   DecisionSink,
   RequestOrigin,
   StopStateReader,
@@ -42,14 +43,29 @@ export interface Decided {
   readonly stop: StopState;
 }
 
+export interface Explained extends Explanation {
+  /** The emergency-stop state the explanation was made under. */
+  readonly stop: StopState;
+}
+
 export interface PolicyService {
   /**
    * Decides and records the decision (DecisionSink) before returning it. A dry run
    * (`origin.dryRunBy`) is recorded as one and not counted toward the agent's usage.
    */
   decide(request: ActionRequest, origin: RequestOrigin): Promise<Decided>;
-  /** Which rules matched and why, and which did not and why; recorded like any decision. */
+  /**
+   * Which rules matched and why, and which did not and why: a pure read of the replica's state that
+   * counts nothing and records nothing (in-process callers: tests, probes). A caller from outside
+   * goes through `explainAsDryRun`.
+   */
   explain(request: ActionRequest, origin: RequestOrigin): Explanation;
+  /**
+   * Explain for a caller from outside (gRPC Explain): its decision is recorded as a dry run naming
+   * `by` before the explanation is returned (ADR 0005, ADR 0009), never counted, never an approval,
+   * whoever asks, the agent itself included.
+   */
+  explainAsDryRun(request: ActionRequest, origin: RequestOrigin, by: Caller): Promise<Explained>;
   status(): BundleStatus;
   /** Re-reads the source; swaps in a valid changed bundle, refuses an invalid one. */
   reload(): Promise<ReloadResult>;
@@ -100,6 +116,18 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
   }
 
   let active = await compileFromSource();
+
+  function explainUnder(request: ActionRequest, origin: RequestOrigin, stop: StopState): Explanation {
+    const { evaluator } = active;
+    const agentId = origin.authenticatedAgentId;
+    const now = clock();
+    return evaluator.explain(request, {
+      authenticatedAgentId: agentId,
+      stopState: stop,
+      usage: deps.usage.current(agentId, evaluator.bundle.agents.get(agentId)?.currency, now),
+      now,
+    });
+  }
   deps.usage.track(active.status.limitedAgents);
   await deps.bundleEvents.activated({
     digest: active.status.digest,
@@ -130,15 +158,14 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
     },
 
     explain(request, origin) {
-      const { evaluator } = active;
-      const agentId = origin.authenticatedAgentId;
-      const now = clock();
-      return evaluator.explain(request, {
-        authenticatedAgentId: agentId,
-        stopState: deps.stopState.current(),
-        usage: deps.usage.current(agentId, evaluator.bundle.agents.get(agentId)?.currency, now),
-        now,
-      });
+      return explainUnder(request, origin, deps.stopState.current());
+    },
+
+    async explainAsDryRun(request, origin, by) {
+      const stop = deps.stopState.current();
+      const explanation = explainUnder(request, origin, stop);
+      await deps.decisions.decided(explanation.decision, request, { ...origin, dryRunBy: by }, stop);
+      return { ...explanation, stop };
     },
 
     status: () => active.status,

@@ -2,7 +2,8 @@
 // answers an action.requested event gets an id derived from that event's id, so a re-delivered
 // request re-publishes the same decision id and JetStream drops the duplicate. A dry run (someone
 // other than the agent asked, ADR 0009) goes to warden.decision.dry_run.<outcome>.<agent>, which no
-// usage consumer and no approval consumer reads; the audit records it like any event.
+// usage consumer and no approval consumer reads, with the caller as the envelope's actor; the audit
+// records it like any event.
 import type { ActionRequestData, EventPublisher, Topology } from "@warden/messaging";
 import { events } from "@warden/messaging";
 import type { DecisionSink } from "../../app/ports.ts";
@@ -17,9 +18,13 @@ export function natsDecisionSink(publisher: EventPublisher, topology: Topology):
         origin.dryRunBy === undefined
           ? topology.subjects.decision(decision.outcome, origin.authenticatedAgentId)
           : topology.subjects.decisionDryRun(decision.outcome, origin.authenticatedAgentId);
+      const by = origin.dryRunBy;
       await publisher.publish(subject, events.decisionMade, {
         id: origin.requestEventId === undefined ? undefined : decisionEventId(origin.requestEventId),
         actionId: decision.actionId,
+        // A dry run's actor is its caller, so the audit files it under who asked (their own records,
+        // a query by actor); the agent's own decisions keep the service as actor.
+        ...(by !== undefined && { actor: { type: by.type, id: by.id, roles: [...by.roles] } }),
         data: {
           ...decisionToWire(
             decision,

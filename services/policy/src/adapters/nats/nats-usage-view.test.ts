@@ -10,6 +10,7 @@ import { UsageLedger } from "../../domain/usage-ledger.ts";
 import { actionRequestFromWire } from "../../wire/wire.ts";
 import { natsDecisionSink } from "./nats-decision-sink.ts";
 import {
+  countsTowardUsage,
   parseDecisionUsage,
   usageFactOfDecision,
   usageFactOfEvent,
@@ -105,5 +106,20 @@ describe("a decision counted locally and again from the stream", () => {
       }),
     );
     expect(() => parseDecisionUsage(other)).toThrow(/type/);
+  });
+});
+
+describe("a dry run read from the stream", () => {
+  it("is never counted; the agent's own decision is (the control)", async () => {
+    const dryRun = parseDecisionUsage(
+      await published({
+        authenticatedAgentId: "customer-support",
+        dryRunBy: { type: "human", id: "alice", roles: ["policy-author"] },
+      }),
+    );
+    expect(dryRun.data.dryRun).toBe(true);
+    expect(countsTowardUsage(dryRun)).toBe(false);
+    const own = parseDecisionUsage(await published({ authenticatedAgentId: "customer-support" }));
+    expect(countsTowardUsage(own)).toBe(true);
   });
 });

@@ -67,9 +67,19 @@ const DecisionUsageEvent = z.object({
     outcome: Outcome,
     evaluatedAt: z.iso.datetime({ offset: true }),
     request: z.object({ amount: Money.optional() }).optional(),
+    dryRun: z.boolean().optional(),
   }),
 });
 type DecisionUsageEvent = z.output<typeof DecisionUsageEvent>;
+
+/**
+ * Whether a decision event counts toward its agent's usage: a dry run never does (ADR 0009). Dry
+ * runs are published outside the consumer's filter subjects; this is the second lock, for one that
+ * reaches the consumer anyway.
+ */
+export function countsTowardUsage(event: DecisionUsageEvent): boolean {
+  return event.data.dryRun !== true;
+}
 
 /** A decision event as a ledger fact; exported for unit tests. */
 export function usageFactOfEvent(event: DecisionUsageEvent): UsageFact {
@@ -210,7 +220,8 @@ async function openDecisionConsumer(
     lastConsumer = msg.info.consumer;
     lastDelivery = msg.info.deliverySequence;
     try {
-      ledger.fold(usageFactOfEvent(parseDecisionUsage(msg.data)), "stream", now());
+      const event = parseDecisionUsage(msg.data);
+      if (countsTowardUsage(event)) ledger.fold(usageFactOfEvent(event), "stream", now());
     } catch (err) {
       // Not a decision this service published (or a malformed one): it cannot be attributed.
       if (invalid++ % 1_000 === 0)

@@ -53,14 +53,20 @@ export function policyGrpcService(service: PolicyService, access: PolicyAccess):
         }),
       };
     },
-    explain(req, context) {
+    async explain(req, context) {
       const { wire, domain } = parse(req.request);
-      access.explain(context.principal, wire.agentId);
-      const explanation = service.explain(domain, { authenticatedAgentId: wire.agentId, wireRequest: wire });
-      return Promise.resolve({
-        decision: policyV1.Decision.fromJSON(
-          decisionToWire(explanation.decision, wire, { kind: "clear" }, BUILTIN.stopActive),
-        ),
+      const by = access.explain(context.principal, wire.agentId);
+      // Recorded as a dry run naming the caller before it is answered; never counted.
+      const explanation = await service.explainAsDryRun(
+        domain,
+        { authenticatedAgentId: wire.agentId, wireRequest: wire },
+        by,
+      );
+      return {
+        decision: policyV1.Decision.fromJSON({
+          ...decisionToWire(explanation.decision, wire, explanation.stop, BUILTIN.stopActive),
+          ...dryRunToWire(by),
+        }),
         rules: explanation.rules.map((r) =>
           policyV1.RuleExplanation.fromJSON({
             ruleId: r.ruleId,
@@ -74,7 +80,7 @@ export function policyGrpcService(service: PolicyService, access: PolicyAccess):
             reason: r.status === "matched" ? r.detail : `${r.status.replace(/_/g, " ")}: ${r.detail}`,
           }),
         ),
-      });
+      };
     },
     getBundle(_req, context) {
       access.getBundle(context.principal);

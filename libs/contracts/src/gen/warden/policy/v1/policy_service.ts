@@ -789,11 +789,12 @@ export const BundleStatus: MessageFns<BundleStatus> = {
  * is the agent's identity). Every decision, however it was asked for, is also published as a
  * `warden.decision.*` event for the audit.
  *
- * Authorisation (bearer JWT): an ai_agent or service token whose subject is the request's agent_id
- * gets a real decision. Anyone else needs a dry-run role (POLICY_DRY_RUN_ROLES) and gets a dry run
- * (Decision.dry_run). Explain needs an explain role unless the agent explains its own request;
- * GetBundle needs a bundle-read role unless the caller is an agent or service. Otherwise
- * PERMISSION_DENIED names the missing role.
+ * Authorisation (bearer JWT, ADR 0009): an ai_agent or service token whose subject is the request's
+ * agent_id gets a real decision. Anyone else needs a dry-run role (POLICY_DRY_RUN_ROLES) and gets a
+ * dry run (Decision.dry_run): recorded on `warden.decision.dry_run.<outcome>.<agent_id>` naming the
+ * caller, never counted toward the agent's usage, never an approval. Explain needs an explain role
+ * unless the agent explains its own request; GetBundle needs a bundle-read role unless the caller
+ * is an agent or service. Otherwise PERMISSION_DENIED names the missing role.
  */
 export type PolicyServiceDefinition = typeof PolicyServiceDefinition;
 export const PolicyServiceDefinition = {
@@ -814,7 +815,8 @@ export const PolicyServiceDefinition = {
     },
     /**
      * Decide one request and explain every rule: which matched and why, which did not and why not.
-     * Same outcome as Evaluate; slower; for people and tooling, not for the hot path.
+     * Same outcome as Evaluate; slower; for people and tooling, not for the hot path. Always a dry
+     * run, whoever asks: recorded naming the caller before it is answered, never counted.
      */
     explain: {
       name: "Explain",
@@ -844,7 +846,8 @@ export interface PolicyServiceImplementation<CallContextExt = {}> {
   evaluate(request: EvaluateRequest, context: CallContext & CallContextExt): Promise<DeepPartial<EvaluateResponse>>;
   /**
    * Decide one request and explain every rule: which matched and why, which did not and why not.
-   * Same outcome as Evaluate; slower; for people and tooling, not for the hot path.
+   * Same outcome as Evaluate; slower; for people and tooling, not for the hot path. Always a dry
+   * run, whoever asks: recorded naming the caller before it is answered, never counted.
    */
   explain(request: ExplainRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ExplainResponse>>;
   /** The active bundle. */
@@ -859,7 +862,8 @@ export interface PolicyServiceClient<CallOptionsExt = {}> {
   evaluate(request: DeepPartial<EvaluateRequest>, options?: CallOptions & CallOptionsExt): Promise<EvaluateResponse>;
   /**
    * Decide one request and explain every rule: which matched and why, which did not and why not.
-   * Same outcome as Evaluate; slower; for people and tooling, not for the hot path.
+   * Same outcome as Evaluate; slower; for people and tooling, not for the hot path. Always a dry
+   * run, whoever asks: recorded naming the caller before it is answered, never counted.
    */
   explain(request: DeepPartial<ExplainRequest>, options?: CallOptions & CallOptionsExt): Promise<ExplainResponse>;
   /** The active bundle. */
