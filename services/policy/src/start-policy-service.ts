@@ -101,6 +101,10 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     publisher,
     log,
     concurrency: config.POLICY_CONCURRENCY,
+    unknownStopRetry: {
+      delayMs: config.POLICY_UNKNOWN_STOP_RETRY_DELAY,
+      maxDeliveries: config.POLICY_UNKNOWN_STOP_MAX_DELIVERIES,
+    },
   });
   const rpc = serveEvaluateRpc({ nc, topology, service, log });
 
