@@ -55,15 +55,18 @@ export interface PolicyUnderTest {
   stop(): Promise<void>;
 }
 
-/** Call after createTestTelemetry() when spans matter: the service modules load here. */
-export async function startPolicyForTest(): Promise<PolicyUnderTest> {
+/**
+ * Call after createTestTelemetry() when spans matter: the service modules load here. `overrides`
+ * adds or replaces config keys (see policyTestConfig).
+ */
+export async function startPolicyForTest(overrides: Record<string, string> = {}): Promise<PolicyUnderTest> {
   const t = topology(uniqueName("pol").toLowerCase());
   const dir = await mkdtemp(join(tmpdir(), "warden-policy-"));
   const bundleDir = join(dir, "bundle");
   await cp(repoGovernance, bundleDir, { recursive: true });
   const keyFile = join(dir, "dev-issuer.pem");
   const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const config = policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s" });
+  const config = policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s", ...overrides });
   const { startPolicyService } = await import("../src/start-policy-service.ts");
   const running = await startPolicyService(config);
   const nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });
