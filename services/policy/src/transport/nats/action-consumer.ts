@@ -11,10 +11,22 @@ import type { EventPublisher, RunningConsumer, Topology } from "@warden/messagin
 import { consumeEvents, decodeEventAs, events, InvalidMessageError, TransientError } from "@warden/messaging";
 import type { Logger } from "pino";
 import { StopStateUnknownError } from "../../app/policy-service.ts";
-import type { Decided, PolicyService } from "../../app/policy-service.ts";
+import type { Decided, DecideOptions, PolicyService } from "../../app/policy-service.ts";
 import { actionRequestFromWire } from "../../wire/wire.ts";
 
 export const POLICY_DURABLE = "policy-decisions";
+
+/** Before the bound: defer. On the last delivery: deny, saying the bound is spent (when there was one). */
+function whileStopUnknown(
+  delivery: number,
+  bound: { delayMs: number; maxDeliveries: number },
+): DecideOptions {
+  if (delivery < bound.maxDeliveries) return { deferWhileStopUnknown: true };
+  if (bound.maxDeliveries === 1) return {};
+  return {
+    stopUnknownNote: `still unknown at delivery ${delivery} of this queued request, redelivered every ${bound.delayMs} ms: retry bound spent`,
+  };
+}
 
 export function consumeActionRequests(deps: {
   nc: NatsConnection;
@@ -56,9 +68,6 @@ export function consumeActionRequests(deps: {
           },
         ]);
       }
-      const delivery = meta.redeliveryCount + 1;
-      const last = delivery >= unknownStopRetry.maxDeliveries;
-      const retried = unknownStopRetry.maxDeliveries > 1;
       let decided: Decided;
       try {
         decided = await deps.service.decide(
@@ -69,13 +78,7 @@ export function consumeActionRequests(deps: {
             wireRequest: event.data,
             ...(event.traceparent !== undefined && { traceparent: event.traceparent }),
           },
-          !last
-            ? { deferWhileStopUnknown: true }
-            : retried
-              ? {
-                  stopUnknownNote: `still unknown at delivery ${delivery} of this queued request, redelivered every ${unknownStopRetry.delayMs} ms: retry bound spent`,
-                }
-              : {},
+          whileStopUnknown(meta.redeliveryCount + 1, unknownStopRetry),
         );
       } catch (err) {
         if (err instanceof StopStateUnknownError) {
