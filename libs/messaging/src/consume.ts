@@ -176,7 +176,7 @@ async function settleFailure<T>(
     return;
   }
   if (err instanceof TransientError) {
-    log.warn(
+    log[err.logLevel](
       { err, subject: msg.subject, redeliveryCount: meta.redeliveryCount },
       "transient failure; redelivering",
     );

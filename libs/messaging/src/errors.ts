@@ -19,8 +19,17 @@ export class InvalidMessageError extends Error {
 export class TransientError extends Error {
   override readonly name = "TransientError";
   readonly retryAfterMs: number;
-  constructor(message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+  /**
+   * Level of the consumer's line about each redelivery: `warn` (default), or `debug` for a wait the
+   * handler expects and reports itself (it would otherwise log once per queued message).
+   */
+  readonly logLevel: "warn" | "debug";
+  constructor(
+    message: string,
+    options?: { retryAfterMs?: number; cause?: unknown; logLevel?: "warn" | "debug" },
+  ) {
     super(message, { cause: options?.cause });
     this.retryAfterMs = options?.retryAfterMs ?? 1_000;
+    this.logLevel = options?.logLevel ?? "warn";
   }
 }

@@ -94,26 +94,41 @@ export async function watchStopState(
   let confirmedAt = -Infinity;
   let closed = false;
 
-  const accept = (next: StopView): void => {
+  // Reads overlap (one starts every refreshMs; one sent while the server is away only times out
+  // seconds later), so they may settle out of order. Each read is numbered when it starts, and only
+  // news newer than what was last applied counts: a read that timed out because it was sent during
+  // an outage must not undo the confirmation a later read (or the watch) brought after it. Issue #12:
+  // without this the state flapped between unknown and clear for seconds after a NATS restart.
+  let readsStarted = 0;
+  let applied = 0;
+
+  const accept = (next: StopView, confirmedAsOf: number): void => {
     if (next.kind !== view.kind) log.info({ from: view.kind, to: next.kind }, "emergency-stop state changed");
     view = next;
-    confirmedAt = next.kind === "unknown" ? -Infinity : now();
+    confirmedAt = next.kind === "unknown" ? -Infinity : confirmedAsOf;
   };
 
   let kv: KV | undefined;
   const read = async (): Promise<void> => {
+    const mine = ++readsStarted;
+    const startedAt = now();
+    let next: StopView;
     try {
       kv ??= await new Kvm(nc).open(topology.kv.killswitch);
       const entry = await kv.get(KILLSWITCH_STATE_KEY);
       // Only a missing key needs the bucket's history: its stream's last sequence survives a purge.
       const held = entry !== null || (await kv.status()).streamInfo.state.last_seq > 0;
-      accept(stopViewOf(entry, held));
+      next = stopViewOf(entry, held);
     } catch (err) {
+      if (mine <= applied) return;
       if (view.kind !== "unknown")
         log.warn({ err }, "cannot read the emergency-stop state; treating as stopped");
-      view = { kind: "unknown", reason: `state unreadable: ${(err as Error).message}` };
-      confirmedAt = -Infinity;
+      next = { kind: "unknown", reason: `state unreadable: ${(err as Error).message}` };
     }
+    if (mine <= applied) return;
+    applied = mine;
+    // Confirmed as of when the read was sent: the lease never counts the time it took.
+    accept(next, startedAt);
   };
 
   await read();
@@ -126,7 +141,11 @@ export async function watchStopState(
     const watcher = await kv.watch({ key: KILLSWITCH_STATE_KEY });
     stopWatch = () => watcher.stop();
     void (async () => {
-      for await (const entry of watcher) accept(stopViewOf(entry, true));
+      for await (const entry of watcher) {
+        // Newer than every read sent so far: those may only settle on older news.
+        applied = readsStarted;
+        accept(stopViewOf(entry, true), now());
+      }
     })().catch((err: unknown) => {
       if (!closed) log.warn({ err }, "emergency-stop watch ended; relying on periodic reads");
     });

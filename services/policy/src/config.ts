@@ -25,6 +25,13 @@ const schema = z
     POLICY_CONCURRENCY: integer({ min: 1, max: 256 }).default(8),
     ...grpcKeys(50051),
     KILLSWITCH_LEASE: duration().default(5_000),
+    POLICY_UNKNOWN_STOP_RETRY_DELAY: duration(
+      "while the emergency-stop state is unknown, a queued action request is redelivered after this delay instead of denied, e.g. 1s",
+    ).default(1_000),
+    POLICY_UNKNOWN_STOP_MAX_DELIVERIES: integer(
+      { min: 1, max: 10_000 },
+      "deliveries of a queued action request while the stop state stays unknown; the last one is denied (1: deny at once), e.g. 30",
+    ).default(30),
     USAGE_LEASE: duration(
       "how long the shared usage count (rate and budget limits) stays confirmed without a sign of life from the decision stream, e.g. 5s",
     ).default(5_000),

@@ -11,9 +11,11 @@ import {
   stopStateHealth,
 } from "@warden/service";
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import type { Logger } from "pino";
 import { createPolicyService } from "./app/policy-service.ts";
 import type { PolicyService } from "./app/policy-service.ts";
 import type { PolicyConfig } from "./config.ts";
+import { formatIssue } from "./domain/bundle-error.ts";
 import { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
 import { watchBundleDir } from "./adapters/fs/watch-bundle-dir.ts";
 import { instrumentDecisions } from "./adapters/metrics.ts";
@@ -41,8 +43,12 @@ export interface RunningPolicyService {
   stop(): Promise<void>;
 }
 
-export async function startPolicyService(config: PolicyConfig): Promise<RunningPolicyService> {
-  const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
+/** `log`: the service's logger (tests read what it says); one from LOG_LEVEL otherwise. */
+export async function startPolicyService(
+  config: PolicyConfig,
+  options: { log?: Logger } = {},
+): Promise<RunningPolicyService> {
+  const log = options.log ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const instanceId = `${SERVICE}@${hostname()}:${process.pid}`;
   const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
   const stopWatcher = await watchStopState(nc, topology, { log, leaseMs: config.KILLSWITCH_LEASE });
@@ -64,7 +70,18 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
 
   const reload = (): void => {
     void service.reload().then(
-      (result) => log.info({ result }, "policy bundle reload"),
+      (result) => {
+        // A refused bundle is a problem someone must fix (the old bundle stays active): warn, with
+        // every issue as `file:line:col field: reason`.
+        if (result.kind === "rejected") {
+          log.warn(
+            { activeDigest: service.status().digest, issues: result.issues.map(formatIssue) },
+            "policy bundle rejected; the active bundle stays",
+          );
+        } else {
+          log.info({ result }, "policy bundle reload");
+        }
+      },
       (err: unknown) => log.error({ err }, "policy bundle reload failed"),
     );
   };
@@ -77,6 +94,10 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     publisher,
     log,
     concurrency: config.POLICY_CONCURRENCY,
+    unknownStopRetry: {
+      delayMs: config.POLICY_UNKNOWN_STOP_RETRY_DELAY,
+      maxDeliveries: config.POLICY_UNKNOWN_STOP_MAX_DELIVERIES,
+    },
   });
   const rpc = serveEvaluateRpc({ nc, topology, service, log });
 

@@ -16,7 +16,7 @@ import type {
   InvalidEventData,
   Topology,
 } from "@warden/messaging";
-import { createTestTelemetry } from "@warden/telemetry";
+import { createLogger, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
@@ -34,6 +34,8 @@ let decisionSub: Subscription;
 const decisions = new Map<string, Envelope<DecisionData>>();
 const bundleEvents: Envelope<unknown>[] = [];
 const invalidReports: Envelope<InvalidEventData>[] = [];
+/** What the service logs at warn and above, one parsed pino line each. */
+const warnings: { level: string; msg: string; [key: string]: unknown }[] = [];
 
 let seq = 0;
 function request(overrides: Partial<ActionRequestData> = {}): ActionRequestData {
@@ -60,7 +62,18 @@ async function evaluateRpc(agent: string, body: ActionRequestData): Promise<Deci
 beforeAll(async () => {
   // Telemetry before the service modules load (nice-grpc-opentelemetry takes its tracer at import).
   telemetry = createTestTelemetry("policy-test");
-  policy = await startPolicyForTest();
+  policy = await startPolicyForTest(
+    {},
+    {
+      log: createLogger({
+        service: "policy",
+        level: "warn",
+        destination: {
+          write: (line: string) => void warnings.push(JSON.parse(line) as (typeof warnings)[number]),
+        },
+      }),
+    },
+  );
   ({ running, nc, issuer, t } = policy);
   decisionSub = nc.subscribe(t.subjects.allEvents, {
     callback: (_err, msg) => {
@@ -325,7 +338,24 @@ describe("hot reload", () => {
       "the bundle rejection event",
     );
     expect((rejected.data as { activeDigest: string }).activeDigest).toBe(after);
-    expect((rejected.data as { errors: { file: string }[] }).errors[0]?.file).toBe("decision-matrix.yaml");
+    expect((rejected.data as { errors: { file: string; line: number }[] }).errors[0]).toMatchObject({
+      file: "decision-matrix.yaml",
+      line: 1,
+    });
+    // Logged at warn (someone must fix the bundle), the YAML syntax error located at line:col.
+    await vi.waitFor(() =>
+      expect(warnings).toContainEqual(
+        expect.objectContaining({
+          level: "warn",
+          msg: "policy bundle rejected; the active bundle stays",
+          activeDigest: after,
+          issues: [
+            "decision-matrix.yaml:1:42: YAML: Flow map in block collection must be sufficiently indented and end with a }",
+            "decision-matrix.yaml:1:42: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+          ],
+        }),
+      ),
+    );
     expect(running.service.status().digest).toBe(after);
     expect((await evaluateRpc("release-pipeline", request())).outcome).toBe("OUTCOME_APPROVAL_REQUIRED");
 

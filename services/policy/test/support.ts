@@ -11,6 +11,7 @@ import type { DevIssuer } from "@warden/identity";
 import { connectNats, createPublisher, drainNats, topology } from "@warden/messaging";
 import type { ActionRequestData, Topology } from "@warden/messaging";
 import { testServers, uniqueName } from "@warden/testing";
+import type { Logger } from "pino";
 import { expect } from "vitest";
 import { natsDecisionSink } from "../src/adapters/nats/nats-decision-sink.ts";
 import { loadConfig } from "../src/config.ts";
@@ -55,17 +56,23 @@ export interface PolicyUnderTest {
   stop(): Promise<void>;
 }
 
-/** Call after createTestTelemetry() when spans matter: the service modules load here. */
-export async function startPolicyForTest(): Promise<PolicyUnderTest> {
+/**
+ * Call after createTestTelemetry() when spans matter: the service modules load here. `overrides`
+ * adds or replaces config keys (see policyTestConfig).
+ */
+export async function startPolicyForTest(
+  overrides: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<PolicyUnderTest> {
   const t = topology(uniqueName("pol").toLowerCase());
   const dir = await mkdtemp(join(tmpdir(), "warden-policy-"));
   const bundleDir = join(dir, "bundle");
   await cp(repoGovernance, bundleDir, { recursive: true });
   const keyFile = join(dir, "dev-issuer.pem");
   const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const config = policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s" });
+  const config = policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s", ...overrides });
   const { startPolicyService } = await import("../src/start-policy-service.ts");
-  const running = await startPolicyService(config);
+  const running = await startPolicyService(config, options);
   const nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });
   return {
     running,

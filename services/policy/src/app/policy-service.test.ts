@@ -9,7 +9,7 @@ import {
 import { createInMemoryBundleSource } from "../adapters/fakes/in-memory-bundle-source.ts";
 import type { ActionRequest } from "../domain/action-request.ts";
 import { BUILTIN } from "../domain/evaluator.ts";
-import { createPolicyService } from "./policy-service.ts";
+import { createPolicyService, StopStateUnknownError } from "./policy-service.ts";
 import type { PolicyService } from "./policy-service.ts";
 
 const AGENTS = [
@@ -33,20 +33,22 @@ async function setup(): Promise<{
   sink: FakeDecisionSink;
   source: ReturnType<typeof createInMemoryBundleSource>;
   clock: { now: number };
+  stop: FakeStopState;
 }> {
   const clock = { now: Date.parse("2026-03-10T10:00:00.000Z") };
   const usage = new FakeUsageView();
   const sink = new FakeDecisionSink();
   const source = createInMemoryBundleSource({ ...FIXTURE_BASE, "agents.yaml": AGENTS, "rules.yaml": RULES });
+  const stop = new FakeStopState();
   const service = await createPolicyService({
     source,
-    stopState: new FakeStopState(),
+    stopState: stop,
     decisions: sink,
     usage,
     bundleEvents: new FakeBundleEvents(),
     clock: () => clock.now,
   });
-  return { service, usage, sink, source, clock };
+  return { service, usage, sink, source, clock, stop };
 }
 
 let seq = 0;
@@ -189,5 +191,65 @@ describe("decide with usage limits", () => {
     source.set("agents.yaml", "agents: [");
     expect((await service.reload()).kind).toBe("rejected");
     expect(usage.tracked).toHaveLength(2);
+  });
+});
+
+describe("decide while the emergency-stop state is unknown", () => {
+  const origin = { authenticatedAgentId: "bot", requestEventId: "e-q" };
+
+  it("denies at once by default (a synchronous answer cannot wait)", async () => {
+    const { service, stop, sink } = await setup();
+    stop.state = { kind: "unknown", reason: "state unreadable: timeout" };
+    const { decision } = await service.decide(ask("bot"), origin);
+    expect(decision.outcome).toBe("deny");
+    expect(decision.matched.map((m) => m.ruleId)).toEqual([BUILTIN.stopUnknown]);
+    expect(sink.decisions).toHaveLength(1);
+  });
+
+  it("defers a queued request without recording or counting it, and decides it once the state is clear", async () => {
+    const { service, stop, sink, usage, clock } = await setup();
+    stop.state = { kind: "unknown", reason: "state unreadable: timeout" };
+    const request = ask("bot");
+    const deferred = service.decide(request, origin, { deferWhileStopUnknown: true });
+    await expect(deferred).rejects.toBeInstanceOf(StopStateUnknownError);
+    await expect(deferred).rejects.toMatchObject({ reason: "state unreadable: timeout" });
+    expect(sink.decisions).toHaveLength(0);
+    expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(0);
+
+    stop.state = { kind: "clear" };
+    const { decision } = await service.decide(request, origin, { deferWhileStopUnknown: true });
+    expect(decision.outcome).toBe("allow");
+    expect(sink.decisions).toHaveLength(1);
+  });
+
+  it("decides a safety action at once: the unknown state does not deny it", async () => {
+    const { service, stop, sink } = await setup();
+    stop.state = { kind: "unknown", reason: "not confirmed" };
+    const { decision } = await service.decide(
+      ask("pipeline", { action: "change.rollback" }),
+      {
+        authenticatedAgentId: "pipeline",
+      },
+      { deferWhileStopUnknown: true },
+    );
+    expect(decision.matched.map((m) => m.ruleId)).not.toContain(BUILTIN.stopUnknown);
+    expect(sink.decisions).toHaveLength(1);
+  });
+
+  it("names the caller's note in the deny once it stops deferring", async () => {
+    const { service, stop, sink } = await setup();
+    stop.state = { kind: "unknown", reason: "state unreadable: timeout" };
+    const { decision, stop: under } = await service.decide(ask("bot"), origin, {
+      stopUnknownNote: "still unknown at delivery 5 of 5",
+    });
+    expect(decision.outcome).toBe("deny");
+    expect(decision.reasons).toEqual([
+      "emergency-stop state unknown (state unreadable: timeout; still unknown at delivery 5 of 5); treated as stopped",
+    ]);
+    expect(under).toEqual({
+      kind: "unknown",
+      reason: "state unreadable: timeout; still unknown at delivery 5 of 5",
+    });
+    expect(sink.decisions).toHaveLength(1);
   });
 });

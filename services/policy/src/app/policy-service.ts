@@ -6,7 +6,7 @@ import { BundleError } from "../domain/bundle-error.ts";
 import type { BundleIssue } from "../domain/bundle-error.ts";
 import type { Decision } from "../domain/decision.ts";
 import type { StopState } from "../domain/stop-state.ts";
-import { createEvaluator } from "../domain/evaluator.ts";
+import { BUILTIN, createEvaluator } from "../domain/evaluator.ts";
 import type { Evaluator, Explanation } from "../domain/evaluator.ts";
 import { compileBundle } from "../domain/compile-bundle.ts";
 import { limitedAgentIds } from "../domain/bundle.ts";
@@ -48,12 +48,41 @@ export interface Explained extends Explanation {
   readonly stop: StopState;
 }
 
+/**
+ * How decide treats a request that the unknown emergency-stop state alone would deny. By default it
+ * is denied at once (fail closed: a synchronous answer cannot wait). A queued request, which can be
+ * delivered again, may instead be deferred while its bound lasts, so that a blip in the state does not
+ * turn into permanent denies.
+ */
+export interface DecideOptions {
+  /**
+   * Not decided while the stop state is unknown: nothing is recorded or counted, and decide throws
+   * {@link StopStateUnknownError} for the caller to ask again later. Requests the unknown state would
+   * not deny (safety actions) are decided as usual.
+   */
+  readonly deferWhileStopUnknown?: boolean;
+  /** Added to the reason of a deny for an unknown stop state, e.g. that the caller's retry bound is spent. */
+  readonly stopUnknownNote?: string;
+}
+
+/** The request was not decided: the emergency-stop state is unknown and the caller asked to defer. */
+export class StopStateUnknownError extends Error {
+  override readonly name = "StopStateUnknownError";
+  /** Why the state is unknown, as the stop-state reader says. */
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`emergency-stop state unknown (${reason}); not decided`);
+    this.reason = reason;
+  }
+}
+
 export interface PolicyService {
   /**
    * Decides and records the decision (DecisionSink) before returning it. A dry run
-   * (`origin.dryRunBy`) is recorded as one and not counted toward the agent's usage.
+   * (`origin.dryRunBy`) is recorded as one and not counted toward the agent's usage. See
+   * {@link DecideOptions} for deferring while the stop state is unknown.
    */
-  decide(request: ActionRequest, origin: RequestOrigin): Promise<Decided>;
+  decide(request: ActionRequest, origin: RequestOrigin, options?: DecideOptions): Promise<Decided>;
   /**
    * Which rules matched and why, and which did not and why: a pure read of the replica's state that
    * counts nothing and records nothing (in-process callers: tests, probes). A caller from outside
@@ -138,8 +167,12 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
   });
 
   return {
-    async decide(request, origin) {
-      const stop = deps.stopState.current();
+    async decide(request, origin, options = {}) {
+      const current = deps.stopState.current();
+      const stop: StopState =
+        current.kind === "unknown" && options.stopUnknownNote !== undefined
+          ? { kind: "unknown", reason: `${current.reason}; ${options.stopUnknownNote}` }
+          : current;
       const { evaluator } = active;
       const agentId = origin.authenticatedAgentId;
       const now = clock();
@@ -150,6 +183,13 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
         usage,
         now,
       });
+      if (
+        options.deferWhileStopUnknown === true &&
+        current.kind === "unknown" &&
+        decision.matched.some((m) => m.ruleId === BUILTIN.stopUnknown)
+      ) {
+        throw new StopStateUnknownError(current.reason);
+      }
       // Counted before the first await: concurrent decisions of this replica see each other. A dry
       // run (someone else asked) is never counted (ADR 0009).
       if (origin.dryRunBy === undefined) deps.usage.decided(decision, request, origin);

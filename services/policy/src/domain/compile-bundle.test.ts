@@ -54,9 +54,16 @@ describe("compileBundle", () => {
     ]);
   });
 
-  it("reports YAML syntax errors with their position", () => {
+  it("reports YAML syntax errors with their line and column", () => {
     const [first] = errorsOf({ "agents.yaml": "agents:\n  - id: [unclosed\n" });
-    expect(first).toMatch(/^agents\.yaml:\d+:\d+: YAML: /);
+    expect(first).toMatch(/^agents\.yaml:3:1: YAML: /);
+    // A tab in indentation and a duplicate key, each at the character where it is.
+    expect(errorsOf(rules("  - id: r1", "    effect: deny", "\treason: ok"))[0]).toMatch(
+      /^rules\.yaml:4:1: YAML: /,
+    );
+    expect(errorsOf(rules("  - id: r1", "    effect: deny", "    reason: ok", "    effect: allow"))).toEqual([
+      "rules.yaml:5:5: YAML: Map keys must be unique",
+    ]);
   });
 
   it("reports a CEL syntax error with file, line, column and rule id", () => {

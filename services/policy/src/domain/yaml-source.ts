@@ -26,10 +26,11 @@ export function formatPath(path: Path): string {
 export function parseYaml(file: string, text: string): { yaml: YamlFile; issues: BundleIssue[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // With prettyErrors off the library leaves `linePos` unset; its `pos` (character offsets) is
+  // always there, and the line counter turns it into a 1-based line and column.
   const issues: BundleIssue[] = [...doc.errors, ...doc.warnings].map((e) => ({
     file,
-    line: e.linePos?.[0].line ?? 0,
-    col: e.linePos?.[0].col ?? 0,
+    ...lines.linePos(e.pos[0]),
     field: "",
     reason: `YAML: ${e.message.split(" at line ")[0] ?? e.message}`,
   }));
