@@ -256,6 +256,58 @@ describe("publish and consume", () => {
     );
     expect(processed.parentSpanContext?.spanId).toBe(spanId);
   });
+
+  it("continues the envelope's traceparent when the message carries no header (nats pub)", async () => {
+    telemetry.reset();
+    const durable = uniqueName("d6");
+    await startConsumer(durable);
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const spanId = "00f067aa0ba902b7";
+    const envelope = buildEvent(events.actionRequested, {
+      source: "nats-cli",
+      actor: { type: "ai_agent", id: "kb-qa", roles: [] },
+      actionId: "a-7",
+      traceparent: `00-${traceId}-${spanId}-01`,
+      data: request("a-7"),
+    });
+    // A bare JetStream publish, as `nats pub` sends it: no traceparent header.
+    await jetstream(nc).publish(t.subjects.actionRequested("kb-qa"), JSON.stringify(envelope));
+    await until(() => handled.find((e) => e.data.actionId === "a-7"), "the event without a trace header");
+    const processed = await until(
+      () => telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
+      "a consumer span in the envelope's trace",
+    );
+    expect(processed.parentSpanContext?.spanId).toBe(spanId);
+    expect(processed.links).toEqual([]);
+  });
+
+  it("follows the header when header and envelope disagree, linking the envelope's trace", async () => {
+    telemetry.reset();
+    const durable = uniqueName("d7");
+    await startConsumer(durable);
+    const envelopeTrace = "4bf92f3577b34da6a3ce929d0e0e4737";
+    const envelope = buildEvent(events.actionRequested, {
+      source: "republisher",
+      actor: { type: "service", id: "republisher", roles: [] },
+      actionId: "a-8",
+      traceparent: `00-${envelopeTrace}-00f067aa0ba902b8-01`,
+      data: request("a-8"),
+    });
+    const tracer = trace.getTracer("test");
+    const header = await tracer.startActiveSpan("re-publish", async (span) => {
+      await publisher.publishEnvelope(t.subjects.actionRequested("kb-qa"), envelope);
+      span.end();
+      return span.spanContext();
+    });
+    await until(() => handled.find((e) => e.data.actionId === "a-8"), "the re-published event");
+    const processed = await until(
+      () =>
+        telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === header.traceId),
+      "a consumer span in the header's trace",
+    );
+    expect(processed.parentSpanContext?.spanId).toBe(header.spanId);
+    expect(processed.links.map((l) => l.context.traceId)).toEqual([envelopeTrace]);
+  });
 });
 
 describe("request-reply", () => {
