@@ -90,6 +90,12 @@ export type ConsumeOptions<T> = {
   concurrency?: number;
   /** Delay before a message that failed for an unexpected reason is redelivered. */
   retryDelayMs?: number;
+  /**
+   * Whether this consumer reports envelope failures (bytes that are no Warden envelope) as well as
+   * event failures. Default false: the audit's consumer, which reads every subject of the stream, is
+   * their one reporter, so a message is reported once however many consumers see it (invalid.ts).
+   */
+  reportEnvelopeFailures?: boolean;
 };
 
 export type RunningConsumer = { stop(): Promise<void>; done: Promise<void> };
@@ -209,6 +215,14 @@ async function settleFailure<T>(
   log: Logger,
 ): Promise<void> {
   if (err instanceof InvalidMessageError) {
+    if (err.scope === "envelope" && options.reportEnvelopeFailures !== true) {
+      log.warn(
+        { subject: msg.subject, reason: err.reason, issues: err.issues },
+        "invalid envelope terminated (reported by the audit's consumer)",
+      );
+      msg.term(`${err.reason}: ${err.message}`.slice(0, 256));
+      return;
+    }
     try {
       await reportInvalid(options.publisher, options.topology, err, {
         subject: msg.subject,

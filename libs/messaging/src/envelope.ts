@@ -167,9 +167,19 @@ export function parseJsonBytes<T>(bytes: Uint8Array, schema: z.ZodType<T>, maxBy
   return parsed.data;
 }
 
-/** Parses and validates the envelope only, leaving `data` unchecked (the audit records any type). */
+/**
+ * Parses and validates the envelope only, leaving `data` unchecked (the audit records any type).
+ * Its failures have scope `envelope`: every consumer of the message would find the same.
+ */
 export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Envelope<unknown> {
-  return parseJsonBytes(bytes, EnvelopeSchema, maxBytes);
+  try {
+    return parseJsonBytes(bytes, EnvelopeSchema, maxBytes);
+  } catch (err) {
+    if (err instanceof InvalidMessageError) {
+      throw new InvalidMessageError(err.reason, err.issues, { scope: "envelope" });
+    }
+    throw err;
+  }
 }
 
 function checkData<T>(definition: EventDefinition<T>, envelope: Envelope<unknown>): Envelope<T> {
