@@ -1,7 +1,15 @@
 // Durable pull consumers with bounded concurrency (STYLE.md item 13): ack only after the handler's
 // effect is committed; transient failures are nak'ed with a delay; a message that can never be
 // valid is terminated once and reported as warden.invalid.<reason>.
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  defaultTextMapGetter,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import type { Context, Link } from "@opentelemetry/api";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import type { ConsumerConfig, ConsumerMessages, JsMsg, PriorityPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -82,6 +90,12 @@ export type ConsumeOptions<T> = {
   concurrency?: number;
   /** Delay before a message that failed for an unexpected reason is redelivered. */
   retryDelayMs?: number;
+  /**
+   * Whether this consumer reports envelope failures (bytes that are no Warden envelope) as well as
+   * event failures. Default false: the audit's consumer, which reads every subject of the stream, is
+   * their one reporter, so a message is reported once however many consumers see it (invalid.ts).
+   */
+  reportEnvelopeFailures?: boolean;
 };
 
 export type RunningConsumer = { stop(): Promise<void>; done: Promise<void> };
@@ -115,6 +129,46 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
   };
 }
 
+/**
+ * The parent of a consumer span: the `traceparent` NATS header when there is one, else the
+ * envelope's own `traceparent` field (what a client without tracing, e.g. `nats pub`, writes). When
+ * both are present and differ, the header wins (it is what the last hop's tracing set, e.g. a
+ * re-publish inside another span) and the span links to the envelope's context.
+ */
+export function consumerParent(
+  headers: JsMsg["headers"],
+  envelopeTraceparent: string | undefined,
+): { parent: Context; links: Link[] } {
+  const fromHeader = propagation.extract(ROOT_CONTEXT, headers, {
+    get: (carrier, key) => carrier?.get(key) || undefined,
+    keys: (carrier) => (carrier ? carrier.keys() : []),
+  });
+  if (envelopeTraceparent === undefined) return { parent: fromHeader, links: [] };
+  const fromEnvelope = propagation.extract(
+    ROOT_CONTEXT,
+    { traceparent: envelopeTraceparent },
+    defaultTextMapGetter,
+  );
+  const headerSpan = trace.getSpanContext(fromHeader);
+  const envelopeSpan = trace.getSpanContext(fromEnvelope);
+  if (headerSpan === undefined || !trace.isSpanContextValid(headerSpan)) {
+    return { parent: fromEnvelope, links: [] };
+  }
+  if (
+    envelopeSpan === undefined ||
+    !trace.isSpanContextValid(envelopeSpan) ||
+    (envelopeSpan.traceId === headerSpan.traceId && envelopeSpan.spanId === headerSpan.spanId)
+  ) {
+    return { parent: fromHeader, links: [] };
+  }
+  return {
+    parent: fromHeader,
+    links: [{ context: envelopeSpan, attributes: { "warden.link": "envelope" } }],
+  };
+}
+
+type Decoded<T> = { ok: true; event: Envelope<T> } | { ok: false; err: unknown };
+
 async function handleOne<T>(options: ConsumeOptions<T>, msg: JsMsg, log: Logger): Promise<void> {
   const meta: MessageMeta = {
     subject: msg.subject,
@@ -122,21 +176,25 @@ async function handleOne<T>(options: ConsumeOptions<T>, msg: JsMsg, log: Logger)
     redeliveryCount: msg.info.deliveryCount - 1,
     headers: msg.headers,
   };
-  const parent = propagation.extract(context.active(), msg.headers, {
-    get: (carrier, key) => carrier?.get(key) || undefined,
-    keys: (carrier) => (carrier ? carrier.keys() : []),
-  });
+  let decoded: Decoded<T>;
+  try {
+    decoded = { ok: true, event: options.decode(msg.data, meta) };
+  } catch (err) {
+    decoded = { ok: false, err };
+  }
+  const { parent, links } = consumerParent(msg.headers, decoded.ok ? decoded.event.traceparent : undefined);
   await tracer.startActiveSpan(
     `process ${options.spec.durable}`,
     {
       kind: SpanKind.CONSUMER,
       attributes: { "messaging.system": "nats", "messaging.destination.name": msg.subject },
+      links,
     },
     parent,
     async (span) => {
       try {
-        const event = options.decode(msg.data, meta);
-        await options.handler(event, meta);
+        if (!decoded.ok) throw decoded.err;
+        await options.handler(decoded.event, meta);
         msg.ack();
       } catch (err) {
         span.recordException(err as Error);
@@ -157,6 +215,14 @@ async function settleFailure<T>(
   log: Logger,
 ): Promise<void> {
   if (err instanceof InvalidMessageError) {
+    if (err.scope === "envelope" && options.reportEnvelopeFailures !== true) {
+      log.warn(
+        { subject: msg.subject, reason: err.reason, issues: err.issues },
+        "invalid envelope terminated (reported by the audit's consumer)",
+      );
+      msg.term(`${err.reason}: ${err.message}`.slice(0, 256));
+      return;
+    }
     try {
       await reportInvalid(options.publisher, options.topology, err, {
         subject: msg.subject,

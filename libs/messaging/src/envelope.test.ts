@@ -9,6 +9,7 @@ import {
   encodeEvent,
 } from "./envelope.ts";
 import { InvalidMessageError } from "./errors.ts";
+import { events } from "./events/index.ts";
 
 const Transfer = z.object({ amount: z.number().nonnegative(), currency: z.string().length(3) });
 const transferEvent = defineEvent("warden.test.transfer", Transfer, { requiresActionId: true });
@@ -134,5 +135,62 @@ describe("event envelope", () => {
     const big = buildEvent(pingEvent, { source: "x".repeat(200), actor, data: {} });
     expect(rejection(() => encodeEvent(big, 100)).reason).toBe("oversized");
     expect(rejection(() => decodeEvent(new Uint8Array(2_000), catalog, 1_000)).reason).toBe("oversized");
+  });
+
+  describe("data as outside protojson encoders write it", () => {
+    const envelopeWith = (data: unknown): Uint8Array =>
+      encoder.encode(
+        JSON.stringify({
+          id: "e-1",
+          type: "warden.action.requested",
+          source: "agent/bot",
+          time: "2026-11-22T10:00:00Z",
+          actionId: "a-1",
+          actor: { type: "ai_agent", id: "bot", roles: [] },
+          data,
+        }),
+      );
+
+    it("accepts original field names, enum numbers, int64 strings and omitted defaults", () => {
+      const decoded = decodeEventAs(
+        envelopeWith({
+          action_id: "a-1",
+          agent_id: "bot",
+          action: "transaction.execute",
+          environment: 3,
+          amount: { currency_code: "EUR", units: "1200" },
+          message: { body: "hello", external: false },
+        }),
+        events.actionRequested,
+      );
+      expect(decoded.data).toEqual({
+        actionId: "a-1",
+        agentId: "bot",
+        action: "transaction.execute",
+        environment: "ENVIRONMENT_PRODUCTION",
+        amount: { currencyCode: "EUR", units: 1200 },
+        message: { channel: "", body: "hello" },
+      });
+    });
+
+    it("names the field, the expected type and what came", () => {
+      const err = rejection(() =>
+        decodeEventAs(
+          envelopeWith({
+            actionId: "a-1",
+            agentId: "bot",
+            action: "x",
+            amount: { currencyCode: "USD", units: "lots" },
+          }),
+          events.actionRequested,
+        ),
+      );
+      expect(err.issues).toEqual([
+        {
+          field: "data.amount.units",
+          reason: 'expected an int64 (a whole number or a decimal string), got string "lots"',
+        },
+      ]);
+    });
   });
 });

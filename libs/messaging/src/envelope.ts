@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { InvalidMessageError, type FieldIssue } from "./errors.ts";
+import { canonicalProtoJson, got, protoMessage } from "./proto-json.ts";
 
 /** Default limit on an encoded event; NATS's own max_payload is 1 MiB. */
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
@@ -30,20 +31,25 @@ export const EnvelopeSchema = z.strictObject({
 });
 export type Envelope<T = unknown> = Omit<z.infer<typeof EnvelopeSchema>, "data"> & { data: T };
 
-/** An event type: its name, the schema of its data, and whether it belongs to one action. */
+/**
+ * An event type: its name, the schema of its data, whether it belongs to one action, and the proto
+ * message its data is the JSON of (received data is read with the proto3 JSON mapping first).
+ */
 export type EventDefinition<T> = {
   readonly type: string;
   readonly data: z.ZodType<T>;
   readonly requiresActionId: boolean;
+  /** Full name of the proto message, e.g. "warden.common.v1.ActionRequest". */
+  readonly proto?: string | undefined;
 };
 
 export function defineEvent<T>(
   type: string,
   data: z.ZodType<T>,
-  options: { requiresActionId: boolean },
+  options: { requiresActionId: boolean; proto?: string },
 ): EventDefinition<T> {
   if (!EVENT_TYPE.test(type)) throw new Error(`event type ${type} must look like warden.<domain>.<event>`);
-  return { type, data, requiresActionId: options.requiresActionId };
+  return { type, data, requiresActionId: options.requiresActionId, proto: options.proto };
 }
 
 /** The event types a consumer understands, keyed by type. */
@@ -64,12 +70,43 @@ export type NewEvent<T> = {
   time?: Date | undefined;
 };
 
-/** A zod error as field issues, the field path prefixed (e.g. "data"). */
+/**
+ * A zod error as field issues, the field path prefixed (e.g. "data"). The reason says what was
+ * expected and, when the schema was run with `reportInput`, what it got.
+ */
 export function issuesOf(error: z.ZodError, prefix = ""): FieldIssue[] {
   return error.issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".") || "(message)",
-    reason: issue.message,
+    reason:
+      issue.input === undefined || issue.message.includes("received")
+        ? issue.message
+        : `${issue.message}, got ${got(issue.input)}`,
   }));
+}
+
+/** zod parse options: issues carry the offending input, for issuesOf. */
+const REPORT_INPUT = { reportInput: true } as const;
+
+/**
+ * Received data → the event's checked value: read with the proto3 JSON mapping when the definition
+ * names its proto message (any form the mapping allows, written back canonically), then Warden's
+ * own limits (the zod schema). Throws InvalidMessageError("schema") naming the field under `prefix`.
+ */
+export function parseEventData<T>(definition: EventDefinition<T>, json: unknown, prefix = "data"): T {
+  const canonical =
+    definition.proto === undefined ? json : canonicalProtoJson(protoMessage(definition.proto), json, prefix);
+  const parsed = definition.data.safeParse(canonical, REPORT_INPUT);
+  if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error, prefix));
+  return parsed.data;
+}
+
+/** A request body (e.g. a request-reply `data` object) as bytes → the event's checked data. */
+export function parseEventDataBytes<T>(
+  bytes: Uint8Array,
+  definition: EventDefinition<T>,
+  maxBytes: number,
+): T {
+  return parseEventData(definition, parseJsonBytes(bytes, z.unknown(), maxBytes), "");
 }
 
 function checkActionId(definition: EventDefinition<unknown>, actionId: string | undefined): void {
@@ -82,7 +119,7 @@ function checkActionId(definition: EventDefinition<unknown>, actionId: string | 
 
 /** Builds a validated envelope; a bad field throws InvalidMessageError naming it. */
 export function buildEvent<T>(definition: EventDefinition<T>, event: NewEvent<T>): Envelope<T> {
-  const parsedData = definition.data.safeParse(event.data);
+  const parsedData = definition.data.safeParse(event.data, REPORT_INPUT);
   if (!parsedData.success) throw new InvalidMessageError("schema", issuesOf(parsedData.error, "data"));
   const candidate = {
     id: event.id ?? randomUUID(),
@@ -94,7 +131,7 @@ export function buildEvent<T>(definition: EventDefinition<T>, event: NewEvent<T>
     ...(event.traceparent !== undefined && { traceparent: event.traceparent }),
     data: parsedData.data,
   };
-  const parsed = EnvelopeSchema.safeParse(candidate);
+  const parsed = EnvelopeSchema.safeParse(candidate, REPORT_INPUT);
   if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error, ""));
   checkActionId(definition, parsed.data.actionId);
   return { ...parsed.data, data: parsedData.data };
@@ -162,19 +199,27 @@ export function parseJsonBytes<T>(bytes: Uint8Array, schema: z.ZodType<T>, maxBy
       { field: "(message)", reason: `not valid UTF-8 JSON: ${(err as Error).message}` },
     ]);
   }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(json, REPORT_INPUT);
   if (!parsed.success) throw new InvalidMessageError("schema", issuesOf(parsed.error));
   return parsed.data;
 }
 
-/** Parses and validates the envelope only, leaving `data` unchecked (the audit records any type). */
+/**
+ * Parses and validates the envelope only, leaving `data` unchecked (the audit records any type).
+ * Its failures have scope `envelope`: every consumer of the message would find the same.
+ */
 export function decodeEnvelope(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Envelope<unknown> {
-  return parseJsonBytes(bytes, EnvelopeSchema, maxBytes);
+  try {
+    return parseJsonBytes(bytes, EnvelopeSchema, maxBytes);
+  } catch (err) {
+    if (err instanceof InvalidMessageError) {
+      throw new InvalidMessageError(err.reason, err.issues, { scope: "envelope" });
+    }
+    throw err;
+  }
 }
 
 function checkData<T>(definition: EventDefinition<T>, envelope: Envelope<unknown>): Envelope<T> {
   checkActionId(definition, envelope.actionId);
-  const data = definition.data.safeParse(envelope.data);
-  if (!data.success) throw new InvalidMessageError("schema", issuesOf(data.error, "data"));
-  return { ...envelope, data: data.data };
+  return { ...envelope, data: parseEventData(definition, envelope.data) };
 }

@@ -8,3 +8,4 @@ export * from "./invalid.ts";
 export * from "./rpc.ts";
 export * from "./events/index.ts";
 export * from "./stop-state.ts";
+export { canonicalProtoJson, protoMessage, protoRegistry } from "./proto-json.ts";

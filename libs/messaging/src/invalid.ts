@@ -1,6 +1,15 @@
 // Reporting messages that can never be valid as warden.invalid.<reason> events, so the audit keeps
-// them. The report's id is derived from the original's stream position, so when several consumers
-// (policy, audit, …) each reject the same message, JetStream de-duplicates their reports to one.
+// them. One report per rejection, whoever sees the message:
+// - an envelope failure (scope `envelope`: not a Warden envelope at all) is the same for every
+//   consumer, so one designated reporter reports it: the audit's consumer, which reads every subject
+//   of WARDEN_EVENTS. Other consumers terminate it without a report (consumeEvents'
+//   `reportEnvelopeFailures`). Its id is `invalid-<stream>-<seq>`.
+// - an event failure (scope `event`: this consumer cannot accept the type, the data or the subject's
+//   agent) is reported by the consumer that found it; its id is `invalid-<stream>-<seq>-<detectedBy>`,
+//   so two consumers rejecting one message for their own reasons are two facts, and a redelivery to
+//   the same consumer de-duplicates.
+// `detectedBy` is always the durable consumer that rejected the message; the report's envelope
+// `source` names the service.
 import type { InvalidMessageError } from "./errors.ts";
 import { events } from "./events/index.ts";
 import type { EventPublisher } from "./publish.ts";
@@ -12,6 +21,7 @@ export const INVALID_PAYLOAD_PREVIEW_BYTES = 4096;
 export type InvalidOrigin = {
   subject: string;
   payload: Uint8Array;
+  /** The durable consumer that rejected the message. */
   detectedBy: string;
   streamSeq?: number | undefined;
   stream?: string | undefined;
@@ -23,10 +33,12 @@ export async function reportInvalid(
   error: InvalidMessageError,
   origin: InvalidOrigin,
 ): Promise<void> {
-  const id =
+  const position =
     origin.stream !== undefined && origin.streamSeq !== undefined
       ? `invalid-${origin.stream}-${origin.streamSeq}`
       : undefined;
+  const id =
+    position === undefined || error.scope === "envelope" ? position : `${position}-${origin.detectedBy}`;
   await publisher.publish(topology.subjects.invalid(error.reason), events.invalidMessage, {
     id,
     data: {

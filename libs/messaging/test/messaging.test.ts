@@ -12,6 +12,7 @@ import {
   connectNats,
   consumeEvents,
   createPublisher,
+  decodeEnvelope,
   decodeEventAs,
   drainNats,
   events,
@@ -24,7 +25,13 @@ import {
   watchStopState,
 } from "../src/index.ts";
 import { Kvm } from "@nats-io/kv";
-import type { ActionRequestData, Envelope, EventPublisher, RunningConsumer } from "../src/index.ts";
+import type {
+  ActionRequestData,
+  Envelope,
+  EventPublisher,
+  InvalidEventData,
+  RunningConsumer,
+} from "../src/index.ts";
 
 const log = createLogger({ service: "messaging-test", level: "silent" });
 const t = topology(uniqueName("msg").toLowerCase());
@@ -108,8 +115,9 @@ describe("publish and consume", () => {
     await consumer?.stop();
   });
 
-  async function startConsumer(durable: string): Promise<void> {
+  async function startConsumer(durable: string, reportEnvelopeFailures = false): Promise<void> {
     consumer = await consumeEvents({
+      reportEnvelopeFailures,
       nc,
       topology: t,
       spec: { stream: t.streams.events, durable, filterSubjects: [t.subjects.actionRequestedAll] },
@@ -166,7 +174,7 @@ describe("publish and consume", () => {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const durable = uniqueName("d3");
-    await startConsumer(durable);
+    await startConsumer(durable, true);
     const garbage = await js.publish(t.subjects.actionRequested("kb-qa"), "{not json");
     const valid = buildEvent(events.actionRequested, {
       source: "x",
@@ -210,29 +218,79 @@ describe("publish and consume", () => {
     expect(ids).not.toContain("a-4");
   });
 
-  it("reports the same poison message once even when two consumers reject it", async () => {
+  it("reports an undecodable envelope once on core NATS however many consumers reject it", async () => {
     const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
-    const other = await consumeEvents({
+    const reports: Envelope<InvalidEventData>[] = [];
+    const sub = nc.subscribe(t.subjects.invalidAll, {
+      callback: (_err, msg) => {
+        reports.push(decodeEventAs(msg.data, events.invalidMessage));
+      },
+    });
+    const auditLike = uniqueName("d4audit");
+    const policyLike = uniqueName("d4policy");
+    // The audit's role: every subject, envelope only, the designated envelope reporter.
+    const all = await consumeEvents({
+      nc,
+      topology: t,
+      spec: { stream: t.streams.events, durable: auditLike, filterSubjects: [t.subjects.allEvents] },
+      decode: (bytes) => decodeEnvelope(bytes),
+      handler: () => Promise.resolve(),
+      publisher,
+      log,
+      reportEnvelopeFailures: true,
+    });
+    // The policy's role: one event type, data checked, one worker so it handles in stream order.
+    const typed = await consumeEvents({
       nc,
       topology: t,
       spec: {
         stream: t.streams.events,
-        durable: uniqueName("d4b"),
+        durable: policyLike,
         filterSubjects: [t.subjects.actionRequestedAll],
       },
       decode: (bytes) => decodeEventAs(bytes, events.actionRequested),
       handler: () => Promise.resolve(),
       publisher,
       log,
+      concurrency: 1,
     });
-    await startConsumer(uniqueName("d4a"));
-    const before = (await jsm.streams.info(t.streams.events)).state.messages;
-    await js.publish(t.subjects.actionRequested("kb-qa"), new Uint8Array([0xff, 0x00]));
-    await sleep(1_000);
-    await other.stop();
-    const after = (await jsm.streams.info(t.streams.events)).state.messages;
-    expect(after - before).toBe(2); // the poison message and exactly one report
+    try {
+      const poison = await js.publish(t.subjects.actionRequested("kb-qa"), new Uint8Array([0xff, 0x00]));
+      // Sentinel: a valid envelope with bad data, after the poison. Only the typed consumer rejects it,
+      // and it handles the poison first: once its sentinel report is here, its poison report would be too.
+      const envelope = buildEvent(events.actionRequested, {
+        source: "x",
+        actor: { type: "service", id: "x", roles: [] },
+        actionId: "a-s",
+        data: request("a-s"),
+      });
+      const sentinel = await js.publish(
+        t.subjects.actionRequested("kb-qa"),
+        JSON.stringify({ ...envelope, data: { ...request("a-s"), environment: "PROD" } }),
+      );
+      await vi.waitFor(
+        () => {
+          expect(reports.map((r) => [r.data.streamSeq, r.data.detectedBy])).toEqual(
+            expect.arrayContaining([
+              [poison.seq, auditLike],
+              [sentinel.seq, policyLike],
+            ]),
+          );
+        },
+        { timeout: 10_000 },
+      );
+      const aboutPoison = reports.filter((r) => r.data.streamSeq === poison.seq);
+      expect(aboutPoison).toHaveLength(1);
+      expect(aboutPoison[0]?.id).toBe(`invalid-${t.streams.events}-${poison.seq}`);
+      const aboutSentinel = reports.filter((r) => r.data.streamSeq === sentinel.seq);
+      expect(aboutSentinel.map((r) => r.id)).toEqual([
+        `invalid-${t.streams.events}-${sentinel.seq}-${policyLike}`,
+      ]);
+    } finally {
+      sub.unsubscribe();
+      await all.stop();
+      await typed.stop();
+    }
   });
 
   it("carries one trace from publish through consume", async () => {
@@ -255,6 +313,58 @@ describe("publish and consume", () => {
       "a consumer span in the publisher's trace",
     );
     expect(processed.parentSpanContext?.spanId).toBe(spanId);
+  });
+
+  it("continues the envelope's traceparent when the message carries no header (nats pub)", async () => {
+    telemetry.reset();
+    const durable = uniqueName("d6");
+    await startConsumer(durable);
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const spanId = "00f067aa0ba902b7";
+    const envelope = buildEvent(events.actionRequested, {
+      source: "nats-cli",
+      actor: { type: "ai_agent", id: "kb-qa", roles: [] },
+      actionId: "a-7",
+      traceparent: `00-${traceId}-${spanId}-01`,
+      data: request("a-7"),
+    });
+    // A bare JetStream publish, as `nats pub` sends it: no traceparent header.
+    await jetstream(nc).publish(t.subjects.actionRequested("kb-qa"), JSON.stringify(envelope));
+    await until(() => handled.find((e) => e.data.actionId === "a-7"), "the event without a trace header");
+    const processed = await until(
+      () => telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
+      "a consumer span in the envelope's trace",
+    );
+    expect(processed.parentSpanContext?.spanId).toBe(spanId);
+    expect(processed.links).toEqual([]);
+  });
+
+  it("follows the header when header and envelope disagree, linking the envelope's trace", async () => {
+    telemetry.reset();
+    const durable = uniqueName("d7");
+    await startConsumer(durable);
+    const envelopeTrace = "4bf92f3577b34da6a3ce929d0e0e4737";
+    const envelope = buildEvent(events.actionRequested, {
+      source: "republisher",
+      actor: { type: "service", id: "republisher", roles: [] },
+      actionId: "a-8",
+      traceparent: `00-${envelopeTrace}-00f067aa0ba902b8-01`,
+      data: request("a-8"),
+    });
+    const tracer = trace.getTracer("test");
+    const header = await tracer.startActiveSpan("re-publish", async (span) => {
+      await publisher.publishEnvelope(t.subjects.actionRequested("kb-qa"), envelope);
+      span.end();
+      return span.spanContext();
+    });
+    await until(() => handled.find((e) => e.data.actionId === "a-8"), "the re-published event");
+    const processed = await until(
+      () =>
+        telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === header.traceId),
+      "a consumer span in the header's trace",
+    );
+    expect(processed.parentSpanContext?.spanId).toBe(header.spanId);
+    expect(processed.links.map((l) => l.context.traceId)).toEqual([envelopeTrace]);
   });
 });
 

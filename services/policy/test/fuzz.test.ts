@@ -35,15 +35,9 @@ const valid: ActionRequestData = {
   ai: { model: "m", confidence: 0.5 },
 };
 
-const notAString = fc.oneof(
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.object(),
-  fc.array(fc.integer()),
-);
-// An empty string is proto3's "unset": malformed only where a field is required.
-const notANonEmptyString = fc.oneof(notAString, fc.constant(""));
+// `null` is the proto3 JSON mapping's "unset": malformed only where a field is required, as "" is.
+const notAString = fc.oneof(fc.integer(), fc.boolean(), fc.object(), fc.array(fc.integer()));
+const notANonEmptyString = fc.oneof(notAString, fc.constant(null), fc.constant(""));
 const notAnEnum = fc
   .string()
   .filter(
@@ -93,7 +87,10 @@ const malformed: fc.Arbitrary<{ body: Uint8Array; field: string }> = fc.oneof(
       field: "",
     })),
   fc
-    .oneof(fc.double({ min: 1.0001, max: 1e9 }), fc.double({ min: -1e9, max: -0.0001 }))
+    .oneof(
+      fc.double({ min: 1.0001, max: 1e9, noNaN: true }),
+      fc.double({ min: -1e9, max: -0.0001, noNaN: true }),
+    )
     .map((confidence) => ({
       body: encoder.encode(JSON.stringify({ ...valid, ai: { confidence } })),
       field: "ai.confidence",

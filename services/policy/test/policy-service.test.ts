@@ -3,7 +3,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { trace } from "@opentelemetry/api";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { DevIssuer } from "@warden/identity";
@@ -368,6 +368,37 @@ describe("hot reload", () => {
 });
 
 describe("tracing", () => {
+  it("decides a request sent as `nats pub` sends it (no header, protojson as encoders write it) in the envelope's trace", async () => {
+    const body = request();
+    const traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+    const envelope = {
+      id: `pub-${body.actionId}`,
+      type: events.actionRequested.type,
+      source: "agent/release-pipeline",
+      time: new Date().toISOString(),
+      actionId: body.actionId,
+      actor: { type: "ai_agent", id: "release-pipeline", roles: [] },
+      traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+      // Original field names and an enum number, as a standard protojson encoder may write them.
+      data: {
+        action_id: body.actionId,
+        agent_id: "release-pipeline",
+        action: "change.deploy",
+        environment: 1,
+      },
+    };
+    await jetstream(nc).publish(t.subjects.actionRequested("release-pipeline"), JSON.stringify(envelope));
+    const decision = await until(
+      () => decisions.get(body.actionId),
+      "the decision for the header-less request",
+    );
+    expect(decision.traceparent?.split("-")[1]).toBe(traceId);
+    expect(decision.data.request).toMatchObject({
+      agentId: "release-pipeline",
+      environment: "ENVIRONMENT_DEVELOPMENT",
+    });
+  });
+
   it("keeps one trace from the agent's publish through the decision and a gRPC call", async () => {
     telemetry.reset();
     const token = await issuer.issue({ sub: "release-pipeline", type: "service" });

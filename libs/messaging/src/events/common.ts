@@ -1,8 +1,18 @@
-// Data schemas for warden.common.v1 payloads, in the proto JSON mapping (camelCase names, enum value
-// names as strings, 64-bit integers as numbers or decimal strings). Strict: an unknown field is an
-// error, so a misspelt field ("enviroment") can never slip past a rule that reads the right one.
-// proto/warden/common/v1/*.proto is the contract; events.drift.test.ts checks these match it.
+// Data schemas for warden.common.v1 payloads: Warden's own limits over the canonical proto JSON
+// (camelCase names, enum value names as strings, 64-bit integers as numbers or decimal strings,
+// default values omitted). Received data reaches them through the proto3 JSON mapping
+// (../proto-json.ts), which accepts every form the mapping allows and writes it back canonically;
+// a field without presence that is absent therefore means its default, and `unset()` hands that
+// default to the limit (an absent `currencyCode` is "", which is no ISO code). Strict: an unknown
+// field is an error, so a misspelt field ("enviroment") can never slip past a rule that reads the
+// right one. proto/warden/common/v1/*.proto is the contract; events.drift.test.ts checks these
+// match it and conformance.test.ts that every form the mapping allows gets here.
 import { z } from "zod";
+
+/** A proto3 field without presence: absent means its default value, which then meets the limit. */
+export function unset<S extends z.ZodType>(schema: S, zero: string | number | boolean | readonly never[]) {
+  return z.preprocess((value) => (value === undefined ? zero : value), schema);
+}
 
 const id = z.string().min(1).max(128);
 const text = (max: number) => z.string().max(max);
@@ -40,23 +50,24 @@ export const ChangeType = z.enum([
 export const VersionChange = z.enum(["VERSION_CHANGE_PATCH", "VERSION_CHANGE_MINOR", "VERSION_CHANGE_MAJOR"]);
 
 export const ActorData = z.strictObject({
-  type: ActorType,
-  id,
+  type: unset(ActorType, "ACTOR_TYPE_UNSPECIFIED"),
+  id: unset(id, ""),
   name: text(256).optional(),
   roles: z.array(z.string().min(1).max(128)).max(64).optional(),
   team: text(128).optional(),
 });
 
 export const Money = z.strictObject({
-  currencyCode: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"),
-  units: Int64,
+  currencyCode: unset(z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"), ""),
+  units: unset(Int64, 0),
   nanos: z.number().int().min(-999_999_999).max(999_999_999).optional(),
 });
 
 export const OutboundMessage = z.strictObject({
-  channel: z.string().min(1).max(128),
+  /** "" (absent) is an unnamed channel: rules read `external` and `body`. */
+  channel: unset(text(128), ""),
   external: z.boolean().optional(),
-  body: text(64 * 1024),
+  body: unset(text(64 * 1024), ""),
   recipients: z.array(text(320)).max(1_000).optional(),
 });
 
@@ -70,9 +81,9 @@ export const AiContext = z.strictObject({
 
 /** warden.common.v1.ActionRequest — what an agent asks to do. */
 export const ActionRequestData = z.strictObject({
-  actionId: id,
-  agentId: id,
-  action: z.string().min(1).max(128),
+  actionId: unset(id, ""),
+  agentId: unset(id, ""),
+  action: unset(z.string().min(1).max(128), ""),
   tool: text(256).optional(),
   changeType: ChangeType.optional(),
   environment: Environment.optional(),
@@ -93,15 +104,15 @@ export type ActionRequestData = z.infer<typeof ActionRequestData>;
 
 /** warden.common.v1.InvalidEvent — a message that can never be valid, kept for the audit. */
 export const InvalidEventData = z.strictObject({
-  reason: z.enum(["malformed_json", "schema", "unknown_type", "oversized", "identity"]),
-  detail: z.string(),
+  reason: unset(z.enum(["malformed_json", "schema", "unknown_type", "oversized", "identity"]), ""),
+  detail: unset(z.string(), ""),
   field: z.string().optional(),
-  originalSubject: z.string(),
+  originalSubject: unset(z.string(), ""),
   /** base64 (proto `bytes`), at most the first INVALID_PAYLOAD_PREVIEW_BYTES. */
-  originalPayload: z.string(),
-  payloadTruncated: z.boolean(),
-  originalSize: UInt64,
-  detectedBy: z.string(),
+  originalPayload: unset(z.string(), ""),
+  payloadTruncated: unset(z.boolean(), false),
+  originalSize: unset(UInt64, 0),
+  detectedBy: unset(z.string(), ""),
   receivedAt: Timestamp,
   streamSeq: UInt64.optional(),
 });

@@ -10,15 +10,26 @@ export * from "./policy.ts";
 export * from "./killswitch.ts";
 
 export const events = {
-  actionRequested: defineEvent("warden.action.requested", ActionRequestData, { requiresActionId: true }),
-  decisionMade: defineEvent("warden.decision.made", DecisionData, { requiresActionId: true }),
+  actionRequested: defineEvent("warden.action.requested", ActionRequestData, {
+    requiresActionId: true,
+    proto: "warden.common.v1.ActionRequest",
+  }),
+  decisionMade: defineEvent("warden.decision.made", DecisionData, {
+    requiresActionId: true,
+    proto: "warden.policy.v1.Decision",
+  }),
   bundleActivated: defineEvent("warden.policy.bundle_activated", BundleActivatedData, {
     requiresActionId: false,
+    proto: "warden.policy.v1.BundleActivated",
   }),
   bundleRejected: defineEvent("warden.policy.bundle_rejected", BundleRejectedData, {
     requiresActionId: false,
+    proto: "warden.policy.v1.BundleRejected",
   }),
-  invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, { requiresActionId: false }),
+  invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, {
+    requiresActionId: false,
+    proto: "warden.common.v1.InvalidEvent",
+  }),
 } as const;
 
 /** Every event type above, for consumers that accept them all. */

@@ -2,7 +2,7 @@
 // proto JSON of warden.killswitch.v1.EmergencyStop. Readers (policy, approval, agents) need only
 // whether a stop is active, its epoch and its scopes; the kill-switch service owns the rest.
 import { z } from "zod";
-import { UInt64 } from "./common.ts";
+import { UInt64, unset } from "./common.ts";
 
 export const KILLSWITCH_STATE_KEY = "state";
 
@@ -13,7 +13,10 @@ export const ScopeKind = z.enum([
   "SCOPE_KIND_SERVICE",
 ]);
 
-export const StopScopeData = z.strictObject({ kind: ScopeKind, value: z.string().optional() });
+export const StopScopeData = z.strictObject({
+  kind: unset(ScopeKind, "SCOPE_KIND_UNSPECIFIED"),
+  value: z.string().optional(),
+});
 
 /** The fields of EmergencyStop every reader relies on; other fields are ignored here. */
 export const EmergencyStopView = z.object({

@@ -1,6 +1,6 @@
 // Data schemas for warden.policy.v1 events (proto JSON mapping; see common.ts).
 import { z } from "zod";
-import { ActionRequestData, ActorData, Int64, RiskLevel, Timestamp, UInt64 } from "./common.ts";
+import { ActionRequestData, ActorData, Int64, RiskLevel, Timestamp, UInt64, unset } from "./common.ts";
 
 export const Outcome = z.enum(["OUTCOME_ALLOW", "OUTCOME_DENY", "OUTCOME_APPROVAL_REQUIRED"]);
 export const Effect = z.enum(["EFFECT_ALLOW", "EFFECT_DENY", "EFFECT_APPROVAL_REQUIRED"]);
@@ -12,20 +12,20 @@ export const AiAutonomy = z.enum([
 ]);
 
 export const MatchedRule = z.strictObject({
-  ruleId: z.string().min(1),
-  effect: Effect,
-  reason: z.string(),
+  ruleId: unset(z.string().min(1), ""),
+  effect: unset(Effect, "EFFECT_UNSPECIFIED"),
+  reason: unset(z.string(), ""),
   shadow: z.boolean().optional(),
 });
 
 export const EscalationLevel = z.strictObject({
-  roles: z.array(z.string()),
-  timeoutSeconds: z.number().int().nonnegative(),
+  roles: unset(z.array(z.string()), []),
+  timeoutSeconds: unset(z.number().int().nonnegative(), 0),
 });
 
 export const ApprovalRequirement = z.strictObject({
-  workflow: z.string().min(1),
-  minApprovers: z.number().int().nonnegative(),
+  workflow: unset(z.string().min(1), ""),
+  minApprovers: unset(z.number().int().nonnegative(), 0),
   eligibleRoles: z.array(z.string()).optional(),
   requiredRoles: z.array(z.string()).optional(),
   timeoutSeconds: z.number().int().nonnegative().optional(),
@@ -36,13 +36,13 @@ export const ApprovalRequirement = z.strictObject({
 
 /** warden.policy.v1.Decision, published as warden.decision.<outcome>.<agent>. */
 export const DecisionData = z.strictObject({
-  actionId: z.string().min(1),
-  agentId: z.string().min(1),
-  outcome: Outcome,
+  actionId: unset(z.string().min(1), ""),
+  agentId: unset(z.string().min(1), ""),
+  outcome: unset(Outcome, "OUTCOME_UNSPECIFIED"),
   matchedRules: z.array(MatchedRule).optional(),
   reasons: z.array(z.string()).optional(),
   approval: ApprovalRequirement.optional(),
-  bundleDigest: z.string(),
+  bundleDigest: unset(z.string(), ""),
   evaluatedAt: Timestamp,
   evalDurationNs: Int64.optional(),
   riskLevel: RiskLevel.optional(),
@@ -58,17 +58,17 @@ export const DecisionData = z.strictObject({
 export type DecisionData = z.infer<typeof DecisionData>;
 
 export const BundleError = z.strictObject({
-  file: z.string(),
+  file: unset(z.string(), ""),
   line: z.number().int().nonnegative().optional(),
   field: z.string().optional(),
-  reason: z.string(),
+  reason: unset(z.string(), ""),
 });
 
 export const BundleActivatedData = z.strictObject({
-  digest: z.string(),
+  digest: unset(z.string(), ""),
   previousDigest: z.string().optional(),
-  source: z.string(),
-  ruleCount: z.number().int().nonnegative(),
+  source: unset(z.string(), ""),
+  ruleCount: unset(z.number().int().nonnegative(), 0),
   activatedAt: Timestamp,
   instanceId: z.string().optional(),
 });
@@ -76,8 +76,8 @@ export const BundleActivatedData = z.strictObject({
 export const BundleRejectedData = z.strictObject({
   digest: z.string().optional(),
   activeDigest: z.string().optional(),
-  source: z.string(),
-  errors: z.array(BundleError),
+  source: unset(z.string(), ""),
+  errors: unset(z.array(BundleError), []),
   rejectedAt: Timestamp,
   instanceId: z.string().optional(),
 });

@@ -7,7 +7,9 @@
 // Each batch is written in delivery order; a message is acknowledged only after its record is
 // committed (duplicates too). A failed write naks everything held with a growing delay and the loop
 // goes on: a store outage becomes a backlog in the stream, never a crash. A message whose envelope
-// does not decode is reported as warden.invalid.<reason> (which is then recorded) and terminated.
+// does not decode is reported as warden.invalid.<reason> (which is then recorded) and terminated:
+// this consumer reads every subject, so it is the one reporter of envelope failures (other
+// consumers terminate them unreported; @warden/messaging invalid.ts).
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream } from "@nats-io/jetstream";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";

@@ -4,7 +4,8 @@
 // message, issues} }. The decision is recorded (warden.decision.*) before the reply.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Topology } from "@warden/messaging";
-import { ActionRequestData, InvalidMessageError, parseJsonBytes, serveRpc } from "@warden/messaging";
+import type { ActionRequestData } from "@warden/messaging";
+import { events, InvalidMessageError, parseEventDataBytes, serveRpc } from "@warden/messaging";
 import type { Logger } from "pino";
 import type { PolicyService } from "../../app/policy-service.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
@@ -12,9 +13,9 @@ import { actionRequestFromWire, decisionToWire } from "../../wire/wire.ts";
 
 export const MAX_RPC_REQUEST_BYTES = 128 * 1024;
 
-/** Parses an RPC body; throws InvalidMessageError naming the field. */
+/** Parses an RPC body (any form the proto3 JSON mapping allows); throws InvalidMessageError naming the field. */
 export function parseRpcRequest(bytes: Uint8Array): ActionRequestData {
-  return parseJsonBytes(bytes, ActionRequestData, MAX_RPC_REQUEST_BYTES);
+  return parseEventDataBytes(bytes, events.actionRequested, MAX_RPC_REQUEST_BYTES);
 }
 
 export function serveEvaluateRpc(deps: {
