@@ -82,6 +82,8 @@ export type ConsumeOptions<T> = {
   concurrency?: number;
   /** Delay before a message that failed for an unexpected reason is redelivered. */
   retryDelayMs?: number;
+  /** Called once per invalid message, after it was reported and terminated (e.g. to count it). */
+  onInvalid?: (err: InvalidMessageError, meta: MessageMeta) => void;
 };
 
 export type RunningConsumer = { stop(): Promise<void>; done: Promise<void> };
@@ -173,6 +175,7 @@ async function settleFailure<T>(
     }
     log.warn({ subject: msg.subject, reason: err.reason, issues: err.issues }, "invalid message terminated");
     msg.term(`${err.reason}: ${err.message}`.slice(0, 256));
+    options.onInvalid?.(err, meta);
     return;
   }
   if (err instanceof TransientError) {

@@ -157,6 +157,7 @@ export async function startAuditService(
     descriptorSet: readDescriptorSet(),
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
+    registry,
   });
   const { port: grpcPort } = await grpc.start();
 

@@ -14,13 +14,13 @@ import {
   topology as makeTopology,
   watchStopState,
 } from "@warden/messaging";
-import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import { createLogger, createMetricsRegistry, healthFrom, rpcMetrics, startOpsServer } from "@warden/telemetry";
 import { createPolicyService } from "./app/policy-service.ts";
 import type { PolicyService } from "./app/policy-service.ts";
 import type { PolicyConfig } from "./config.ts";
 import { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
 import { watchBundleDir } from "./adapters/fs/watch-bundle-dir.ts";
-import { instrumentDecisions } from "./adapters/metrics.ts";
+import { createPolicyMetrics, instrumentDecisions } from "./adapters/metrics.ts";
 import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
 import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
 import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
@@ -83,13 +83,25 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     bundleEvents: natsBundleEvents(publisher, topology, instanceId),
   });
   log.info({ bundle: service.status() }, "policy bundle active");
+  const metrics = createPolicyMetrics(registry, {
+    activeDigest: () => service.status().digest,
+    stopKind: () => stopWatcher.current().kind,
+    stopConfirmedAt: () => stopWatcher.confirmedAt(),
+    leaseMs: config.KILLSWITCH_LEASE,
+  });
   // Serve only once the limited agents' usage has caught up with today's decisions (or the timeout).
   await usage.caughtUp(config.USAGE_CATCHUP_TIMEOUT);
 
   const reload = (): void => {
     void service.reload().then(
-      (result) => log.info({ result }, "policy bundle reload"),
-      (err: unknown) => log.error({ err }, "policy bundle reload failed"),
+      (result) => {
+        metrics.reloaded(result.kind);
+        log.info({ result }, "policy bundle reload");
+      },
+      (err: unknown) => {
+        metrics.reloaded("failed");
+        log.error({ err }, "policy bundle reload failed");
+      },
     );
   };
   const bundleWatch = config.POLICY_WATCH ? watchBundleDir(config.POLICY_BUNDLE_DIR, reload) : undefined;
@@ -101,8 +113,16 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     publisher,
     log,
     concurrency: config.POLICY_CONCURRENCY,
+    metrics,
   });
-  const rpc = serveEvaluateRpc({ nc, topology, service, log });
+  const rpc = serveEvaluateRpc({
+    nc,
+    topology,
+    service,
+    log,
+    metrics: rpcMetrics(registry),
+    policyMetrics: metrics,
+  });
 
   const grpc = createGrpcServer({
     logger: log,
@@ -120,6 +140,7 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
     descriptorSet: readDescriptorSet(),
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
+    registry,
   });
   const { port: grpcPort } = await grpc.start();
 

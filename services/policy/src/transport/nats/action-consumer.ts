@@ -7,6 +7,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventPublisher, RunningConsumer, Topology } from "@warden/messaging";
 import { consumeEvents, decodeEventAs, events, InvalidMessageError, TransientError } from "@warden/messaging";
 import type { Logger } from "pino";
+import type { PolicyMetrics } from "../../adapters/metrics.ts";
 import type { PolicyService } from "../../app/policy-service.ts";
 import { actionRequestFromWire } from "../../wire/wire.ts";
 
@@ -19,6 +20,7 @@ export function consumeActionRequests(deps: {
   publisher: EventPublisher;
   log: Logger;
   concurrency: number;
+  metrics?: PolicyMetrics;
 }): Promise<RunningConsumer> {
   const { topology } = deps;
   return consumeEvents({
@@ -33,6 +35,7 @@ export function consumeActionRequests(deps: {
     publisher: deps.publisher,
     log: deps.log,
     concurrency: deps.concurrency,
+    onInvalid: (err) => deps.metrics?.invalid("nats", err.reason),
     handler: async (event, meta) => {
       const agent = topology.subjects.agentOfActionRequested(meta.subject);
       if (agent === undefined) {
@@ -50,6 +53,7 @@ export function consumeActionRequests(deps: {
           wireRequest: event.data,
           ...(event.traceparent !== undefined && { traceparent: event.traceparent }),
         });
+        deps.metrics?.decided("nats", (Date.now() - Date.parse(event.time)) / 1000);
       } catch (err) {
         // Deciding is pure; what can fail is recording the decision. Retry rather than lose it.
         throw new TransientError("could not record the decision", { cause: err, retryAfterMs: 500 });
