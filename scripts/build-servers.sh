@@ -95,9 +95,12 @@ build_promtool() {
   tmp=$(mktemp -d)
   if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
     say "fetching promtool (Debian prometheus $PROMTOOL_DEB_VERSION) — log: $LOGDIR/promtool.log"
-    if ! (cd "$tmp" && apt-get download "prometheus=$PROMTOOL_DEB_VERSION" \
-          && dpkg-deb -x prometheus_*.deb x) >"$LOGDIR/promtool.log" 2>&1; then
-      rm -rf "$tmp"; fail "promtool download failed (apt-get update may be needed); see $LOGDIR/promtool.log"
+    local fetch="cd '$tmp' && apt-get download 'prometheus=$PROMTOOL_DEB_VERSION' && dpkg-deb -x prometheus_*.deb x"
+    # A fresh machine may have no package lists yet: as root, refresh them once and retry.
+    if ! bash -c "$fetch" >"$LOGDIR/promtool.log" 2>&1 \
+        && ! { [[ $(id -u) -eq 0 ]] && apt-get update -qq >>"$LOGDIR/promtool.log" 2>&1 \
+               && bash -c "$fetch" >>"$LOGDIR/promtool.log" 2>&1; }; then
+      rm -rf "$tmp"; fail "promtool download failed (apt-get update needed?); see $LOGDIR/promtool.log"
     fi
     mkdir -p "$dir.tmp"; cp "$tmp/x/usr/bin/promtool" "$dir.tmp/promtool"
   else
