@@ -16,7 +16,11 @@ export interface MetricsRegistryOptions {
  * beside them, by type), which `promtool check metrics` rejects ("non-counter metrics should not have
  * "_total" suffix"). Dropped: `sum(nodejs_active_handles)` is the same number.
  */
-const lintFailingDefaults = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+const lintFailingDefaults = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
 
 /**
  * A prom-client registry of its own (never the global one, so tests and several services in one

@@ -14,7 +14,13 @@ import {
   topology as makeTopology,
   watchStopState,
 } from "@warden/messaging";
-import { createLogger, createMetricsRegistry, healthFrom, rpcMetrics, startOpsServer } from "@warden/telemetry";
+import {
+  createLogger,
+  createMetricsRegistry,
+  healthFrom,
+  rpcMetrics,
+  startOpsServer,
+} from "@warden/telemetry";
 import { createPolicyService } from "./app/policy-service.ts";
 import type { PolicyService } from "./app/policy-service.ts";
 import type { PolicyConfig } from "./config.ts";
