@@ -98,12 +98,11 @@ export function createPolicyMetrics(
   });
   new Gauge({
     name: "warden_killswitch_confirmation_age_seconds",
-    help: "Time since the emergency-stop state was last confirmed (absent while never confirmed)",
+    help: "Time since the emergency-stop state was last confirmed (+Inf while it is unreadable or never was)",
     registers,
     collect() {
-      this.reset();
       const at = sources.stopConfirmedAt();
-      if (at !== undefined) this.set(Math.max(0, now() - at) / 1000);
+      this.set(at === undefined ? Number.POSITIVE_INFINITY : Math.max(0, now() - at) / 1000);
     },
   });
   new Gauge({
@@ -113,7 +112,10 @@ export function createPolicyMetrics(
   }).set(sources.leaseMs / 1000);
   return {
     invalid: (path, reason) => invalid.inc({ path, reason }),
-    decided: (path, seconds) => decision.observe({ path }, Math.max(0, seconds)),
+    // An envelope time from a skewed clock can lie ahead: counted as 0, never negative.
+    decided: (path, seconds) => {
+      if (Number.isFinite(seconds)) decision.observe({ path }, Math.max(0, seconds));
+    },
     reloaded: (result) => reloads.inc({ result }),
   };
 }
