@@ -32,7 +32,7 @@ $(DEPS_STAMP): $(NODE_STAMP) package.json pnpm-lock.yaml pnpm-workspace.yaml $(w
 
 install: $(DEPS_STAMP) ## install the workspace dependencies
 
-servers: ## build nats-server, Temporal CLI, FerretDB and the Temporal test server (cached by version)
+servers: ## build nats-server, Temporal CLI, FerretDB, the Temporal test server and promtool (cached by version)
 	scripts/build-servers.sh all
 
 up: install servers ## start NATS, Temporal (+UI), FerretDB and the Warden services in the background

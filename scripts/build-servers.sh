@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds (once, cached by version) the real servers Warden's tests and `make up` use.
-# Everything comes from package registries: the Go module proxy and Maven Central.
-# Usage: scripts/build-servers.sh [nats|temporal|ferretdb|testserver|all]
+# Builds (once, cached by version) the real servers Warden's tests and `make up` use, and promtool.
+# Everything comes from package registries: the Go module proxy, Maven Central and (promtool) Debian's.
+# Usage: scripts/build-servers.sh [nats|temporal|ferretdb|testserver|promtool|all]
 set -euo pipefail
 
 CACHE="${WARDEN_CACHE:-$HOME/.cache/warden}"
@@ -9,6 +9,9 @@ NATS_VERSION=v2.15.2
 TEMPORAL_CLI_VERSION=v1.5.1
 FERRETDB_VERSION=v1.24.0
 TEST_SERVER_VERSION=1.38.0
+# promtool (checks deploy/prometheus rules and every /metrics): Debian bookworm's prometheus package.
+PROMTOOL_DEB_VERSION=2.42.0+ds-5+deb12u1
+PROMTOOL_GO_VERSION=v0.42.0
 LOGDIR="$CACHE/build-logs"
 mkdir -p "$CACHE" "$LOGDIR"
 
@@ -83,6 +86,33 @@ SH
   say "temporal test server $TEST_SERVER_VERSION ready in $((SECONDS - t0)) s"
 }
 
+# promtool from Debian's prometheus package, extracted (not installed: no root, no service started),
+# about 1 s; `go install` of the prometheus module (minutes on 2 cores) where apt-get is missing.
+build_promtool() {
+  local dir="$CACHE/promtool-$PROMTOOL_DEB_VERSION"
+  if [[ -x "$dir/promtool" ]]; then say "promtool $PROMTOOL_DEB_VERSION cached at $dir/promtool"; return; fi
+  local t0=$SECONDS tmp
+  tmp=$(mktemp -d)
+  if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+    say "fetching promtool (Debian prometheus $PROMTOOL_DEB_VERSION) — log: $LOGDIR/promtool.log"
+    local fetch="cd '$tmp' && apt-get download 'prometheus=$PROMTOOL_DEB_VERSION' && dpkg-deb -x prometheus_*.deb x"
+    # A fresh machine may have no package lists yet: as root, refresh them once and retry.
+    if ! bash -c "$fetch" >"$LOGDIR/promtool.log" 2>&1 \
+        && ! { [[ $(id -u) -eq 0 ]] && apt-get update -qq >>"$LOGDIR/promtool.log" 2>&1 \
+               && bash -c "$fetch" >>"$LOGDIR/promtool.log" 2>&1; }; then
+      rm -rf "$tmp"; fail "promtool download failed (apt-get update needed?); see $LOGDIR/promtool.log"
+    fi
+    mkdir -p "$dir.tmp"; cp "$tmp/x/usr/bin/promtool" "$dir.tmp/promtool"
+  else
+    say "building promtool (go install github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_GO_VERSION) — log: $LOGDIR/promtool.log"
+    if ! GOBIN="$dir.tmp" go install "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_GO_VERSION" >"$LOGDIR/promtool.log" 2>&1; then
+      rm -rf "$tmp"; fail "promtool build failed; see $LOGDIR/promtool.log"
+    fi
+  fi
+  rm -rf "$tmp" "$dir"; mv "$dir.tmp" "$dir"
+  say "promtool ready in $((SECONDS - t0)) s"
+}
+
 # Print the path of a built server binary (building it first if needed).
 path_of() {
   case $1 in
@@ -90,10 +120,14 @@ path_of() {
     temporal) echo "$CACHE/temporal-$TEMPORAL_CLI_VERSION/temporal" ;;
     ferretdb) echo "$CACHE/ferretdb-$FERRETDB_VERSION/ferretdb" ;;
     testserver) echo "$CACHE/temporal-test-server-$TEST_SERVER_VERSION/temporal-test-server" ;;
-    *) fail "unknown server '$1' (nats|temporal|ferretdb|testserver)" ;;
+    promtool) echo "$CACHE/promtool-$PROMTOOL_DEB_VERSION/promtool" ;;
+    *) fail "unknown server '$1' (nats|temporal|ferretdb|testserver|promtool)" ;;
   esac
 }
 
+case "${1:-all}" in
+  path) path_of "${2:?server name}"; exit 0 ;;
+esac
 command -v go >/dev/null || fail "Go is required (>= 1.26) to build nats-server, the Temporal CLI and FerretDB"
 
 case "${1:-all}" in
@@ -101,9 +135,9 @@ case "${1:-all}" in
   temporal) build_temporal ;;
   ferretdb) build_ferretdb ;;
   testserver) command -v mvn >/dev/null || fail "Maven and Java 17 are required for the Temporal test server"; build_testserver ;;
-  path) path_of "${2:?server name}" ;;
+  promtool) build_promtool ;;
   all)
     command -v mvn >/dev/null || fail "Maven and Java 17 are required for the Temporal test server"
-    build_nats; build_ferretdb; build_testserver; build_temporal ;;
-  *) fail "usage: $0 [nats|temporal|ferretdb|testserver|all|path NAME]" ;;
+    build_promtool; build_nats; build_ferretdb; build_testserver; build_temporal ;;
+  *) fail "usage: $0 [nats|temporal|ferretdb|testserver|promtool|all|path NAME]" ;;
 esac

@@ -7,6 +7,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createDevIssuer } from "@warden/identity";
 import {
   launch,
@@ -25,7 +26,8 @@ import {
 } from "@warden/testing/servers";
 
 const root = join(import.meta.dirname, "..");
-const stateDir = join(root, ".warden");
+// WARDEN_STATE_DIR: another state directory (tests of `down` use a temporary one).
+const stateDir = process.env.WARDEN_STATE_DIR ?? join(root, ".warden");
 const dirs = { data: join(stateDir, "data"), logs: join(stateDir, "logs"), pids: join(stateDir, "pids") };
 
 function port(envVar: string, fallback: number): number {
@@ -245,18 +247,55 @@ async function up(): Promise<number> {
   return 0;
 }
 
+/** How long `down` waits for an exited process to leave the process table (be reaped by its parent). */
+const reapTimeoutMs = 10_000;
+
+/** The pid's parent, or undefined when the pid is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until `pid` is gone from the process table, up to `timeoutMs`. stopPid() returns once the
+ * process has exited, but a detached server's parent is init, and until init reaps it the exited
+ * process is still listed (a zombie, `<defunct>` in ps): `make down` returned while `ps` still
+ * showed nats-server and temporal.
+ */
+async function reaped(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (existsSync(`/proc/${pid}`)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
 async function down(): Promise<number> {
+  let failed = false;
   for (const spec of [...DEV_PROCESSES].reverse()) {
     const pid = runningPid(spec);
     if (pid === undefined) {
       console.log(`${spec.name}: not running`);
     } else {
+      const started = Date.now();
       await stopPid(pid);
-      console.log(`${spec.name}: stopped (pid ${pid})`);
+      if (await reaped(pid, reapTimeoutMs)) {
+        console.log(`${spec.name}: stopped (pid ${pid}, gone after ${Date.now() - started} ms)`);
+      } else {
+        failed = true;
+        console.error(
+          `${spec.name}: pid ${pid} exited but is still listed after ${reapTimeoutMs} ms (a zombie: its parent, pid ${parentOf(pid) ?? "?"}, has not reaped it)`,
+        );
+      }
     }
     rmSync(recordFile(spec), { force: true });
   }
-  return 0;
+  return failed ? 1 : 0;
 }
 
 async function status(): Promise<number> {

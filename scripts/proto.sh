@@ -22,6 +22,7 @@ PROTO_DIR=proto
 TEMPLATE=proto/buf.gen.yaml
 GEN_DIR=libs/contracts/src/gen
 DESCRIPTOR=descriptor.binpb
+HEALTH_PROTO_DIR=libs/contracts/proto
 
 die() { echo "proto: $*" >&2; exit 1; }
 
@@ -60,8 +61,14 @@ generate_into() {
   rm -rf "$out"
   buf generate "$PROTO_DIR" --template "$TEMPLATE" --output "$base"
   strip_enum_namespaces "$out"
-  # The FileDescriptorSet (with imports and comments) that gRPC server reflection serves.
-  buf build "$PROTO_DIR" --output "$out/$DESCRIPTOR"
+  # The FileDescriptorSet (with imports and comments) that gRPC server reflection serves: Warden's
+  # files, then the standard grpc.health.v1 file (vendored in $HEALTH_PROTO_DIR, outside the buf
+  # module so Warden's lint rules do not apply to it), so reflection clients resolve Health too.
+  # Two encoded FileDescriptorSets concatenated are one set holding both lists of files.
+  buf build "$PROTO_DIR" --output "$out/warden.binpb"
+  buf build "$HEALTH_PROTO_DIR" --output "$out/health.binpb"
+  cat "$out/warden.binpb" "$out/health.binpb" >"$out/$DESCRIPTOR"
+  rm "$out/warden.binpb" "$out/health.binpb"
 }
 
 breaking() {

@@ -1,3 +1,5 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { commonV1, policyV1, readDescriptorSet, wardenServiceNames } from "./index.ts";
 
@@ -145,5 +147,18 @@ describe("reflection support", () => {
       const service = fullName.slice(fullName.lastIndexOf(".") + 1);
       expect(descriptor).toContain(service);
     }
+  });
+
+  it("holds the grpc.health.v1 file too, so reflection clients resolve grpc.health.v1.Health", () => {
+    const set = fromBinary(FileDescriptorSetSchema, readDescriptorSet());
+    const health = set.file.find((f) => f.name === "grpc/health/v1/health.proto");
+    expect(health?.package).toBe("grpc.health.v1");
+    expect(health?.service.map((s) => [s.name, s.method.map((m) => m.name)])).toEqual([
+      ["Health", ["Check", "Watch"]],
+    ]);
+    // Warden's own files are all still there, each once.
+    const names = set.file.map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain("warden/policy/v1/policy_service.proto");
   });
 });

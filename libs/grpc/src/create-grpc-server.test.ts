@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { SpanKind, trace } from "@opentelemetry/api";
 import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
-import { createLogger, createTestTelemetry } from "@warden/telemetry";
+import { createLogger, createMetricsRegistry, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
 import { ClientError, Metadata, Status } from "nice-grpc";
 import type { MethodDefinition } from "nice-grpc";
@@ -379,6 +379,32 @@ describe("health and shutdown", () => {
     await server.shutdown(200);
     expect(Date.now() - started).toBeLessThan(2000);
     expect([Status.CANCELLED, Status.UNAVAILABLE]).toContain((await hanging).code);
+  });
+});
+
+describe("metrics", () => {
+  it("counts and times each call by method and the status code the caller got", async () => {
+    const registry = createMetricsRegistry({ service: "grpc-test", defaultMetrics: false });
+    const { address } = await startServer({ registry });
+    const client = echoClient(address, await issuer.issue({ sub: "a" }));
+    await client.echo({ message: "hi" });
+    await clientErrorOf(client.echo({ fail: "invalid" }));
+    await clientErrorOf(echoClient(address).echo({ message: "no token" }));
+    const lines = (await registry.metrics()).split("\n");
+    const value = (name: string, code: string) =>
+      lines
+        .find(
+          (l) =>
+            l.startsWith(`${name}{`) &&
+            l.includes('rpc_system="grpc"') &&
+            l.includes(`method="/${ECHO_SERVICE_NAME}/Echo"`) &&
+            l.includes(`code="${code}"`),
+        )
+        ?.split(" ")[1];
+    expect(value("warden_rpc_requests_total", "OK")).toBe("1");
+    expect(value("warden_rpc_requests_total", "INVALID_ARGUMENT")).toBe("1");
+    expect(value("warden_rpc_requests_total", "UNAUTHENTICATED")).toBe("1");
+    expect(value("warden_rpc_duration_seconds_count", "OK")).toBe("1");
   });
 });
 

@@ -3,13 +3,14 @@ import type { ChannelOptions } from "nice-grpc";
 import { openTelemetryServerMiddleware } from "nice-grpc-opentelemetry";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
-import { childLogger } from "@warden/telemetry";
-import type { Logger } from "@warden/telemetry";
+import { childLogger, rpcMetrics } from "@warden/telemetry";
+import type { Logger, Registry } from "@warden/telemetry";
 import { authMiddleware } from "./auth-middleware.ts";
 import type { TokenVerifier } from "./auth-middleware.ts";
 import { errorMappingMiddleware } from "./error-mapping-middleware.ts";
 import type { GrpcServiceRegistration } from "./grpc-service.ts";
 import { loggingMiddleware } from "./logging-middleware.ts";
+import { metricsMiddleware } from "./metrics-middleware.ts";
 import { createTerminator } from "./terminator-middleware.ts";
 
 export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
@@ -31,6 +32,8 @@ export type GrpcServerOptions = {
   drainDelayMs?: number;
   /** grpc-js server options, e.g. `grpc.max_receive_message_length`. */
   channelOptions?: ChannelOptions;
+  /** The service's metrics registry: per-call count and latency by method and status code. */
+  registry?: Registry;
 };
 
 export type GrpcServer = {
@@ -47,7 +50,8 @@ export type GrpcServer = {
 
 /**
  * The gRPC server every Warden service runs. Middleware order (outermost first):
- * telemetry → logging → error mapping → terminator → auth (authenticated services only).
+ * telemetry → metrics (with `registry`) → logging → error mapping → terminator → auth (authenticated
+ * services only).
  * Health and reflection are mounted without auth.
  */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
@@ -61,8 +65,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   for (const key of allStatusKeys) health.setStatus("unhealthy", key);
 
   const terminator = createTerminator();
-  const server = createServer(options.channelOptions)
-    .use(openTelemetryServerMiddleware())
+  const traced = createServer(options.channelOptions).use(openTelemetryServerMiddleware());
+  const measured =
+    options.registry === undefined ? traced : traced.use(metricsMiddleware(rpcMetrics(options.registry)));
+  const server = measured
     .use(loggingMiddleware(logger))
     .use(errorMappingMiddleware())
     .use(terminator.middleware);

@@ -17,6 +17,7 @@ export {
   STATUS_BY_ERROR_CODE,
 } from "./error-mapping-middleware.ts";
 export { loggingMiddleware } from "./logging-middleware.ts";
+export { metricsMiddleware } from "./metrics-middleware.ts";
 export type { LogFields, LoggingCallContext } from "./logging-middleware.ts";
 export { authMiddleware, requireRole } from "./auth-middleware.ts";
 export type { AuthCallContext, AuthMiddlewareOptions, TokenVerifier } from "./auth-middleware.ts";

@@ -96,6 +96,8 @@ export type ConsumeOptions<T> = {
    * their one reporter, so a message is reported once however many consumers see it (invalid.ts).
    */
   reportEnvelopeFailures?: boolean;
+  /** Called once per invalid message, after it was reported and terminated (e.g. to count it). */
+  onInvalid?: (err: InvalidMessageError, meta: MessageMeta) => void;
 };
 
 export type RunningConsumer = { stop(): Promise<void>; done: Promise<void> };
@@ -239,6 +241,7 @@ async function settleFailure<T>(
     }
     log.warn({ subject: msg.subject, reason: err.reason, issues: err.issues }, "invalid message terminated");
     msg.term(`${err.reason}: ${err.message}`.slice(0, 256));
+    options.onInvalid?.(err, meta);
     return;
   }
   if (err instanceof TransientError) {

@@ -3,6 +3,7 @@
 // call a Warden RPC without our libraries.
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { RpcMetrics } from "@warden/telemetry";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { InvalidMessageError } from "./errors.ts";
@@ -56,12 +57,17 @@ export type RpcHandler = (request: {
   headers: MsgHdrs | undefined;
 }) => Promise<unknown>;
 
-/** Serves an RPC subject in a queue group, so replicas share the requests. */
+/**
+ * Serves an RPC subject in a queue group, so replicas share the requests. With `metrics`, each request
+ * is counted and timed (`rpc_system="nats"`, `method` = the served subject pattern, so an agent id in
+ * the subject never becomes a label value; `code` = `OK` or the error reply's code).
+ */
 export function serveRpc(
   nc: NatsConnection,
-  options: { subject: string; queue: string; handler: RpcHandler; log: Logger },
+  options: { subject: string; queue: string; handler: RpcHandler; log: Logger; metrics?: RpcMetrics },
 ): Subscription {
   const respond = async (msg: Msg): Promise<void> => {
+    const started = performance.now();
     const parent = propagation.extract(context.active(), msg.headers, {
       get: (carrier, key) => carrier?.get(key) || undefined,
       keys: (carrier) => (carrier ? carrier.keys() : []),
@@ -88,6 +94,8 @@ export function serveRpc(
           span.end();
         }
         msg.respond(encoder.encode(JSON.stringify(reply)));
+        const code = reply.ok ? "OK" : reply.error.code;
+        options.metrics?.observe("nats", options.subject, code, (performance.now() - started) / 1000);
       },
     );
   };

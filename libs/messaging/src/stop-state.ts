@@ -24,6 +24,8 @@ export type StopView =
 export type StopStateWatcher = {
   /** The state as last confirmed, or unknown when the lease has run out. */
   current(): StopView;
+  /** When (epoch ms) the state was last confirmed; undefined while it never was or is unreadable. */
+  confirmedAt(): number | undefined;
   close(): Promise<void>;
 };
 
@@ -157,6 +159,9 @@ export async function watchStopState(
       if (now() - confirmedAt > leaseMs)
         return { kind: "unknown", reason: `state not confirmed for ${leaseMs} ms` };
       return view;
+    },
+    confirmedAt(): number | undefined {
+      return Number.isFinite(confirmedAt) ? confirmedAt : undefined;
     },
     close(): Promise<void> {
       closed = true;

@@ -2,7 +2,7 @@ import { readDescriptorSet } from "@warden/contracts";
 import { createGrpcServer } from "@warden/grpc";
 import type { GrpcServer, GrpcServerOptions } from "@warden/grpc";
 
-export type ServiceGrpcOptions = Pick<GrpcServerOptions, "logger" | "verifier" | "services"> & {
+export type ServiceGrpcOptions = Pick<GrpcServerOptions, "logger" | "verifier" | "services" | "registry"> & {
   /** The GRPC_HOST and GRPC_PORT keys. */
   config: { GRPC_HOST: string; GRPC_PORT: number };
 };
@@ -18,6 +18,7 @@ export async function startServiceGrpc(
     descriptorSet: readDescriptorSet(),
     host: options.config.GRPC_HOST,
     port: options.config.GRPC_PORT,
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
   });
   const { port } = await server.start();
   return { server, port };

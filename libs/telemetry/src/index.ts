@@ -24,6 +24,8 @@ export {
 export type { HeaderGetter, HeaderSetter, WithSpanOptions } from "./trace-context.ts";
 export { createMetricsRegistry, Registry } from "./create-metrics-registry.ts";
 export type { MetricsRegistryOptions } from "./create-metrics-registry.ts";
+export { rpcMetrics, RPC_DURATION_METRIC, RPC_REQUESTS_METRIC } from "./rpc-metrics.ts";
+export type { RpcMetrics, RpcSystem } from "./rpc-metrics.ts";
 export { startOpsServer, healthFrom } from "./start-ops-server.ts";
 export type {
   CheckResult,

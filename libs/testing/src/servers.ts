@@ -23,3 +23,4 @@ export {
 } from "./temporal-dev.ts";
 export { startTimeSkipping, type TimeSkippingServer } from "./time-skipping.ts";
 export { uniqueName } from "./unique-name.ts";
+export { runPromtool, type PromtoolResult } from "./promtool.ts";

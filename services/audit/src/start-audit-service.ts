@@ -130,6 +130,7 @@ export async function startAuditService(
     verifier: withTeamClaim(await createVerifier(config), config.AUDIT_TEAM_CLAIM),
     services: [auditGrpcService(reader)],
     config,
+    registry,
   });
 
   const natsCheck = natsHealth(nc);

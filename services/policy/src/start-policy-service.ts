@@ -10,7 +10,13 @@ import {
   startServiceGrpc,
   stopStateHealth,
 } from "@warden/service";
-import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import {
+  createLogger,
+  createMetricsRegistry,
+  healthFrom,
+  rpcMetrics,
+  startOpsServer,
+} from "@warden/telemetry";
 import type { Logger } from "pino";
 import { createPolicyService } from "./app/policy-service.ts";
 import type { PolicyService } from "./app/policy-service.ts";
@@ -18,7 +24,7 @@ import type { PolicyConfig } from "./config.ts";
 import { formatIssue } from "./domain/bundle-error.ts";
 import { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
 import { watchBundleDir } from "./adapters/fs/watch-bundle-dir.ts";
-import { instrumentDecisions } from "./adapters/metrics.ts";
+import { createPolicyMetrics, instrumentDecisions } from "./adapters/metrics.ts";
 import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
 import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
 import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
@@ -65,6 +71,12 @@ export async function startPolicyService(
     bundleEvents: natsBundleEvents(publisher, topology, instanceId),
   });
   log.info({ bundle: service.status() }, "policy bundle active");
+  const metrics = createPolicyMetrics(registry, {
+    activeDigest: () => service.status().digest,
+    stopKind: () => stopWatcher.current().kind,
+    stopConfirmedAt: () => stopWatcher.confirmedAt(),
+    leaseMs: config.KILLSWITCH_LEASE,
+  });
   // Serve only once the limited agents' usage has caught up with today's decisions (or the timeout).
   await usage.caughtUp(config.USAGE_CATCHUP_TIMEOUT);
 
@@ -73,6 +85,7 @@ export async function startPolicyService(
       (result) => {
         // A refused bundle is a problem someone must fix (the old bundle stays active): warn, with
         // every issue as `file:line:col field: reason`.
+        metrics.reloaded(result.kind);
         if (result.kind === "rejected") {
           log.warn(
             { activeDigest: service.status().digest, issues: result.issues.map(formatIssue) },
@@ -82,7 +95,10 @@ export async function startPolicyService(
           log.info({ result }, "policy bundle reload");
         }
       },
-      (err: unknown) => log.error({ err }, "policy bundle reload failed"),
+      (err: unknown) => {
+        metrics.reloaded("failed");
+        log.error({ err }, "policy bundle reload failed");
+      },
     );
   };
   const bundleWatch = config.POLICY_WATCH ? watchBundleDir(config.POLICY_BUNDLE_DIR, reload) : undefined;
@@ -98,8 +114,16 @@ export async function startPolicyService(
       delayMs: config.POLICY_UNKNOWN_STOP_RETRY_DELAY,
       maxDeliveries: config.POLICY_UNKNOWN_STOP_MAX_DELIVERIES,
     },
+    metrics,
   });
-  const rpc = serveEvaluateRpc({ nc, topology, service, log });
+  const rpc = serveEvaluateRpc({
+    nc,
+    topology,
+    service,
+    log,
+    metrics: rpcMetrics(registry),
+    policyMetrics: metrics,
+  });
 
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
@@ -115,6 +139,7 @@ export async function startPolicyService(
       ),
     ],
     config,
+    registry,
   });
 
   const ops = await startOpsServer({

@@ -12,6 +12,7 @@ import { consumeEvents, decodeEventAs, events, InvalidMessageError, TransientErr
 import type { Logger } from "pino";
 import { StopStateUnknownError } from "../../app/policy-service.ts";
 import type { Decided, DecideOptions, PolicyService } from "../../app/policy-service.ts";
+import type { PolicyMetrics } from "../../adapters/metrics.ts";
 import { actionRequestFromWire } from "../../wire/wire.ts";
 
 export const POLICY_DURABLE = "policy-decisions";
@@ -40,6 +41,7 @@ export function consumeActionRequests(deps: {
    * delivery (every delivery of the message counts), which is denied. `maxDeliveries: 1` denies at once.
    */
   unknownStopRetry: { delayMs: number; maxDeliveries: number };
+  metrics?: PolicyMetrics;
 }): Promise<RunningConsumer> {
   const { topology, unknownStopRetry } = deps;
   const log = deps.log.child({ component: "action-consumer" });
@@ -58,6 +60,7 @@ export function consumeActionRequests(deps: {
     publisher: deps.publisher,
     log: deps.log,
     concurrency: deps.concurrency,
+    onInvalid: (err) => deps.metrics?.invalid("nats", err.reason),
     handler: async (event, meta) => {
       const agent = topology.subjects.agentOfActionRequested(meta.subject);
       if (agent === undefined) {
@@ -80,6 +83,7 @@ export function consumeActionRequests(deps: {
           },
           whileStopUnknown(meta.redeliveryCount + 1, unknownStopRetry),
         );
+        deps.metrics?.decided("nats", (Date.now() - Date.parse(event.time)) / 1000);
       } catch (err) {
         if (err instanceof StopStateUnknownError) {
           if (!waiting) {
