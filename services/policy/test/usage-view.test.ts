@@ -80,6 +80,8 @@ it("is confirmed while the stream answers, unknown while it is down, and recover
   expect(await watcher.caughtUp(10_000)).toBe(true);
   // Caught up, and stays confirmed on idle heartbeats alone, past several leases.
   expect(count("agent-a")).toBe(2);
+  // The wait is the behaviour under test: confirmed on idle heartbeats alone, with nothing published
+  // for three leases; nothing happens that a poll could wait for.
   await new Promise((resolve) => setTimeout(resolve, 3 * LEASE_MS));
   expect(watcher.status()).toEqual({ state: "confirmed" });
 
