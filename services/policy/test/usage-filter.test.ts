@@ -17,7 +17,7 @@ import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
 import { actionRequestFromWire } from "../src/wire/wire.ts";
-import { awaitConsumerBarrier, policyTestConfig, present, repoGovernance, WAIT } from "./support.ts";
+import { awaitConsumerBarrier, policyTestConfig, repoGovernance, WAIT } from "./support.ts";
 
 const PIPELINE = "release-pipeline";
 const SUPPORT = "customer-support";
