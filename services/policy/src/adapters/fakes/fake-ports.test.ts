@@ -1,7 +1,8 @@
 // The in-memory fakes against their contracts; test/decision-sink-contract.test.ts runs the same
 // suites against the NATS adapters.
 import { describeDecisionSinkContract } from "../../testing/decision-sink-contract.ts";
-import { FakeDecisionSink } from "./fake-ports.ts";
+import { describeStopStateContract } from "../../testing/stop-state-contract.ts";
+import { FakeDecisionSink, FakeStopState } from "./fake-ports.ts";
 
 describeDecisionSinkContract("FakeDecisionSink", () => {
   const sink = new FakeDecisionSink();
@@ -16,5 +17,17 @@ describeDecisionSinkContract("FakeDecisionSink", () => {
           dryRun: origin.dryRunBy !== undefined,
         })),
       ),
+  });
+});
+
+describeStopStateContract("FakeStopState", () => {
+  const reader = new FakeStopState();
+  return Promise.resolve({
+    reader,
+    set: ({ epoch, active, scopes }) => {
+      reader.state = active ? { kind: "active", epoch, scopes } : { kind: "clear" };
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
   });
 });
