@@ -1,8 +1,9 @@
 // The in-memory fakes against their contracts; test/decision-sink-contract.test.ts runs the same
 // suites against the NATS adapters.
+import { describeBundleEventsContract } from "../../testing/bundle-events-contract.ts";
 import { describeDecisionSinkContract } from "../../testing/decision-sink-contract.ts";
 import { describeStopStateContract } from "../../testing/stop-state-contract.ts";
-import { FakeDecisionSink, FakeStopState } from "./fake-ports.ts";
+import { FakeBundleEvents, FakeDecisionSink, FakeStopState } from "./fake-ports.ts";
 
 describeDecisionSinkContract("FakeDecisionSink", () => {
   const sink = new FakeDecisionSink();
@@ -29,5 +30,32 @@ describeStopStateContract("FakeStopState", () => {
       return Promise.resolve();
     },
     close: () => Promise.resolve(),
+  });
+});
+
+describeBundleEventsContract("FakeBundleEvents", () => {
+  const events = new FakeBundleEvents();
+  // The fake keeps two lists; interleave them by time, as one stream would hold them.
+  return Promise.resolve({
+    events,
+    recorded: () =>
+      Promise.resolve(
+        [
+          ...events.activations.map((e) => ({
+            kind: "activated" as const,
+            digest: e.digest,
+            previousDigest: e.previousDigest,
+            ruleCount: e.ruleCount,
+            at: e.at.toISOString(),
+          })),
+          ...events.rejections.map((e) => ({
+            kind: "rejected" as const,
+            digest: e.digest,
+            activeDigest: e.activeDigest,
+            issues: e.issues.map(({ file, line, field, reason }) => ({ file, line, field, reason })),
+            at: e.at.toISOString(),
+          })),
+        ].sort((a, b) => a.at.localeCompare(b.at)),
+      ),
   });
 });
