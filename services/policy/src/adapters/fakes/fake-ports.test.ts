@@ -3,7 +3,8 @@
 import { describeBundleEventsContract } from "../../testing/bundle-events-contract.ts";
 import { describeDecisionSinkContract } from "../../testing/decision-sink-contract.ts";
 import { describeStopStateContract } from "../../testing/stop-state-contract.ts";
-import { FakeBundleEvents, FakeDecisionSink, FakeStopState } from "./fake-ports.ts";
+import { describeUsageViewContract } from "../../testing/usage-view-contract.ts";
+import { FakeBundleEvents, FakeDecisionSink, FakeStopState, FakeUsageView } from "./fake-ports.ts";
 
 describeDecisionSinkContract("FakeDecisionSink", () => {
   const sink = new FakeDecisionSink();
@@ -57,5 +58,35 @@ describeBundleEventsContract("FakeBundleEvents", () => {
           })),
         ].sort((a, b) => a.at.localeCompare(b.at)),
       ),
+  });
+});
+
+describeUsageViewContract("FakeUsageView", (agentIds) => {
+  const view = new FakeUsageView();
+  view.track(agentIds);
+  const none = () => Promise.resolve();
+  return Promise.resolve({
+    view,
+    caughtUp: none,
+    record: none, // the fake has no stream: its own decisions never come back
+    fromAnotherReplica: ({ decision, request }) => {
+      const at = Date.parse(decision.evaluatedAt);
+      view.ledger.fold(
+        {
+          key: `${decision.agentId}/${decision.actionId}`,
+          idempotent: false,
+          agentId: decision.agentId,
+          outcome: decision.outcome,
+          at,
+          amount: request.amount,
+          currency: request.currency,
+        },
+        "stream",
+        at,
+      );
+      return Promise.resolve();
+    },
+    settle: none,
+    close: none,
   });
 });
