@@ -5,7 +5,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { createLogger, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
 import { testServers, uniqueName } from "@warden/testing";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   buildEvent,
@@ -46,14 +45,28 @@ const request = (actionId: string): ActionRequestData => ({
   environment: "ENVIRONMENT_DEVELOPMENT",
 });
 
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+/** vi.waitFor / expect.poll options for a real server (their default timeout is 1 s). */
+const WAIT = { timeout: 10_000, interval: 20 };
+
+/** `value`, or a throw naming what is still missing (so vi.waitFor retries). */
+function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`still waiting for ${what}`);
+  return value;
+}
+
+/**
+ * Waits until a durable consumer has nothing pending and nothing waiting for an ack: every message
+ * published before the call has been handled and acked or terminated, so counts read afterwards are
+ * final (the barrier; a redelivery needs an unacked message).
+ */
+async function consumerSettled(durable: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await expect
+    .poll(async () => {
+      const info = await jsm.consumers.info(t.streams.events, durable);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    }, WAIT)
+    .toEqual({ pending: 0, ackPending: 0 });
 }
 
 beforeAll(async () => {
@@ -134,15 +147,17 @@ describe("publish and consume", () => {
   }
 
   it("delivers a published event to a durable consumer once, acked", async () => {
-    await startConsumer(uniqueName("d1"));
+    const durable = uniqueName("d1");
+    await startConsumer(durable);
     await publisher.publish(t.subjects.actionRequested("kb-qa"), events.actionRequested, {
       actionId: "a-1",
       data: request("a-1"),
     });
-    const got = await until(() => handled[0], "the event");
+    const got = await vi.waitFor(() => present(handled[0], "the event"), WAIT);
     expect(got.data).toEqual(request("a-1"));
     expect(got.actionId).toBe("a-1");
-    await sleep(300);
+    // Acked (nothing left to redeliver), and handled exactly once by then.
+    await consumerSettled(durable);
     expect(handled).toHaveLength(1);
   });
 
@@ -166,7 +181,14 @@ describe("publish and consume", () => {
       actionId: "a-3",
       data: request("a-3"),
     });
-    await until(() => handled.find((e) => e.data.actionId === "a-3"), "the retried event");
+    await vi.waitFor(
+      () =>
+        present(
+          handled.find((e) => e.data.actionId === "a-3"),
+          "the retried event",
+        ),
+      WAIT,
+    );
     expect(failOnce.size).toBe(0);
   });
 
@@ -191,7 +213,14 @@ describe("publish and consume", () => {
       actionId: "a-5",
       data: request("a-5"),
     });
-    await until(() => handled.find((e) => e.data.actionId === "a-5"), "the valid event after the poison");
+    await vi.waitFor(
+      () =>
+        present(
+          handled.find((e) => e.data.actionId === "a-5"),
+          "the valid event after the poison",
+        ),
+      WAIT,
+    );
 
     const lastOn = async (subject: string): Promise<Uint8Array> => {
       const stored = await jsm.streams.getMessage(t.streams.events, { last_by_subj: subject });
@@ -209,10 +238,7 @@ describe("publish and consume", () => {
     expect(schemaReport.data.field).toBe("data.environment");
 
     // Terminated, not redelivered: nothing pending or waiting for an ack on the consumer.
-    await sleep(500);
-    const info = await jsm.consumers.info(t.streams.events, durable);
-    expect(info.num_ack_pending).toBe(0);
-    expect(info.num_pending).toBe(0);
+    await consumerSettled(durable);
     const ids = handled.map((e) => e.data.actionId);
     expect(ids).toContain("a-5");
     expect(ids).not.toContain("a-4");
@@ -306,11 +332,22 @@ describe("publish and consume", () => {
       span.end();
       return span.spanContext();
     });
-    const got = await until(() => handled.find((e) => e.data.actionId === "a-6"), "the traced event");
+    const got = await vi.waitFor(
+      () =>
+        present(
+          handled.find((e) => e.data.actionId === "a-6"),
+          "the traced event",
+        ),
+      WAIT,
+    );
     expect(got.traceparent).toBe(`00-${traceId}-${spanId}-01`);
-    const processed = await until(
-      () => telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
-      "a consumer span in the publisher's trace",
+    const processed = await vi.waitFor(
+      () =>
+        present(
+          telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
+          "a consumer span in the publisher's trace",
+        ),
+      WAIT,
     );
     expect(processed.parentSpanContext?.spanId).toBe(spanId);
   });
@@ -330,10 +367,21 @@ describe("publish and consume", () => {
     });
     // A bare JetStream publish, as `nats pub` sends it: no traceparent header.
     await jetstream(nc).publish(t.subjects.actionRequested("kb-qa"), JSON.stringify(envelope));
-    await until(() => handled.find((e) => e.data.actionId === "a-7"), "the event without a trace header");
-    const processed = await until(
-      () => telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
-      "a consumer span in the envelope's trace",
+    await vi.waitFor(
+      () =>
+        present(
+          handled.find((e) => e.data.actionId === "a-7"),
+          "the event without a trace header",
+        ),
+      WAIT,
+    );
+    const processed = await vi.waitFor(
+      () =>
+        present(
+          telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === traceId),
+          "a consumer span in the envelope's trace",
+        ),
+      WAIT,
     );
     expect(processed.parentSpanContext?.spanId).toBe(spanId);
     expect(processed.links).toEqual([]);
@@ -357,11 +405,21 @@ describe("publish and consume", () => {
       span.end();
       return span.spanContext();
     });
-    await until(() => handled.find((e) => e.data.actionId === "a-8"), "the re-published event");
-    const processed = await until(
+    await vi.waitFor(
       () =>
-        telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === header.traceId),
-      "a consumer span in the header's trace",
+        present(
+          handled.find((e) => e.data.actionId === "a-8"),
+          "the re-published event",
+        ),
+      WAIT,
+    );
+    const processed = await vi.waitFor(
+      () =>
+        present(
+          telemetry.spansNamed(`process ${durable}`).find((s) => s.spanContext().traceId === header.traceId),
+          "a consumer span in the header's trace",
+        ),
+      WAIT,
     );
     expect(processed.parentSpanContext?.spanId).toBe(header.spanId);
     expect(processed.links.map((l) => l.context.traceId)).toEqual([envelopeTrace]);
@@ -415,7 +473,7 @@ describe("emergency-stop state", () => {
           scopes: [{ kind: "SCOPE_KIND_ENVIRONMENT", value: "production" }],
         }),
       );
-      await until(() => (watcher.current().kind === "active" ? true : undefined), "the active stop");
+      await expect.poll(() => watcher.current().kind, { ...WAIT, message: "the active stop" }).toBe("active");
       expect(watcher.current()).toEqual({
         kind: "active",
         epoch: 3,
@@ -423,18 +481,21 @@ describe("emergency-stop state", () => {
       });
 
       await kv.put(KILLSWITCH_STATE_KEY, "{garbage");
-      await until(() => (watcher.current().kind === "unknown" ? true : undefined), "unknown after garbage");
+      await expect
+        .poll(() => watcher.current().kind, { ...WAIT, message: "unknown after garbage" })
+        .toBe("unknown");
 
       await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 4, active: false, scopes: [] }));
-      await until(() => (watcher.current().kind === "clear" ? true : undefined), "clear after resume");
+      await expect
+        .poll(() => watcher.current().kind, { ...WAIT, message: "clear after resume" })
+        .toBe("clear");
 
       // The lease runs out when no read confirms the state (reads keep failing once the bucket is gone).
       await (await jetstreamManager(nc)).streams.delete(`KV_${t.kv.killswitch}`);
       clock += 60_000;
-      await until(
-        () => (watcher.current().kind === "unknown" ? true : undefined),
-        "unknown once unconfirmed",
-      );
+      await expect
+        .poll(() => watcher.current().kind, { ...WAIT, message: "unknown once unconfirmed" })
+        .toBe("unknown");
       expect(watcher.current()).toMatchObject({ kind: "unknown" });
     } finally {
       await watcher.close();

@@ -55,6 +55,8 @@ describe("JetStream (shared NATS from global setup)", () => {
     expect(await pull(consumer, 3, true)).toEqual(
       ["job-1", "job-2", "job-3"].map((data) => ({ data, redelivered: false })),
     );
+    // The wait is the behaviour under test: an acked message must stay acked past its ack_wait,
+    // where the control below sees the unacked one come back. No event marks "ack_wait passed".
     await sleep(ackWaitMs * 3);
     expect(await pull(consumer, 3, true)).toEqual([]);
     const info = await consumer.info();
@@ -73,6 +75,7 @@ describe("JetStream (shared NATS from global setup)", () => {
     const consumer = await js.consumers.get(stream, "unacked");
 
     expect(await pull(consumer, 1, false)).toEqual([{ data: "job-1", redelivered: false }]);
+    // The same wait as above, so the control proves that wait long enough for a redelivery.
     await sleep(ackWaitMs * 3);
     expect(await pull(consumer, 1, true)).toEqual([{ data: "job-1", redelivered: true }]);
   });

@@ -7,7 +7,7 @@ import { auditV1 } from "@warden/contracts";
 import { createGrpcClient, Status } from "@warden/grpc";
 import { topology as makeTopology } from "@warden/messaging";
 import { createTestTelemetry, type TestTelemetry } from "@warden/telemetry";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleEnvelope } from "../src/testing/sample-events.ts";
 import type { AuditStore } from "../src/app/audit-store.ts";
 import { parsePublicKey } from "../src/domain/checkpoint.ts";
@@ -20,9 +20,11 @@ import {
   auditEnv,
   auditStreamMessages,
   headAtLeast,
+  auditConsumerSettled,
   humanEvent,
   observe,
-  until,
+  present,
+  WAIT,
   type AuditEnv,
   type Observer,
 } from "./support.ts";
@@ -92,10 +94,13 @@ describe("recording", () => {
 
     const publicKey = parsePublicKey(env.publicKeyPem);
     const checkpoints = (
-      await until(async () => {
+      await vi.waitFor(async () => {
         const found = await auditStreamMessages(obs.nc, t(), t().subjects.auditCheckpoint);
-        return found.some((c) => (c.body as Checkpoint).seq >= 30) ? found : undefined;
-      }, "checkpoint of seq 30")
+        return present(
+          found.some((c) => (c.body as Checkpoint).seq >= 30) ? found : undefined,
+          "checkpoint of seq 30",
+        );
+      }, WAIT)
     ).map((c) => c.body as Checkpoint);
     expect(
       verifyChain(
@@ -105,10 +110,10 @@ describe("recording", () => {
       ),
     ).toMatchObject({ ok: true, count: 30 });
 
-    const published = await until(async () => {
+    const published = await vi.waitFor(async () => {
       const found = await auditStreamMessages(obs.nc, t(), t().subjects.auditRecordedAll);
-      return found.length >= 30 ? found : undefined;
-    }, "30 records on the audit stream");
+      return present(found.length >= 30 ? found : undefined, "30 records on the audit stream");
+    }, WAIT);
     const first30 = published.slice(0, 30);
     expect(first30.map((m) => m.msgId)).toEqual(records.map((r) => `audit-${r.seq}`));
     expect(first30.map((m) => (m.body as AuditRecord).hash)).toEqual(records.map((r) => r.hash));
@@ -132,10 +137,12 @@ describe("recording", () => {
     for (const round of [1, 2])
       for (const e of envelopes) await publish(e, undefined, `${e.id}-again-${round}`);
     await headAtLeast(obs.store, before + 40);
-    await until(() => (flaky.failuresLeft === 0 ? true : undefined), "the injected failures to be used");
+    await expect
+      .poll(() => flaky.failuresLeft, { ...WAIT, message: "the injected failures to be used" })
+      .toBe(0);
 
-    // Let the redeliveries come back and be skipped.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Barrier: the redeliveries have come back and been skipped, every re-publish too.
+    await auditConsumerSettled(obs.nc, t());
     const records = (await allRecords(obs.store)).filter((r) => /^evt-1\d{3}$/.test(r.eventId));
     expect(records.map((r) => r.eventId).sort()).toEqual(envelopes.map((e) => e.id).sort());
     expect(new Set(records.map((r) => r.seq)).size).toBe(40);
@@ -164,10 +171,10 @@ describe("recording", () => {
       subject,
     );
 
-    const invalid = await until(async () => {
+    const invalid = await vi.waitFor(async () => {
       const found = (await allRecords(obs.store)).filter((r) => r.type === "warden.invalid.message");
-      return found.length >= 2 ? found : undefined;
-    }, "two warden.invalid records");
+      return present(found.length >= 2 ? found : undefined, "two warden.invalid records");
+    }, WAIT);
     const bySubject = invalid.map((r) => [
       r.subject,
       (r.data as { originalSubject?: string }).originalSubject,
@@ -229,10 +236,10 @@ describe("gRPC AuditService", () => {
     );
 
     // Alice's queries are themselves records, and she (an engineer) sees them: they are her actions.
-    const queried = await until(async () => {
+    const queried = await vi.waitFor(async () => {
       const found = (await a.client.query({ filter: { types: ["warden.audit.queried"] } })).records;
-      return found.length >= 2 ? found : undefined;
-    }, "alice's query records");
+      return present(found.length >= 2 ? found : undefined, "alice's query records");
+    }, WAIT);
     expect(queried[0]).toMatchObject({
       type: "warden.audit.queried",
       action: "audit.query",
@@ -242,14 +249,12 @@ describe("gRPC AuditService", () => {
     // Recording a query is not a query: three more queries make exactly three more records.
     const queryRecords = async () =>
       (await allRecords(obs.store)).filter((r) => r.type === "warden.audit.queried").length;
-    await new Promise((r) => setTimeout(r, 1000));
+    // Barriers: a query's access event is published (and acknowledged) before the query answers, so
+    // once the audit consumer has settled every earlier query's record is in, and the count is final.
+    await auditConsumerSettled(obs.nc, t());
     const before = await queryRecords();
     for (let i = 0; i < 3; i++) await e.client.query({ pageSize: 1 });
-    await until(
-      async () => ((await queryRecords()) >= before + 3 ? true : undefined),
-      "three more query records",
-    );
-    await new Promise((r) => setTimeout(r, 1500));
+    await auditConsumerSettled(obs.nc, t());
     expect(await queryRecords()).toBe(before + 3);
   });
 
@@ -306,10 +311,12 @@ describe("gRPC AuditService", () => {
       (err: unknown) => err,
     );
     for (let i = 0; i < 3; i++) await publish(humanEvent(`tail-${i}`, "carol"));
-    await until(
-      () => (seen.filter((r) => r.eventId.startsWith("tail-")).length === 3 ? true : undefined),
-      "tailed records",
-    );
+    await expect
+      .poll(() => seen.filter((r) => r.eventId.startsWith("tail-")).length, {
+        ...WAIT,
+        message: "tailed records",
+      })
+      .toBe(3);
     expect(seen.map((r) => r.seq)).toEqual([...seen.map((r) => r.seq)].sort((x, y) => x - y));
     expect(seen.every((r) => r.type === "warden.action.requested")).toBe(true);
 

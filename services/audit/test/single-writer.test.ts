@@ -4,7 +4,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { topology as makeTopology } from "@warden/messaging";
 import { createTestTelemetry, type TestTelemetry } from "@warden/telemetry";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { sampleEnvelope } from "../src/testing/sample-events.ts";
 import { parsePublicKey } from "../src/domain/checkpoint.ts";
 import { verifyChain } from "../src/domain/verify-chain.ts";
@@ -15,7 +15,8 @@ import {
   auditStreamMessages,
   headAtLeast,
   observe,
-  until,
+  present,
+  WAIT,
   type AuditEnv,
   type Observer,
 } from "./support.ts";
@@ -74,9 +75,9 @@ it("one pinned replica writes; after it stops, the other takes over the same cha
   expect(verifyChain(records, [], parsePublicKey(env.publicKeyPem))).toMatchObject({ ok: true, count: 200 });
 
   const t = makeTopology(env.namespace);
-  const published = await until(async () => {
+  const published = await vi.waitFor(async () => {
     const found = await auditStreamMessages(obs.nc, t, t.subjects.auditRecordedAll);
-    return found.length >= 200 ? found : undefined;
-  }, "200 records on the audit stream");
+    return present(found.length >= 200 ? found : undefined, "200 records on the audit stream");
+  }, WAIT);
   expect(published.map((m) => m.msgId)).toEqual(records.map((r) => `audit-${r.seq}`));
 });

@@ -4,17 +4,18 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer, type DevIssuer } from "@warden/identity";
 import { connectNats, type Topology } from "@warden/messaging";
 import { testServers, uniqueName } from "@warden/testing";
 import { MongoClient, type Db } from "mongodb";
+import { expect, vi } from "vitest";
 import { MongoAuditStore } from "../src/adapters/mongo/mongo-audit-store.ts";
 import type { AuditRecord } from "../src/domain/audit-record.ts";
 import type { Checkpoint } from "../src/domain/checkpoint.ts";
 import { loadConfig, type AuditConfig } from "../src/config.ts";
+import { AUDIT_DURABLE } from "../src/transport/nats/audit-consumer.ts";
 
 export const JWT_ISSUER = "http://warden-test-issuer";
 
@@ -85,30 +86,43 @@ export async function observe(env: AuditEnv): Promise<Observer> {
   };
 }
 
-export async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+/** vi.waitFor / expect.poll options against the real servers (their default timeout is 1 s). */
+export const WAIT = { timeout: 30_000, interval: 50 } as const;
+
+/** `value`, or a throw naming what is still missing, so that `vi.waitFor` tries again. */
+export function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`still waiting for ${what}`);
+  return value;
 }
 
-/** Waits until the chain's head is at least `seq`. */
-export async function headAtLeast(store: MongoAuditStore, seq: number, timeoutMs?: number): Promise<number> {
-  return until(
-    async () => {
-      const head = (await store.lastRecord())?.seq ?? 0;
-      return head >= seq ? head : undefined;
-    },
-    `head seq ${seq}`,
-    timeoutMs,
+/** Waits until the chain's head is at least `seq` (vi.waitFor: also usable in hooks). */
+export async function headAtLeast(
+  store: MongoAuditStore,
+  seq: number,
+  timeoutMs = WAIT.timeout,
+): Promise<void> {
+  await vi.waitFor(
+    async () => expect((await store.lastRecord())?.seq ?? 0, `head seq ${seq}`).toBeGreaterThanOrEqual(seq),
+    { ...WAIT, timeout: timeoutMs },
   );
+}
+
+/**
+ * A barrier on the audit's durable consumer: waits until it has nothing pending and nothing waiting
+ * for an ack (a nak'ed message waiting for its redelivery counts as waiting). Every event published
+ * before the call has then been recorded or skipped, so counts read afterwards are final.
+ */
+export async function auditConsumerSettled(nc: NatsConnection, topology: Topology): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await expect
+    .poll(
+      async () => {
+        const info = await jsm.consumers.info(topology.streams.events, AUDIT_DURABLE);
+        return { pending: info.num_pending, ackPending: info.num_ack_pending };
+      },
+      { ...WAIT, message: "the audit consumer to settle" },
+    )
+    .toEqual({ pending: 0, ackPending: 0 });
 }
 
 export async function allRecords(store: MongoAuditStore): Promise<AuditRecord[]> {

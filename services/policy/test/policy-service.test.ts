@@ -20,7 +20,7 @@ import { createLogger, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
-import { startPolicyForTest, until } from "./support.ts";
+import { present, startPolicyForTest, WAIT } from "./support.ts";
 import type { PolicyUnderTest } from "./support.ts";
 
 let telemetry: TestTelemetry;
@@ -101,7 +101,10 @@ describe("decisions over NATS", () => {
       actionId: body.actionId,
       data: body,
     });
-    const decision = await until(() => decisions.get(body.actionId), "the decision event");
+    const decision = await vi.waitFor(
+      () => present(decisions.get(body.actionId), "the decision event"),
+      WAIT,
+    );
     expect(decision.data.outcome).toBe("OUTCOME_ALLOW");
     expect(decision.data.matchedRules?.map((r) => r.ruleId)).toContain("matrix.code.development.patch");
     expect(decision.data.bundleDigest).toBe(running.service.status().digest);
@@ -122,7 +125,10 @@ describe("decisions over NATS", () => {
     expect(decision.outcome).toBe("OUTCOME_DENY");
     expect(decision.matchedRules?.map((r) => r.ruleId)).toContain("transaction.limit");
     expect(decision.reasons?.join(" ")).toContain("$1,000");
-    const recorded = await until(() => decisions.get(body.actionId), "the recorded decision");
+    const recorded = await vi.waitFor(
+      () => present(decisions.get(body.actionId), "the recorded decision"),
+      WAIT,
+    );
     expect(recorded.data.outcome).toBe("OUTCOME_DENY");
   });
 
@@ -141,7 +147,10 @@ describe("decisions over NATS", () => {
       actionId: body.actionId,
       data: body,
     });
-    const decision = await until(() => decisions.get(body.actionId), "the identity decision");
+    const decision = await vi.waitFor(
+      () => present(decisions.get(body.actionId), "the identity decision"),
+      WAIT,
+    );
     expect(decision.data.outcome).toBe("OUTCOME_DENY");
     expect(decision.data.matchedRules?.map((r) => r.ruleId)).toContain("identity.mismatch");
   });
@@ -191,11 +200,12 @@ describe("emergency stop", () => {
   afterEach(async () => {
     const kv = await new Kvm(nc).open(t.kv.killswitch);
     await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 100, active: false, scopes: [] }));
-    await until(
-      async () =>
-        (await evaluateRpc("release-pipeline", request())).outcome === "OUTCOME_ALLOW" ? true : undefined,
-      "the stop to clear",
-    );
+    await expect
+      .poll(async () => (await evaluateRpc("release-pipeline", request())).outcome, {
+        ...WAIT,
+        message: "the stop to clear",
+      })
+      .toBe("OUTCOME_ALLOW");
   });
 
   it("denies everything in scope while a stop is active, and not after", async () => {
@@ -204,10 +214,10 @@ describe("emergency stop", () => {
       KILLSWITCH_STATE_KEY,
       JSON.stringify({ epoch: 7, active: true, scopes: [{ kind: "SCOPE_KIND_GLOBAL" }], reason: "incident" }),
     );
-    const decision = await until(async () => {
+    const decision = await vi.waitFor(async () => {
       const d = await evaluateRpc("release-pipeline", request());
-      return d.outcome === "OUTCOME_DENY" ? d : undefined;
-    }, "a deny under the stop");
+      return present(d.outcome === "OUTCOME_DENY" ? d : undefined, "a deny under the stop");
+    }, WAIT);
     expect(decision.emergencyStop).toBe(true);
     expect(decision.killswitchEpoch).toBe(7);
     expect(decision.matchedRules?.map((r) => r.ruleId)).toContain("killswitch.active");
@@ -216,11 +226,12 @@ describe("emergency stop", () => {
     expect(rollback.matchedRules?.map((r) => r.ruleId)).not.toContain("killswitch.active");
 
     await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 8, active: false, scopes: [] }));
-    await until(
-      async () =>
-        (await evaluateRpc("release-pipeline", request())).outcome === "OUTCOME_ALLOW" ? true : undefined,
-      "allow after resume",
-    );
+    await expect
+      .poll(async () => (await evaluateRpc("release-pipeline", request())).outcome, {
+        ...WAIT,
+        message: "allow after resume",
+      })
+      .toBe("OUTCOME_ALLOW");
   });
 
   it("denies once the bucket is purged under an active stop: missing state is unknown", async () => {
@@ -253,10 +264,10 @@ describe("emergency stop", () => {
   it("fails closed on a state it cannot read", async () => {
     const kv = await new Kvm(nc).open(t.kv.killswitch);
     await kv.put(KILLSWITCH_STATE_KEY, "{not json");
-    const decision = await until(async () => {
+    const decision = await vi.waitFor(async () => {
       const d = await evaluateRpc("release-pipeline", request());
-      return d.outcome === "OUTCOME_DENY" ? d : undefined;
-    }, "a deny on unreadable state");
+      return present(d.outcome === "OUTCOME_DENY" ? d : undefined, "a deny on unreadable state");
+    }, WAIT);
     expect(decision.matchedRules?.map((r) => r.ruleId)).toContain("killswitch.unknown");
   });
 });
@@ -324,18 +335,26 @@ describe("hot reload", () => {
     );
     expect(changed).not.toBe(original);
     await writeFile(matrix, changed);
-    const activated = await until(
-      () => bundleEvents.find((e) => (e.data as { previousDigest?: string }).previousDigest === before),
-      "the bundle activation event",
+    const activated = await vi.waitFor(
+      () =>
+        present(
+          bundleEvents.find((e) => (e.data as { previousDigest?: string }).previousDigest === before),
+          "the bundle activation event",
+        ),
+      WAIT,
     );
     const after = (activated.data as { digest: string }).digest;
     expect(running.service.status().digest).toBe(after);
     expect((await evaluateRpc("release-pipeline", request())).outcome).toBe("OUTCOME_APPROVAL_REQUIRED");
 
     await writeFile(matrix, "rows: [ {changeType: code, approvers: -1 ");
-    const rejected = await until(
-      () => bundleEvents.find((e) => e.type === events.bundleRejected.type),
-      "the bundle rejection event",
+    const rejected = await vi.waitFor(
+      () =>
+        present(
+          bundleEvents.find((e) => e.type === events.bundleRejected.type),
+          "the bundle rejection event",
+        ),
+      WAIT,
     );
     expect((rejected.data as { activeDigest: string }).activeDigest).toBe(after);
     expect((rejected.data as { errors: { file: string; line: number }[] }).errors[0]).toMatchObject({
@@ -360,10 +379,9 @@ describe("hot reload", () => {
     expect((await evaluateRpc("release-pipeline", request())).outcome).toBe("OUTCOME_APPROVAL_REQUIRED");
 
     await writeFile(matrix, original);
-    await until(
-      () => (running.service.status().digest === before ? true : undefined),
-      "the original bundle back",
-    );
+    await expect
+      .poll(() => running.service.status().digest, { ...WAIT, message: "the original bundle back" })
+      .toBe(before);
   });
 });
 
@@ -388,9 +406,9 @@ describe("tracing", () => {
       },
     };
     await jetstream(nc).publish(t.subjects.actionRequested("release-pipeline"), JSON.stringify(envelope));
-    const decision = await until(
-      () => decisions.get(body.actionId),
-      "the decision for the header-less request",
+    const decision = await vi.waitFor(
+      () => present(decisions.get(body.actionId), "the decision for the header-less request"),
+      WAIT,
     );
     expect(decision.traceparent?.split("-")[1]).toBe(traceId);
     expect(decision.data.request).toMatchObject({
@@ -416,13 +434,18 @@ describe("tracing", () => {
         span.end();
         return span.spanContext().traceId;
       });
-      const decision = await until(() => decisions.get(body.actionId), "the traced decision");
+      const decision = await vi.waitFor(
+        () => present(decisions.get(body.actionId), "the traced decision"),
+        WAIT,
+      );
       expect(decision.traceparent?.split("-")[1]).toBe(traceId);
       const spans = () => telemetry.spans().filter((s) => s.spanContext().traceId === traceId);
-      await until(
-        () => (spans().some((s) => s.name === "process policy-decisions") ? true : undefined),
-        "consumer span",
-      );
+      await expect
+        .poll(() => spans().some((s) => s.name === "process policy-decisions"), {
+          ...WAIT,
+          message: "consumer span",
+        })
+        .toBe(true);
       const names = spans().map((s) => s.name);
       expect(names).toContain("process policy-decisions");
       expect(names.some((n) => n.includes("PolicyService/Evaluate"))).toBe(true);

@@ -3,7 +3,6 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
@@ -92,19 +91,13 @@ export async function startPolicyForTest(
   };
 }
 
-/** Polls `probe` until it yields a value. */
-export async function until<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+/** vi.waitFor / expect.poll options against real servers (their default timeout is 1 s). */
+export const WAIT = { timeout: 10_000, interval: 20 } as const;
+
+/** `value`, or a throw naming what is still missing, so that `vi.waitFor` tries again. */
+export function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`still waiting for ${what}`);
+  return value;
 }
 
 /** The replica's count of the request's agent in the last minute (through explain, which counts nothing). */
@@ -145,5 +138,5 @@ export async function awaitConsumerBarrier(
   await sink.decided(decision, request, origin, { kind: "clear" });
   const published = (markersPublished.get(t.namespace) ?? 0) + 1;
   markersPublished.set(t.namespace, published);
-  await expect.poll(() => requestsInLastMinute(on, body), { timeout: 10_000, interval: 20 }).toBe(published);
+  await expect.poll(() => requestsInLastMinute(on, body), WAIT).toBe(published);
 }

@@ -8,9 +8,9 @@ import { Kvm } from "@nats-io/kv";
 import type { Subscription } from "@nats-io/transport-node";
 import { createPublisher, decodeEnvelope, events, KILLSWITCH_STATE_KEY, requestRpc } from "@warden/messaging";
 import type { ActionRequestData, DecisionData, Envelope } from "@warden/messaging";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { POLICY_DURABLE } from "../src/transport/nats/action-consumer.ts";
-import { startPolicyForTest, until } from "./support.ts";
+import { present, startPolicyForTest, WAIT } from "./support.ts";
 
 const AGENT = "release-pipeline";
 
@@ -62,10 +62,13 @@ async function start(overrides: Record<string, string>) {
     /** Unknown: a value the watcher cannot parse; the RPC path confirms the service sees it. */
     async makeStateUnknown(): Promise<void> {
       await kv.put(KILLSWITCH_STATE_KEY, "{not json");
-      await until(async () => {
+      await vi.waitFor(async () => {
         const d = await rpc(body());
-        return d.matchedRules?.some((r) => r.ruleId === "killswitch.unknown") === true ? d : undefined;
-      }, "the service to see the state unknown");
+        return present(
+          d.matchedRules?.some((r) => r.ruleId === "killswitch.unknown") === true ? d : undefined,
+          "the service to see the state unknown",
+        );
+      }, WAIT);
     },
     async clearState(): Promise<void> {
       await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 2, active: false, scopes: [] }));
@@ -88,7 +91,7 @@ afterEach(async () => {
 async function barrier(s: Started): Promise<void> {
   const marker = s.body();
   await s.rpc(marker);
-  await until(() => s.decisions.get(marker.actionId), "the marker's decision event");
+  await vi.waitFor(() => present(s.decisions.get(marker.actionId), "the marker's decision event"), WAIT);
 }
 
 describe("a queued request while the stop state is unknown", () => {
@@ -114,7 +117,10 @@ describe("a queued request while the stop state is unknown", () => {
     expect(s.decisions.get(queued.actionId)).toBeUndefined();
 
     await s.clearState();
-    const decision = await until(() => s.decisions.get(queued.actionId), "the queued request's decision");
+    const decision = await vi.waitFor(
+      () => present(s.decisions.get(queued.actionId), "the queued request's decision"),
+      WAIT,
+    );
     expect(decision.data.outcome).toBe("OUTCOME_ALLOW");
     expect(decision.data.matchedRules?.map((r) => r.ruleId)).toContain("matrix.code.development.patch");
   });
@@ -129,7 +135,10 @@ describe("a queued request while the stop state is unknown", () => {
     const before = await s.deliveries();
     const queued = s.body();
     await s.queue(queued);
-    const decision = await until(() => s.decisions.get(queued.actionId), "the deny after the bound");
+    const decision = await vi.waitFor(
+      () => present(s.decisions.get(queued.actionId), "the deny after the bound"),
+      WAIT,
+    );
     expect(decision.data.outcome).toBe("OUTCOME_DENY");
     const unknown = decision.data.matchedRules?.find((r) => r.ruleId === "killswitch.unknown");
     expect(unknown?.reason).toMatch(
@@ -151,7 +160,7 @@ describe("a queued request while the stop state is unknown", () => {
     const before = await s.deliveries();
     const queued = s.body();
     await s.queue(queued);
-    const decision = await until(() => s.decisions.get(queued.actionId), "the deny");
+    const decision = await vi.waitFor(() => present(s.decisions.get(queued.actionId), "the deny"), WAIT);
     expect(decision.data.outcome).toBe("OUTCOME_DENY");
     expect(decision.data.matchedRules?.find((r) => r.ruleId === "killswitch.unknown")?.reason).toBe(
       "emergency-stop state unknown (state is not JSON); treated as stopped",

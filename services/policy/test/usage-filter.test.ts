@@ -6,7 +6,6 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
@@ -18,7 +17,7 @@ import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
 import { actionRequestFromWire } from "../src/wire/wire.ts";
-import { policyTestConfig, repoGovernance, until } from "./support.ts";
+import { awaitConsumerBarrier, policyTestConfig, repoGovernance, WAIT } from "./support.ts";
 
 const PIPELINE = "release-pipeline";
 const SUPPORT = "customer-support";
@@ -34,6 +33,7 @@ const replicas: RunningPolicyService[] = [];
 interface Replica {
   readonly running: RunningPolicyService;
   readonly bundleDir: string;
+  readonly t: Topology;
 }
 
 /** A copy of the example bundle, with release-pipeline limited to 1,000 requests a minute if asked. */
@@ -58,7 +58,7 @@ async function startReplica(pipelineLimited: boolean): Promise<Replica> {
     policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
   );
   replicas.push(running);
-  return { running, bundleDir };
+  return { running, bundleDir, t };
 }
 
 let seq = 0;
@@ -124,7 +124,7 @@ describe("the usage view reads only the decisions of limited agents", () => {
   ] as const)(
     "%s",
     async (_name, pipelineLimited) => {
-      const { running } = await startReplica(pipelineLimited);
+      const { running, t } = await startReplica(pipelineLimited);
       const { usage } = running;
       expect(usage.agents()).toEqual(
         pipelineLimited ? [...EXAMPLE_LIMITED, PIPELINE].sort() : EXAMPLE_LIMITED,
@@ -138,10 +138,14 @@ describe("the usage view reads only the decisions of limited agents", () => {
       // pipeline's decisions in the stream (one consumer, stream order).
       await decide(running, SUPPORT);
       const expected = pipelineLimited ? 6 : 1;
-      await until(() => (usage.received() === expected ? true : undefined), `${expected} decisions received`);
-      await sleep(300);
-      expect(usage.received()).toBe(expected);
-      expect(usage.folded()).toBe(expected); // each of its own decisions counted once
+      await expect
+        .poll(() => usage.received(), { ...WAIT, message: `${expected} decisions received` })
+        .toBe(expected);
+      // Barrier: a marker decision by another replica, published after them all; once it is counted
+      // the consumer has read past every decision above, so no late copy can still arrive.
+      await awaitConsumerBarrier(nc, t, running);
+      expect(usage.received()).toBe(expected + 1); // and the marker
+      expect(usage.folded()).toBe(expected + 1); // each of its own decisions counted once
       expect(seenBy(running, SUPPORT)).toBe(1);
       if (pipelineLimited) expect(seenBy(running, PIPELINE)).toBe(5);
       else expect(usage.current(PIPELINE, undefined, Date.now())).toMatchObject({ state: "unknown" });
@@ -150,11 +154,11 @@ describe("the usage view reads only the decisions of limited agents", () => {
   );
 
   it("a reload that limits an agent counts its decisions of the day once the new consumer has caught up", async () => {
-    const { running, bundleDir } = await startReplica(false);
+    const { running, bundleDir, t } = await startReplica(false);
     const { usage } = running;
     await decide(running, PIPELINE, 4); // before the reload: not counted anywhere yet
     await decide(running, SUPPORT, 2);
-    await until(() => (usage.received() === 2 ? true : undefined), "the support decisions back");
+    await expect.poll(() => usage.received(), { ...WAIT, message: "the support decisions back" }).toBe(2);
     expect(usage.folded()).toBe(2);
 
     await writeAgents(bundleDir, true);
@@ -171,17 +175,24 @@ describe("the usage view reads only the decisions of limited agents", () => {
 
     expect(await usage.caughtUp(10_000)).toBe(true);
     expect(usage.agents()).toContain(PIPELINE);
-    await until(() => (seenBy(running, PIPELINE) === 5 ? true : undefined), "the pipeline's 5 decisions");
-    await until(() => (seenBy(running, SUPPORT) === 3 ? true : undefined), "the support's 3 decisions");
-    await sleep(300);
+    await expect
+      .poll(() => seenBy(running, PIPELINE), { ...WAIT, message: "the pipeline's 5 decisions" })
+      .toBe(5);
+    await expect
+      .poll(() => seenBy(running, SUPPORT), { ...WAIT, message: "the support's 3 decisions" })
+      .toBe(3);
+    // Barrier (a marker decision after them all, see support.ts): every copy above has been read.
+    await awaitConsumerBarrier(nc, t, running);
     expect(seenBy(running, PIPELINE)).toBe(5);
     expect(seenBy(running, SUPPORT)).toBe(3);
-    expect(usage.folded()).toBe(8);
+    expect(usage.folded()).toBe(9); // 8 and the marker
     expect(usage.status()).toEqual({ state: "confirmed" });
 
-    // And the new consumer goes on counting: one more decision, counted once.
+    // And the new consumer goes on counting: one more decision, counted once (locally at once, its
+    // copy from the stream not again: the barrier is behind the copy).
     await decide(running, PIPELINE);
-    await sleep(300);
+    expect(seenBy(running, PIPELINE)).toBe(6);
+    await awaitConsumerBarrier(nc, t, running);
     expect(seenBy(running, PIPELINE)).toBe(6);
   }, 60_000);
 });

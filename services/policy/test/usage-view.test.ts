@@ -17,10 +17,10 @@ import type { EventPublisher } from "@warden/messaging";
 import { createLogger } from "@warden/telemetry";
 import { freePort, startNats } from "@warden/testing";
 import type { NatsServer } from "@warden/testing";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { createUsageWatcher } from "../src/adapters/nats/nats-usage-view.ts";
 import type { UsageWatcher } from "../src/adapters/nats/nats-usage-view.ts";
-import { until } from "./support.ts";
+import { present, WAIT } from "./support.ts";
 
 const LEASE_MS = 1_500;
 const t = topology("usagelease");
@@ -80,20 +80,27 @@ it("is confirmed while the stream answers, unknown while it is down, and recover
   expect(await watcher.caughtUp(10_000)).toBe(true);
   // Caught up, and stays confirmed on idle heartbeats alone, past several leases.
   expect(count("agent-a")).toBe(2);
+  // The wait is the behaviour under test: confirmed on idle heartbeats alone, with nothing published
+  // for three leases; nothing happens that a poll could wait for.
   await new Promise((resolve) => setTimeout(resolve, 3 * LEASE_MS));
   expect(watcher.status()).toEqual({ state: "confirmed" });
 
   await server?.stop();
   server = undefined;
-  const unknown = await until(() => {
+  const unknown = await vi.waitFor(() => {
     const u = usage?.current("agent-a", undefined, Date.now());
-    return u?.state === "unknown" ? u : undefined;
-  }, "the usage to become unknown with the server gone");
+    return present(
+      u?.state === "unknown" ? u : undefined,
+      "the usage to become unknown with the server gone",
+    );
+  }, WAIT);
   expect(unknown.reason).toMatch(/not confirmed for 1500 ms|not caught up|consumer recreated/);
 
   server = await startNats({ port, dataDir });
-  await until(() => (usage?.status().state === "confirmed" ? true : undefined), "confirmed again", 30_000);
+  await expect
+    .poll(() => usage?.status().state, { ...WAIT, timeout: 30_000, message: "confirmed again" })
+    .toBe("confirmed");
   await decided("agent-a");
-  await until(() => (count("agent-a") === 3 ? true : undefined), "the decision after the restart");
+  await expect.poll(() => count("agent-a"), { ...WAIT, message: "the decision after the restart" }).toBe(3);
   expect(watcher.folded()).toBe(3);
 }, 90_000);

@@ -73,7 +73,7 @@ describe("AuditReader", () => {
         if (seen.length === 8) abort.abort();
       }
     })().catch((err: unknown) => err);
-    while (feed.subscribers === 0) await new Promise((r) => setTimeout(r, 1));
+    await expect.poll(() => feed.subscribers, { interval: 1 }).toBeGreaterThan(0);
     const more = await writer.write(sampleIncoming(10, 5)); // seqs 11..15
     const live = more.committed.map((c) => c.record);
     // The feed drops 11 and 12 (a slow subscriber's overflow): they come from the store.

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
 import { InMemoryRecordPublisher } from "../adapters/fakes/in-memory-ports.ts";
 import { sampleIncoming } from "../testing/sample-events.ts";
@@ -21,10 +21,7 @@ function recorder(store: InMemoryAuditStore, publisher: InMemoryRecordPublisher,
   });
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(condition()).toBe(true);
-}
+const POLL = { timeout: 1_000, interval: 2 };
 
 describe("AuditRecorder", () => {
   it("publishes committed records in seq order, with checkpoints after the records they cover", async () => {
@@ -33,7 +30,7 @@ describe("AuditRecorder", () => {
     const r = recorder(store, publisher);
     await r.start();
     for (let i = 0; i < 5; i++) await r.record(sampleIncoming(i * 7, 7));
-    await until(() => publisher.records.length === 35);
+    await expect.poll(() => publisher.records.length, POLL).toBe(35);
     await r.stop();
     expect(publisher.records.map((x) => x.seq)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
     expect(publisher.checkpoints.map((c) => c.seq)).toEqual([7, 21, 35]); // the first at once, then every 10+
@@ -51,7 +48,7 @@ describe("AuditRecorder", () => {
     publisher.failures = 3;
     const result = await r.record(sampleIncoming(0, 5));
     expect(result.committed).toHaveLength(5);
-    await until(() => publisher.records.length === 5);
+    await expect.poll(() => publisher.records.length, POLL).toBe(5);
     await r.stop();
   });
 
@@ -61,7 +58,7 @@ describe("AuditRecorder", () => {
     const first = recorder(store, publisher);
     await first.start();
     await first.record(sampleIncoming(0, 10));
-    await until(() => publisher.records.length === 10);
+    await expect.poll(() => publisher.records.length, POLL).toBe(10);
     publisher.failures = 1_000; // the stream is unreachable: nothing more gets out
     await first.record(sampleIncoming(10, 10));
     await first.stop(10); // "crash": 10 committed records never published
@@ -69,7 +66,7 @@ describe("AuditRecorder", () => {
     publisher.failures = 0;
     const second = recorder(store, publisher);
     await second.start();
-    await until(() => publisher.records.length === 20);
+    await expect.poll(() => publisher.records.length, POLL).toBe(20);
     await second.stop();
     expect(publisher.records.map((x) => x.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     // The checkpoint signed while the stream was unreachable (seq 20) was published by the restart.
@@ -84,7 +81,7 @@ describe("AuditRecorder", () => {
     await first.record(sampleIncoming(0, 10)); // the first checkpoint is due at once: seq 10
     // Committed, not yet due for a checkpoint (N = 1,000 not reached), then the process dies.
     await first.record(sampleIncoming(10, 15));
-    await until(() => publisher.records.length === 25);
+    await expect.poll(() => publisher.records.length, POLL).toBe(25);
     await first.stop(10);
     expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10]);
 
@@ -97,9 +94,11 @@ describe("AuditRecorder", () => {
       retryDelayMs: 1,
     });
     await second.start();
-    await new Promise((r) => setTimeout(r, 5));
-    await second.tick();
-    await until(() => publisher.checkpoints.length === 2);
+    // Tick until T (1 ms) has passed and the tick signs.
+    await vi.waitFor(async () => {
+      await second.tick();
+      expect(publisher.checkpoints).toHaveLength(2);
+    }, POLL);
     await second.stop();
     expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10, 25]);
   });
@@ -116,7 +115,7 @@ describe("AuditRecorder", () => {
     await publisher.publishRecords(written.committed.slice(0, 25).map((c) => c.record));
 
     await standby.record(sampleIncoming(30, 5));
-    await until(() => publisher.records.length === 35);
+    await expect.poll(() => publisher.records.length, POLL).toBe(35);
     await standby.stop();
     expect(publisher.records.map((x) => x.seq)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
     // 1..25 were not published twice: the standby asked the stream before filling the gap.

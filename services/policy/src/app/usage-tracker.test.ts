@@ -229,7 +229,7 @@ describe("UsageTracker", () => {
     tracker.track(["bot"]);
     decide("bot", true);
     expect(opened).toHaveLength(0);
-    await until(() => opened.length === 1);
+    await expect.poll(() => opened.length, { timeout: 2_000, interval: 2 }).toBe(1);
     const consumer = opened[0];
     if (consumer === undefined) throw new Error("no consumer");
     deliver(consumer);
@@ -266,11 +266,3 @@ describe("UsageTracker", () => {
     expect(tracker.status().state).toBe("unknown");
   });
 });
-
-async function until(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}

@@ -22,6 +22,10 @@ export class FakeStopState implements StopStateReader {
   }
 }
 
+/**
+ * Records decisions like the NATS sink (the contract in src/testing/decision-sink-contract.ts): the
+ * answer to one request event is recorded once, however often it is re-delivered.
+ */
 export class FakeDecisionSink implements DecisionSink {
   readonly decisions: {
     decision: Decision;
@@ -30,10 +34,15 @@ export class FakeDecisionSink implements DecisionSink {
     stop: StopState;
   }[] = [];
   failNext: Error | undefined;
+  readonly #answered = new Set<string>();
   decided(decision: Decision, request: ActionRequest, origin: RequestOrigin, stop: StopState): Promise<void> {
     const failure = this.failNext;
     this.failNext = undefined;
     if (failure !== undefined) return Promise.reject(failure);
+    if (origin.requestEventId !== undefined) {
+      if (this.#answered.has(origin.requestEventId)) return Promise.resolve();
+      this.#answered.add(origin.requestEventId);
+    }
     this.decisions.push({ decision, request, origin, stop });
     return Promise.resolve();
   }
