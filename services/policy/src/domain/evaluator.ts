@@ -67,6 +67,34 @@ export interface Evaluator {
 
 export { BUILTIN } from "./builtin-gates.ts";
 
+/**
+ * The gate table unrolled for evaluate: short-circuit gates first, then the others. A table that
+ * no longer has this shape fails here, at load, so evaluate cannot silently skip or reorder a gate.
+ */
+function gateAt(i: number, shortCircuit: boolean): Gate {
+  const gate = BUILTIN_GATES[i];
+  if (gate === undefined || (gate.shortCircuit !== undefined) !== shortCircuit)
+    throw new Error("evaluator: BUILTIN_GATES must be 4 short-circuit gates followed by 7 others");
+  return gate;
+}
+if (BUILTIN_GATES.length !== 11)
+  throw new Error("evaluator: BUILTIN_GATES must be 4 short-circuit gates followed by 7 others");
+const G0 = gateAt(0, true);
+const G1 = gateAt(1, true);
+const G2 = gateAt(2, true);
+const G3 = gateAt(3, true);
+const G4 = gateAt(4, false);
+const G5 = gateAt(5, false);
+const G6 = gateAt(6, false);
+const G7 = gateAt(7, false);
+const G8 = gateAt(8, false);
+const G9 = gateAt(9, false);
+const G10 = gateAt(10, false);
+
+function gateMatch(gate: Gate, reason: string): MatchedRule {
+  return { ruleId: gate.id, effect: "deny", reason, shadow: false };
+}
+
 const EMPTY_AGENT: AgentView = Object.freeze({
   id: "",
   kind: "",
@@ -340,20 +368,29 @@ class RuleEvaluator implements Evaluator {
     input.stopState = context.stopState;
     input.usage = context.usage;
     const matched: MatchedRule[] = [];
-    for (let i = 0; i < BUILTIN_GATES.length; i++) {
-      const gate = BUILTIN_GATES[i] as Gate;
-      const reason = gate.deny(input);
-      if (reason === undefined) continue;
-      const match: MatchedRule = { ruleId: gate.id, effect: "deny", reason, shadow: false };
-      if (gate.shortCircuit === undefined) matched.push(match);
-      else {
-        const risk =
-          gate.shortCircuit === "top" || agent === undefined
-            ? this.#topRisk
-            : (bundle.riskLevels[agent.riskRank]?.id ?? this.#topRisk);
-        return this.#decision(request, agentId, "deny", risk, [match], [reason], undefined, now, started);
-      }
+    // The table's gates, one call site each (monomorphic, so inlined); order and kinds are the
+    // table's, checked when this module loads.
+    let reason: string | undefined;
+    let stop: Gate | undefined;
+    if ((reason = G0.deny(input)) !== undefined) stop = G0;
+    else if ((reason = G1.deny(input)) !== undefined) stop = G1;
+    else if ((reason = G2.deny(input)) !== undefined) stop = G2;
+    else if ((reason = G3.deny(input)) !== undefined) stop = G3;
+    if (stop !== undefined && reason !== undefined) {
+      const risk =
+        stop.shortCircuit === "top" || agent === undefined
+          ? this.#topRisk
+          : (bundle.riskLevels[agent.riskRank]?.id ?? this.#topRisk);
+      const match: MatchedRule = { ruleId: stop.id, effect: "deny", reason, shadow: false };
+      return this.#decision(request, agentId, "deny", risk, [match], [reason], undefined, now, started);
     }
+    if ((reason = G4.deny(input)) !== undefined) matched.push(gateMatch(G4, reason));
+    if ((reason = G5.deny(input)) !== undefined) matched.push(gateMatch(G5, reason));
+    if ((reason = G6.deny(input)) !== undefined) matched.push(gateMatch(G6, reason));
+    if ((reason = G7.deny(input)) !== undefined) matched.push(gateMatch(G7, reason));
+    if ((reason = G8.deny(input)) !== undefined) matched.push(gateMatch(G8, reason));
+    if ((reason = G9.deny(input)) !== undefined) matched.push(gateMatch(G9, reason));
+    if ((reason = G10.deny(input)) !== undefined) matched.push(gateMatch(G10, reason));
     // Unreachable: the agent-unknown gate denies a request without a profile.
     if (agent === undefined)
       throw new Error(`${BUILTIN.agentUnknown} let an agent without a profile through`);
