@@ -1,21 +1,15 @@
 import type { ActionRequest } from "./action-request.ts";
-import type {
-  Bundle,
-  CompiledAgent,
-  CompiledRule,
-  Dimension,
-  NameSet,
-  RuleOutcome,
-  SourceLocation,
-} from "./bundle.ts";
+import type { Gate, GateInput } from "./builtin-gates.ts";
+import { BUILTIN, BUILTIN_GATES, SHORT_CIRCUIT_GATES } from "./builtin-gates.ts";
+import type { Bundle, CompiledRule, Dimension, NameSet, RuleOutcome, SourceLocation } from "./bundle.ts";
 import { DIMENSIONS, nameSetHas } from "./bundle.ts";
 import type { Activation, AgentView } from "./cel-environment.ts";
 import type { ApprovalRequirement, Decision, Effect, MatchedRule, Outcome } from "./decision.ts";
 import type { IndexNode } from "./rule-index.ts";
 import type { StopState } from "./stop-state.ts";
-import { coveringScope, describeScope } from "./stop-state.ts";
+import { STOP_CLEAR } from "./stop-state.ts";
 import type { UsageSnapshot } from "./usage.ts";
-import { toMicros } from "./usage-ledger.ts";
+import { USAGE_NONE } from "./usage.ts";
 
 /** What the transport knows about the request, beyond its payload. */
 export interface EvaluationContext {
@@ -71,28 +65,35 @@ export interface Evaluator {
   candidates(request: ActionRequest): string[];
 }
 
-/** Built-in rule ids. */
-export const BUILTIN = {
-  identityMismatch: "identity.mismatch",
-  agentUnknown: "agent.unknown",
-  stopActive: "killswitch.active",
-  stopUnknown: "killswitch.unknown",
-  actionNotAllowed: "agent.action-not-allowed",
-  actionForbidden: "agent.action-forbidden",
-  toolNotAllowed: "agent.tool-not-allowed",
-  toolForbidden: "agent.tool-forbidden",
-  rateLimit: "agent.rate-limit",
-  dailyBudget: "agent.daily-budget",
-  usageUnknown: "agent.usage-unknown",
-  defaultDeny: "default.deny",
-} as const;
+export { BUILTIN } from "./builtin-gates.ts";
 
-const SHORT_CIRCUIT: ReadonlySet<string> = new Set([
-  BUILTIN.identityMismatch,
-  BUILTIN.agentUnknown,
-  BUILTIN.stopActive,
-  BUILTIN.stopUnknown,
-]);
+/**
+ * The gate table unrolled for evaluate: short-circuit gates first, then the others. A table that
+ * no longer has this shape fails here, at load, so evaluate cannot silently skip or reorder a gate.
+ */
+function gateAt(i: number, shortCircuit: boolean): Gate {
+  const gate = BUILTIN_GATES[i];
+  if (gate === undefined || (gate.shortCircuit !== undefined) !== shortCircuit)
+    throw new Error("evaluator: BUILTIN_GATES must be 4 short-circuit gates followed by 7 others");
+  return gate;
+}
+if (BUILTIN_GATES.length !== 11)
+  throw new Error("evaluator: BUILTIN_GATES must be 4 short-circuit gates followed by 7 others");
+const G0 = gateAt(0, true);
+const G1 = gateAt(1, true);
+const G2 = gateAt(2, true);
+const G3 = gateAt(3, true);
+const G4 = gateAt(4, false);
+const G5 = gateAt(5, false);
+const G6 = gateAt(6, false);
+const G7 = gateAt(7, false);
+const G8 = gateAt(8, false);
+const G9 = gateAt(9, false);
+const G10 = gateAt(10, false);
+
+function gateMatch(gate: Gate, reason: string): MatchedRule {
+  return { ruleId: gate.id, effect: "deny", reason, shadow: false };
+}
 
 const EMPTY_AGENT: AgentView = Object.freeze({
   id: "",
@@ -111,19 +112,8 @@ const DEFAULT_DENY: MatchedRule = Object.freeze({
   shadow: false,
 });
 
-const numbers = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-
-/** `5,000 USD`, or `5,000` when there is no currency. */
-function money(value: number, currency: string | undefined): string {
-  return currency === undefined ? numbers.format(value) : `${numbers.format(value)} ${currency}`;
-}
-
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
-}
-
-function deny(ruleId: string, reason: string): MatchedRule {
-  return { ruleId, effect: "deny", reason, shadow: false };
 }
 
 function errorMessage(err: unknown): string {
@@ -202,6 +192,7 @@ class RuleEvaluator implements Evaluator {
   readonly #hitErrors: (string | undefined)[] = [];
   #collect: CompiledRule[] | undefined;
   #lastNow = Number.NaN;
+  readonly #gateInput: { -readonly [K in keyof GateInput]: GateInput[K] };
   #lastIso = "";
 
   constructor(bundle: Bundle, options: EvaluatorOptions) {
@@ -213,6 +204,14 @@ class RuleEvaluator implements Evaluator {
     this.#condState = new Uint8Array(bundle.conditionSlots);
     this.#condErrors = new Array<string | undefined>(bundle.conditionSlots).fill(undefined);
     this.#topRisk = bundle.riskLevels[bundle.riskLevels.length - 1]?.id ?? "unknown";
+    this.#gateInput = {
+      request: NO_REQUEST,
+      agentId: "",
+      agent: undefined,
+      stopState: STOP_CLEAR,
+      usage: USAGE_NONE,
+      safetyActions: bundle.safetyActions,
+    };
   }
 
   /** Wall-clock now (epoch ms) for a decision that started at monotonic time `started`. */
@@ -355,167 +354,47 @@ class RuleEvaluator implements Evaluator {
         };
   }
 
-  #gateDeny(
-    request: ActionRequest,
-    agentId: string,
-    risk: string,
-    match: MatchedRule,
-    now: number,
-    started: number,
-  ): Decision {
-    return this.#decision(request, agentId, "deny", risk, [match], [match.reason], undefined, now, started);
-  }
-
-  #profileGates(request: ActionRequest, agent: CompiledAgent, out: MatchedRule[]): void {
-    const action = str(request.action) ?? "";
-    if (nameSetHas(agent.forbiddenActions, action)) {
-      out.push(
-        deny(
-          BUILTIN.actionForbidden,
-          `agent ${agent.id} is forbidden to perform ${action} (agents.yaml forbiddenActions)`,
-        ),
-      );
-    } else if (agent.allowedActions !== undefined && !nameSetHas(agent.allowedActions, action)) {
-      out.push(
-        deny(
-          BUILTIN.actionNotAllowed,
-          `agent ${agent.id} may not perform ${action}: not in its allowedActions`,
-        ),
-      );
-    }
-    const tool = str(request.tool);
-    if (tool === undefined) return;
-    if (nameSetHas(agent.forbiddenTools, tool)) {
-      out.push(
-        deny(
-          BUILTIN.toolForbidden,
-          `agent ${agent.id} is forbidden to use tool ${tool} (agents.yaml forbiddenTools)`,
-        ),
-      );
-    } else if (agent.allowedTools !== undefined && !nameSetHas(agent.allowedTools, tool)) {
-      out.push(
-        deny(BUILTIN.toolNotAllowed, `agent ${agent.id} may not use tool ${tool}: not in its allowedTools`),
-      );
-    }
-  }
-
-  /**
-   * The profile's rate and budget limits against the agent's usage before this request. The budget
-   * applies to requests that carry an amount; usage that cannot be confirmed denies whenever a limit
-   * applies.
-   */
-  #usageGates(request: ActionRequest, agent: CompiledAgent, usage: UsageSnapshot, out: MatchedRule[]): void {
-    const limit = agent.maxRequestsPerMinute;
-    const budget = agent.dailyBudget;
-    const amount = typeof request.amount === "number" ? request.amount : undefined;
-    const budgeted = budget !== undefined && amount !== undefined;
-    if (limit === undefined && !budgeted) return;
-    if (usage.state === "unknown") {
-      const what =
-        limit !== undefined && budgeted
-          ? `rate limit (${numbers.format(limit)}/min) and daily budget`
-          : limit !== undefined
-            ? `rate limit (${numbers.format(limit)}/min)`
-            : "daily budget";
-      out.push(
-        deny(
-          BUILTIN.usageUnknown,
-          `usage of ${agent.id} could not be confirmed (${usage.reason}); its ${what} cannot be checked, so the request is denied`,
-        ),
-      );
-      return;
-    }
-    if (limit !== undefined && usage.requestsLastMinute >= limit) {
-      out.push(
-        deny(
-          BUILTIN.rateLimit,
-          `${agent.id} made ${numbers.format(usage.requestsLastMinute)} requests in the last minute; the limit is ${numbers.format(limit)}`,
-        ),
-      );
-    }
-    if (budget === undefined || amount === undefined) return;
-    const currency = agent.currency;
-    const requestCurrency = str(request.currency);
-    if (currency !== undefined && requestCurrency !== undefined && requestCurrency !== currency) {
-      out.push(
-        deny(
-          BUILTIN.dailyBudget,
-          `an amount in ${requestCurrency} cannot be counted against ${agent.id}'s daily budget in ${currency}`,
-        ),
-      );
-      return;
-    }
-    const committed = toMicros(usage.committedToday);
-    if (committed + toMicros(amount) > toMicros(budget)) {
-      const left = Math.max(0, toMicros(budget) - committed) / 1_000_000;
-      out.push(
-        deny(
-          BUILTIN.dailyBudget,
-          `${agent.id} has committed ${money(usage.committedToday, currency)} of its daily budget of ${money(budget, currency)} today (UTC); ${money(left, currency)} left, this request is for ${money(amount, currency)}`,
-        ),
-      );
-    }
-  }
-
   evaluate(request: ActionRequest, context: EvaluationContext): Decision {
     const started = this.#monotonic();
     const now = context.now ?? this.#now(started);
     const agentId = context.authenticatedAgentId;
     const bundle = this.bundle;
 
-    if (request.agentId !== agentId) {
-      return this.#gateDeny(
-        request,
-        agentId,
-        this.#topRisk,
-        deny(
-          BUILTIN.identityMismatch,
-          `payload agentId "${String(request.agentId)}" does not match the authenticated agent "${agentId}"`,
-        ),
-        now,
-        started,
-      );
-    }
     const agent = bundle.agents.get(agentId);
-    if (agent === undefined) {
-      return this.#gateDeny(
-        request,
-        agentId,
-        this.#topRisk,
-        deny(BUILTIN.agentUnknown, `agent "${agentId}" has no profile in the policy bundle`),
-        now,
-        started,
-      );
-    }
-    const agentRisk = bundle.riskLevels[agent.riskRank]?.id ?? this.#topRisk;
-    const stop = context.stopState;
-    if (stop.kind !== "clear" && !nameSetHas(bundle.safetyActions, str(request.action) ?? "")) {
-      if (stop.kind === "unknown") {
-        return this.#gateDeny(
-          request,
-          agentId,
-          agentRisk,
-          deny(BUILTIN.stopUnknown, `emergency-stop state unknown (${stop.reason}); treated as stopped`),
-          now,
-          started,
-        );
-      }
-      const scope = coveringScope(stop.scopes, request, agentId);
-      if (scope !== undefined) {
-        return this.#gateDeny(
-          request,
-          agentId,
-          agentRisk,
-          deny(BUILTIN.stopActive, `emergency stop active (${describeScope(scope)}, epoch ${stop.epoch})`),
-          now,
-          started,
-        );
-      }
-    }
-
+    const input = this.#gateInput;
+    input.request = request;
+    input.agentId = agentId;
+    input.agent = agent;
+    input.stopState = context.stopState;
+    input.usage = context.usage;
     const matched: MatchedRule[] = [];
-    this.#profileGates(request, agent, matched);
-    this.#usageGates(request, agent, context.usage, matched);
+    // The table's gates, one call site each (monomorphic, so inlined); order and kinds are the
+    // table's, checked when this module loads.
+    let reason: string | undefined;
+    let stop: Gate | undefined;
+    if ((reason = G0.deny(input)) !== undefined) stop = G0;
+    else if ((reason = G1.deny(input)) !== undefined) stop = G1;
+    else if ((reason = G2.deny(input)) !== undefined) stop = G2;
+    else if ((reason = G3.deny(input)) !== undefined) stop = G3;
+    if (stop !== undefined && reason !== undefined) {
+      const risk =
+        stop.shortCircuit === "top" || agent === undefined
+          ? this.#topRisk
+          : (bundle.riskLevels[agent.riskRank]?.id ?? this.#topRisk);
+      const match: MatchedRule = { ruleId: stop.id, effect: "deny", reason, shadow: false };
+      return this.#decision(request, agentId, "deny", risk, [match], [reason], undefined, now, started);
+    }
+    if ((reason = G4.deny(input)) !== undefined) matched.push(gateMatch(G4, reason));
+    if ((reason = G5.deny(input)) !== undefined) matched.push(gateMatch(G5, reason));
+    if ((reason = G6.deny(input)) !== undefined) matched.push(gateMatch(G6, reason));
+    if ((reason = G7.deny(input)) !== undefined) matched.push(gateMatch(G7, reason));
+    if ((reason = G8.deny(input)) !== undefined) matched.push(gateMatch(G8, reason));
+    if ((reason = G9.deny(input)) !== undefined) matched.push(gateMatch(G9, reason));
+    if ((reason = G10.deny(input)) !== undefined) matched.push(gateMatch(G10, reason));
+    // Unreachable: the agent-unknown gate denies a request without a profile.
+    if (agent === undefined)
+      throw new Error(`${BUILTIN.agentUnknown} let an agent without a profile through`);
+    const agentRisk = bundle.riskLevels[agent.riskRank]?.id ?? this.#topRisk;
 
     // Candidates from the index.
     this.#prepare(request, agentId);
@@ -645,83 +524,27 @@ class RuleEvaluator implements Evaluator {
     const agent = this.bundle.agents.get(agentId);
     const byId = new Map(decision.matched.map((m) => [m.ruleId, m]));
     const traces: RuleExplanation[] = [];
-    const gate = (ruleId: string, applies: boolean, notDetail: string): void => {
-      const m = byId.get(ruleId);
+    const input: GateInput = {
+      request,
+      agentId,
+      agent,
+      stopState: context.stopState,
+      usage: context.usage,
+      safetyActions: this.bundle.safetyActions,
+    };
+    for (const gate of BUILTIN_GATES) {
+      const m = byId.get(gate.id);
       traces.push({
-        ruleId,
+        ruleId: gate.id,
         kind: "gate",
         effect: "deny",
         shadow: false,
-        status: m !== undefined ? "matched" : applies ? "condition_false" : "not_applicable",
-        detail: m?.reason ?? notDetail,
+        status: m !== undefined ? "matched" : gate.applies(input) ? "condition_false" : "not_applicable",
+        detail: m?.reason ?? gate.passed(input),
       });
-    };
-    gate(BUILTIN.identityMismatch, true, `payload agentId matches the authenticated agent "${agentId}"`);
-    gate(BUILTIN.agentUnknown, true, `agent "${agentId}" has a profile`);
-    gate(
-      BUILTIN.stopUnknown,
-      context.stopState.kind === "unknown",
-      context.stopState.kind === "unknown"
-        ? "safety action: allowed during a stop"
-        : "emergency-stop state is known",
-    );
-    gate(
-      BUILTIN.stopActive,
-      context.stopState.kind === "active",
-      context.stopState.kind === "active"
-        ? "no active stop scope covers this request, or it is a safety action"
-        : "no emergency stop is active",
-    );
-    gate(BUILTIN.actionForbidden, true, "action not in the agent's forbiddenActions");
-    gate(
-      BUILTIN.actionNotAllowed,
-      agent?.allowedActions !== undefined,
-      agent?.allowedActions === undefined
-        ? "agent has no allowedActions list"
-        : "action is in the agent's allowedActions",
-    );
-    gate(
-      BUILTIN.toolForbidden,
-      typeof request.tool === "string",
-      typeof request.tool === "string" ? "tool not in the agent's forbiddenTools" : "request names no tool",
-    );
-    gate(
-      BUILTIN.toolNotAllowed,
-      typeof request.tool === "string" && agent?.allowedTools !== undefined,
-      "tool allowed, no tool, or no allowedTools list",
-    );
-    const usage = context.usage;
-    const limit = agent?.maxRequestsPerMinute;
-    const budget = agent?.dailyBudget;
-    const budgeted = budget !== undefined && typeof request.amount === "number";
-    const limited = limit !== undefined || budgeted;
-    gate(
-      BUILTIN.usageUnknown,
-      limited,
-      limited ? "usage confirmed" : "no rate limit, and no daily budget for this request",
-    );
-    gate(
-      BUILTIN.rateLimit,
-      limit !== undefined && usage.state === "confirmed",
-      limit === undefined
-        ? "agent has no maxRequestsPerMinute"
-        : usage.state === "confirmed"
-          ? `${numbers.format(usage.requestsLastMinute)} requests in the last minute, below the limit of ${numbers.format(limit)}`
-          : "usage unknown",
-    );
-    gate(
-      BUILTIN.dailyBudget,
-      budgeted && usage.state === "confirmed",
-      budget === undefined
-        ? "agent has no dailyBudget"
-        : !budgeted
-          ? "request carries no amount"
-          : usage.state === "confirmed"
-            ? `${money(usage.committedToday, agent?.currency)} committed today; this request fits the daily budget of ${money(budget, agent?.currency)}`
-            : "usage unknown",
-    );
+    }
 
-    const shortCircuit = decision.matched.find((m) => SHORT_CIRCUIT.has(m.ruleId));
+    const shortCircuit = decision.matched.find((m) => SHORT_CIRCUIT_GATES.has(m.ruleId));
     const values: Record<Dimension, string | undefined> = {
       action: str(request.action),
       environment: str(request.environment),

@@ -28,6 +28,7 @@ import { MAX_PAGE_SIZE } from "../../app/audit-store.ts";
 import type { AuditRecord } from "../../domain/audit-record.ts";
 import type { Checkpoint } from "../../domain/checkpoint.ts";
 import { assertChainSegment, GENESIS_HASH, headOf, type ChainHead } from "../../domain/hash-chain.ts";
+import { AUDIT_EVENTS_INDEXES } from "./audit-collections.ts";
 
 export const AUDIT_EVENTS_COLLECTION = "audit_events";
 export const AUDIT_CHECKPOINTS_COLLECTION = "audit_checkpoints";
@@ -133,14 +134,7 @@ export class MongoAuditStore implements AuditStore {
    * to create an index that exists.
    */
   async ensureIndexes(): Promise<void> {
-    const wanted: IndexDescription[] = [
-      { key: { seq: 1 }, name: "seq_unique", unique: true },
-      { key: { actionId: 1, seq: 1 }, name: "actionId_seq" },
-      { key: { "actor.id": 1, seq: 1 }, name: "actor_seq" },
-      { key: { agentId: 1, seq: 1 }, name: "agentId_seq" },
-      { key: { type: 1, seq: 1 }, name: "type_seq" },
-      { key: { time: 1 }, name: "time" },
-    ];
+    const wanted = AUDIT_EVENTS_INDEXES; // audit-collections.json, shared with deploy/mongodb
     const missing = async (): Promise<IndexDescription[]> => {
       const names = new Set(
         (await this.#events.indexes().catch(() => [])).map((index) => String(index.name)),
