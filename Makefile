@@ -26,7 +26,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 tools: $(NODE_STAMP) ## install the pinned Node 24 and pnpm into tools/
 
-$(DEPS_STAMP): $(NODE_STAMP) package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard libs/*/package.json services/*/package.json test/package.json)
+$(DEPS_STAMP): $(NODE_STAMP) package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard apps/*/package.json libs/*/package.json services/*/package.json test/package.json)
 	pnpm install --frozen-lockfile
 	@touch $@
 
@@ -79,4 +79,4 @@ bench: install servers ## every benchmark in test/bench (prints medians, p99 and
 	node scripts/bench.ts
 
 clean: ## remove installed node_modules (keeps the server cache in $(WARDEN_CACHE))
-	rm -rf node_modules libs/*/node_modules services/*/node_modules test/node_modules tools/node_modules
+	rm -rf node_modules apps/*/node_modules libs/*/node_modules services/*/node_modules test/node_modules tools/node_modules

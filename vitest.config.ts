@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 // Test tiers (STYLE.md item 10):
 //   unit         — beside the code (src/**/*.test.ts), fakes only, no network
-//   integration  — libs/*/test and services/*/test, against real NATS / Temporal / Mongo-wire servers
+//   integration  — apps/*/test, libs/*/test and services/*/test, against real NATS / Temporal / Mongo-wire servers
 //   e2e          — root test/e2e and test/fault, several services in their own processes
 // The integration and e2e tiers share one set of servers per run (libs/testing global setup):
 // reused when NATS_URL / TEMPORAL_ADDRESS / MONGO_URL name running ones, else spawned and stopped.
@@ -12,14 +12,19 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: [
+            "apps/*/src/**/*.test.ts",
+            "libs/*/src/**/*.test.ts",
+            "services/*/src/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+          ],
           environment: "node",
         },
       },
       {
         test: {
           name: "integration",
-          include: ["libs/*/test/**/*.test.ts", "services/*/test/**/*.test.ts"],
+          include: ["apps/*/test/**/*.test.ts", "libs/*/test/**/*.test.ts", "services/*/test/**/*.test.ts"],
           globalSetup: ["libs/testing/src/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -124,3 +124,5 @@ export {
   type MongoAuditStoreOptions,
 } from "./adapters/mongo/mongo-audit-store.ts";
 export { InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";
+export { readStreamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
+export { verifyAuditDatabase, type VerifyAuditDatabaseRequest } from "./verify-audit-database.ts";

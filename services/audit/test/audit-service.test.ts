@@ -8,7 +8,7 @@ import { createGrpcClient, Status } from "@warden/grpc";
 import { topology as makeTopology } from "@warden/messaging";
 import { createTestTelemetry, type TestTelemetry } from "@warden/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sampleEnvelope } from "../src/adapters/fakes/sample-events.ts";
+import { sampleEnvelope } from "../src/testing/sample-events.ts";
 import type { AuditStore } from "../src/app/audit-store.ts";
 import { parsePublicKey } from "../src/domain/checkpoint.ts";
 import { verifyChain } from "../src/domain/verify-chain.ts";

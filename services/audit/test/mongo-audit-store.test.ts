@@ -5,7 +5,7 @@ import canonicalize from "canonicalize";
 import { MongoClient, type Collection, type Db } from "mongodb";
 import { testServers, uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sampleIncoming } from "../src/adapters/fakes/sample-events.ts";
+import { sampleIncoming } from "../src/testing/sample-events.ts";
 import {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,

@@ -5,7 +5,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { topology as makeTopology } from "@warden/messaging";
 import { createTestTelemetry, type TestTelemetry } from "@warden/telemetry";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { sampleEnvelope } from "../src/adapters/fakes/sample-events.ts";
+import { sampleEnvelope } from "../src/testing/sample-events.ts";
 import { parsePublicKey } from "../src/domain/checkpoint.ts";
 import { verifyChain } from "../src/domain/verify-chain.ts";
 import type { RunningAuditService } from "../src/start-audit-service.ts";

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
-import { actionRequestFromWire } from "../src/transport/wire.ts";
+import { actionRequestFromWire } from "../src/wire/wire.ts";
 import { policyTestConfig, repoGovernance, until } from "./support.ts";
 
 const PIPELINE = "release-pipeline";

@@ -19,7 +19,7 @@ import type { Decision } from "../src/domain/decision.ts";
 import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
-import { actionRequestFromWire } from "../src/transport/wire.ts";
+import { actionRequestFromWire } from "../src/wire/wire.ts";
 import { policyTestConfig, repoGovernance, until } from "./support.ts";
 
 const AGENT = "customer-support";

@@ -25,9 +25,6 @@ import type { Db } from "mongodb";
 import { freePort } from "@warden/testing";
 
 export const AUDIT_MAIN = fileURLToPath(new URL("../../../services/audit/src/main.ts", import.meta.url));
-export const AUDIT_VERIFY_CLI = fileURLToPath(
-  new URL("../../../services/audit/src/cli/verify.ts", import.meta.url),
-);
 
 export type AuditKeys = {
   signingKeyPem: string;

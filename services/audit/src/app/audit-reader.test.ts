@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
 import { InMemoryAccessLog, InMemoryRecordFeed } from "../adapters/fakes/in-memory-ports.ts";
-import { sampleIncoming } from "../adapters/fakes/sample-events.ts";
+import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import type { AuditRecord } from "../domain/audit-record.ts";
 import type { Reader } from "./access-scope.ts";

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
 import { InMemoryRecordPublisher } from "../adapters/fakes/in-memory-ports.ts";
-import { sampleIncoming } from "../adapters/fakes/sample-events.ts";
+import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import { verifyChain } from "../domain/verify-chain.ts";
 import { AuditRecorder } from "./audit-recorder.ts";

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
-import { sampleIncoming } from "../adapters/fakes/sample-events.ts";
+import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import { AuditWriter } from "./audit-writer.ts";
 import { Checkpointer } from "./checkpointer.ts";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { sampleEnvelope } from "../adapters/fakes/sample-events.ts";
+import { sampleEnvelope } from "../testing/sample-events.ts";
 import { isEncryptedValue, type EncryptedValue } from "./audit-record.ts";
 import { AuditConfigError, DecryptionError } from "./errors.ts";
 import {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sampleEnvelope } from "../adapters/fakes/sample-events.ts";
+import { sampleEnvelope } from "../testing/sample-events.ts";
 import type { AuditRecord } from "./audit-record.ts";
 import {
   EMPTY_CHAIN,

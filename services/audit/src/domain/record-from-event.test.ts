@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sampleEnvelope } from "../adapters/fakes/sample-events.ts";
+import { sampleEnvelope } from "../testing/sample-events.ts";
 import { retainUntil, retentionClassFor } from "./audit-record.ts";
 import { recordFromEvent } from "./record-from-event.ts";
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import { sampleEnvelope } from "../adapters/fakes/sample-events.ts";
+import { sampleEnvelope } from "../testing/sample-events.ts";
 import type { AuditRecord } from "./audit-record.ts";
 import { CheckpointSigner, type Checkpoint } from "./checkpoint.ts";
 import { EMPTY_CHAIN, chainRecords, headOf, sealRecord } from "./hash-chain.ts";

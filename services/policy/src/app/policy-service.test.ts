@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FIXTURE_BASE } from "../adapters/fakes/bundle-fixtures.ts";
+import { FIXTURE_BASE } from "../testing/bundle-fixtures.ts";
 import {
   FakeBundleEvents,
   FakeDecisionSink,

@@ -1,15 +1,13 @@
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { FIXTURE_BASE } from "../adapters/fakes/bundle-fixtures.ts";
+import { FIXTURE_BASE } from "../testing/bundle-fixtures.ts";
+import { governanceSource } from "../testing/governance-bundle.ts";
 import { createInMemoryBundleSource } from "../adapters/fakes/in-memory-bundle-source.ts";
 import { BundleError, formatIssue } from "../domain/bundle-error.ts";
 import { runPolicyTests } from "./run-policy-tests.ts";
 
-const GOVERNANCE = fileURLToPath(new URL("../../../../governance", import.meta.url));
-
 describe("runPolicyTests", () => {
   it("passes every test shipped with the example bundle", async () => {
-    const report = await runPolicyTests(GOVERNANCE);
+    const report = await runPolicyTests(governanceSource());
     const failures = report.results
       .filter((r) => !r.passed)
       .map((r) => `${r.file}:${r.line} ${r.name}: ${r.failures.join("; ")}`);
@@ -27,7 +25,7 @@ describe("runPolicyTests", () => {
   });
 
   it("covers every row of the example decision matrix", async () => {
-    const report = await runPolicyTests(GOVERNANCE);
+    const report = await runPolicyTests(governanceSource());
     const matched = new Set(report.results.flatMap((r) => r.decision.matched.map((m) => m.ruleId)));
     const rows = [
       "code.development.patch",

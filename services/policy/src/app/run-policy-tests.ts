@@ -1,4 +1,3 @@
-import { createFsBundleSource } from "../adapters/fs/fs-bundle-source.ts";
 import type { BundleIssue } from "../domain/bundle-error.ts";
 import { BundleError } from "../domain/bundle-error.ts";
 import { compileBundle } from "../domain/compile-bundle.ts";
@@ -20,8 +19,7 @@ export interface PolicyTestReport {
  * Throws BundleError when the bundle or a test file is invalid (CI: exit code 2); otherwise the
  * report says which tests failed (CI: exit code 1 when `failed > 0`).
  */
-export async function runPolicyTests(from: string | BundleSource): Promise<PolicyTestReport> {
-  const source = typeof from === "string" ? createFsBundleSource(from) : from;
+export async function runPolicyTests(source: BundleSource): Promise<PolicyTestReport> {
   const { policyFiles, testFiles } = await source.read();
   const bundleIssues: BundleIssue[] = [];
   let evaluator: Evaluator | undefined;

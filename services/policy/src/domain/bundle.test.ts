@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixtureFiles } from "../adapters/fakes/bundle-fixtures.ts";
+import { fixtureFiles } from "../testing/bundle-fixtures.ts";
 import { limitedAgentIds } from "./bundle.ts";
 import { compileBundle } from "./compile-bundle.ts";
 

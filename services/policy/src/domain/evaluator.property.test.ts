@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { fixtureFiles } from "../adapters/fakes/bundle-fixtures.ts";
+import { fixtureFiles } from "../testing/bundle-fixtures.ts";
 import type { ActionRequest } from "./action-request.ts";
 import { compileBundle } from "./compile-bundle.ts";
 import type { Decision, Effect, Outcome } from "./decision.ts";

@@ -1,7 +1,6 @@
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixtureFiles } from "../adapters/fakes/bundle-fixtures.ts";
-import { loadBundle } from "../app/load-bundle.ts";
+import { fixtureFiles } from "../testing/bundle-fixtures.ts";
+import { loadGovernanceBundle } from "../testing/governance-bundle.ts";
 import type { ActionRequest } from "./action-request.ts";
 import { compileBundle } from "./compile-bundle.ts";
 import type { EvaluationContext, Evaluator } from "./evaluator.ts";
@@ -10,7 +9,6 @@ import type { StopState } from "./stop-state.ts";
 import { STOP_CLEAR } from "./stop-state.ts";
 import { USAGE_NONE } from "./usage.ts";
 
-const GOVERNANCE = fileURLToPath(new URL("../../../../governance", import.meta.url));
 const TUESDAY_10_UTC = Date.parse("2026-03-10T10:00:00Z");
 
 function ctx(agentId: string, extra: Partial<EvaluationContext> = {}): EvaluationContext {
@@ -42,7 +40,7 @@ const req = (fields: Partial<ActionRequest> & { agentId: string; action: string 
 describe("evaluator on the example bundle (source material)", () => {
   let ev: Evaluator;
   beforeAll(async () => {
-    ev = createEvaluator(await loadBundle(GOVERNANCE));
+    ev = createEvaluator(await loadGovernanceBundle());
   });
 
   it("denies a $5,000 transaction by financial-advisor, naming the $1,000 limit", () => {
@@ -475,7 +473,7 @@ describe("explain", () => {
 describe("rate and budget limits (agents.yaml limits, against the usage snapshot)", () => {
   let ev: Evaluator;
   beforeAll(async () => {
-    ev = createEvaluator(await loadBundle(GOVERNANCE));
+    ev = createEvaluator(await loadGovernanceBundle());
   });
   const used = (requestsLastMinute: number, committedToday = 0): Partial<EvaluationContext> => ({
     usage: { state: "confirmed", requestsLastMinute, committedToday },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuditWriter } from "../../app/audit-writer.ts";
 import { InMemoryAuditStore } from "./in-memory-audit-store.ts";
-import { sampleIncoming } from "./sample-events.ts";
+import { sampleIncoming } from "../../testing/sample-events.ts";
 
 describe("InMemoryAuditStore", () => {
   it("filters and pages in seq order", async () => {

@@ -1,7 +1,7 @@
 import { auditV1, commonV1 } from "@warden/contracts";
 import { InvalidArgumentError } from "@warden/grpc/errors";
 import { describe, expect, it } from "vitest";
-import { sampleIncoming } from "../../adapters/fakes/sample-events.ts";
+import { sampleIncoming } from "../../testing/sample-events.ts";
 import { EMPTY_CHAIN, chainRecords } from "../../domain/hash-chain.ts";
 import { recordFromEvent } from "../../domain/record-from-event.ts";
 import {

@@ -5,7 +5,7 @@ import type { ActionRequestData, EventPublisher, Topology } from "@warden/messag
 import { events } from "@warden/messaging";
 import type { DecisionSink } from "../../app/ports.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
-import { decisionToWire } from "../../transport/wire.ts";
+import { decisionToWire } from "../../wire/wire.ts";
 import { decisionEventId } from "./nats-usage-view.ts";
 
 export function natsDecisionSink(publisher: EventPublisher, topology: Topology): DecisionSink {

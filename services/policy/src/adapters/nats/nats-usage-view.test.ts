@@ -7,7 +7,7 @@ import type { RequestOrigin } from "../../app/ports.ts";
 import type { Decision } from "../../domain/decision.ts";
 import { STOP_CLEAR } from "../../domain/stop-state.ts";
 import { UsageLedger } from "../../domain/usage-ledger.ts";
-import { actionRequestFromWire } from "../../transport/wire.ts";
+import { actionRequestFromWire } from "../../wire/wire.ts";
 import { natsDecisionSink } from "./nats-decision-sink.ts";
 import {
   parseDecisionUsage,

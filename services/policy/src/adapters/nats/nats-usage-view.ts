@@ -24,9 +24,9 @@ import type { ActionRequest } from "../../domain/action-request.ts";
 import type { Decision } from "../../domain/decision.ts";
 import type { UsageFact } from "../../domain/usage-ledger.ts";
 import { utcDay } from "../../domain/usage-ledger.ts";
-import { amountFromWire, outcomeFromWire } from "../../transport/wire.ts";
-import type { FeedState, FeedSubscription, FeedTarget } from "./usage-tracker.ts";
-import { UsageTracker } from "./usage-tracker.ts";
+import { amountFromWire, outcomeFromWire } from "../../wire/wire.ts";
+import type { FeedState, FeedSubscription, FeedTarget } from "../../app/usage-tracker.ts";
+import { UsageTracker } from "../../app/usage-tracker.ts";
 
 const DAY_MS = 86_400_000;
 /** Read this much before the window too, for replicas whose clocks run behind the server's. */
@@ -134,7 +134,7 @@ async function startSequence(nc: NatsConnection, topology: Topology, from: numbe
   return probe.delivered.stream_seq + 1;
 }
 
-export type { FeedState } from "./usage-tracker.ts";
+export type { FeedState } from "../../app/usage-tracker.ts";
 
 export interface UsageWatcher extends UsageView {
   /** Whether the shared count is confirmed (for /healthz); confirmed when no agent is limited. */

@@ -9,7 +9,7 @@ import type { PolicyService } from "../../app/policy-service.ts";
 import type { RequestOrigin } from "../../app/ports.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
 import type { ActionRequest } from "../../domain/action-request.ts";
-import { actionRequestFromWire, decisionToWire } from "../wire.ts";
+import { actionRequestFromWire, decisionToWire } from "../../wire/wire.ts";
 
 function parseRequest(request: commonV1.ActionRequest | undefined): ActionRequestData {
   if (request === undefined) throw new InvalidArgumentError("request", "required");

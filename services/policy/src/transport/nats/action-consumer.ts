@@ -6,7 +6,7 @@ import type { EventPublisher, RunningConsumer, Topology } from "@warden/messagin
 import { consumeEvents, decodeEventAs, events, InvalidMessageError, TransientError } from "@warden/messaging";
 import type { Logger } from "pino";
 import type { PolicyService } from "../../app/policy-service.ts";
-import { actionRequestFromWire } from "../wire.ts";
+import { actionRequestFromWire } from "../../wire/wire.ts";
 
 export const POLICY_DURABLE = "policy-decisions";
 

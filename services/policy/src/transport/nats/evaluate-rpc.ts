@@ -8,7 +8,7 @@ import { ActionRequestData, InvalidMessageError, parseJsonBytes, serveRpc } from
 import type { Logger } from "pino";
 import type { PolicyService } from "../../app/policy-service.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
-import { actionRequestFromWire, decisionToWire } from "../wire.ts";
+import { actionRequestFromWire, decisionToWire } from "../../wire/wire.ts";
 
 export const MAX_RPC_REQUEST_BYTES = 128 * 1024;
 

@@ -2,9 +2,11 @@ import { Command, CommanderError, Option } from "commander";
 import { STOP_CLEAR } from "@warden/policy";
 import type { StopState } from "@warden/policy";
 import pkg from "../package.json" with { type: "json" };
+import type { AuditVerifyOptions } from "./audit-verify-command.ts";
+import { auditVerify } from "./audit-verify-command.ts";
 import { CliInputError, EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
-import { parseIsoTime, parseStopState } from "./parse-options.ts";
+import { parseIsoTime, parsePublicKeyOption, parseSeq, parseStopState } from "./parse-options.ts";
 import { policyCheck } from "./policy-check-command.ts";
 import { policyExplain } from "./policy-explain-command.ts";
 import type { TestFormat } from "./policy-test-command.ts";
@@ -12,10 +14,12 @@ import { TEST_FORMATS, policyTest } from "./policy-test-command.ts";
 
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  success (check: bundle valid; test: all tests passed; explain: explanation printed)
-  1  check: the bundle is invalid; test: at least one test failed
+  0  success (policy check: bundle valid; policy test: all tests passed; policy explain:
+     explanation printed; audit verify: the chain is intact)
+  1  policy check: the bundle is invalid; policy test: at least one test failed;
+     audit verify: a problem found (the first bad seq is named)
   2  the command could not run: usage error, missing or unreadable input, malformed request,
-     invalid bundle or test file (test, explain)`;
+     invalid bundle or test file (test, explain), server unreachable (audit verify)`;
 
 /** Runs `warden` with the user's arguments (argv without node and script); resolves to the exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
@@ -114,6 +118,42 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         exitCode = await policyExplain(opts, io);
       },
     );
+
+  const audit = program
+    .command("audit")
+    .description("the audit trail: verify the hash chain and its signed checkpoints")
+    .addHelpText("after", EXIT_CODES_HELP);
+
+  audit
+    .command("verify")
+    .description("recompute the audit hash chain and check the signed checkpoints; name the first bad record")
+    .requiredOption("--mongo-url <url>", "Mongo-wire server, e.g. mongodb://127.0.0.1:27017/")
+    .requiredOption("--db <name>", "audit database, e.g. warden_audit")
+    .requiredOption(
+      "--public-key <key>",
+      "checkpoint verification key: a file or the key (SPKI PEM, or base64 of the 32 raw bytes); repeat for rotated keys",
+      parsePublicKeyOption,
+    )
+    .option("--from <seq>", "first seq (default 1)", parseSeq)
+    .option(
+      "--to <seq>",
+      "last seq (default the head; checkpoints beyond it then expose truncation)",
+      parseSeq,
+    )
+    .option("--nats-url <url>", "read checkpoints from the WARDEN_AUDIT stream instead of the database")
+    .addOption(new Option("--namespace <ns>", "WARDEN_NAMESPACE of the installation").default(""))
+    .option("--json", "print the result as one JSON object", false)
+    .addHelpText(
+      "after",
+      "\nNeeds read access only. With --nats-url the checkpoints come from the audit stream, outside the" +
+        "\ndatabase, so a rewrite of both audit_events and audit_checkpoints is caught too." +
+        "\nExit 0 intact, 1 a problem found (the first bad seq is named), 2 could not verify." +
+        "\n\nExample:\n  warden audit verify --mongo-url mongodb://127.0.0.1:27017/ --db warden_audit \\" +
+        "\n    --public-key audit-signing.pub.pem --nats-url nats://127.0.0.1:4222",
+    )
+    .action(async (opts: AuditVerifyOptions) => {
+      exitCode = await auditVerify(opts, io);
+    });
 
   try {
     await program.parseAsync(args, { from: "user" });

@@ -2,7 +2,7 @@
 // lease, and that a decision counts once across a swap (an in-memory stream and fake consumers).
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import type { UsageFact } from "../../domain/usage-ledger.ts";
+import type { UsageFact } from "../domain/usage-ledger.ts";
 import type { FeedTarget, OpenFeed } from "./usage-tracker.ts";
 import { UsageFeed, UsageTracker } from "./usage-tracker.ts";
 

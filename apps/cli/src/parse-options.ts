@@ -1,4 +1,7 @@
+import type { KeyObject } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
+import { parsePublicKey } from "@warden/audit";
 import type { StopScope, StopState } from "@warden/policy";
 import { STOP_CLEAR } from "@warden/policy";
 
@@ -40,4 +43,24 @@ export function parseIsoTime(value: string): number {
     );
   }
   return ms;
+}
+
+/** `--from` / `--to`: a seq, a whole number ≥ 1. */
+export function parseSeq(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number ≥ 1");
+  return n;
+}
+
+/**
+ * `--public-key`, repeatable: a file holding the key, or the key itself (SPKI PEM, or base64 of
+ * the 32 raw Ed25519 bytes). Collects every occurrence, for rotated keys.
+ */
+export function parsePublicKeyOption(value: string, previous: readonly KeyObject[] = []): KeyObject[] {
+  const text = existsSync(value) ? readFileSync(value, "utf8") : value;
+  try {
+    return [...previous, parsePublicKey(text, "--public-key")];
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : "not an Ed25519 public key");
+  }
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { PolicyTestReport } from "@warden/policy";
-import { BundleError, runPolicyTests } from "@warden/policy";
+import { BundleError, createFsBundleSource, runPolicyTests } from "@warden/policy";
 import { assertBundleDir, locatedIssue, printBundleIssues } from "./bundle-dir.ts";
 import { CliInputError, EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -28,7 +28,7 @@ export async function policyTest(dir: string, options: PolicyTestOptions, io: Cl
   await assertBundleDir(dir);
   let report: PolicyTestReport;
   try {
-    report = await runPolicyTests(dir);
+    report = await runPolicyTests(createFsBundleSource(dir));
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
     printBundleIssues(dir, err, io);

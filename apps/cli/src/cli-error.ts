@@ -1,7 +1,7 @@
 /**
- * Exit codes, the contract with CI: 0 success, 1 policy tests failed / bundle invalid (`check`),
- * 2 the command could not run (usage error, missing or unreadable input, invalid bundle or test
- * file for `test` and `explain`).
+ * Exit codes, the contract with CI: 0 success, 1 policy tests failed / bundle invalid (`check`) /
+ * audit chain bad (`audit verify`), 2 the command could not run (usage error, missing or
+ * unreadable input, invalid bundle or test file for `test` and `explain`, server unreachable).
  */
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 

@@ -13,9 +13,9 @@
 // No NATS here: the consumer is opened through `open` (see nats-usage-view.ts), so the swap logic
 // runs against fakes in unit tests.
 import type { Logger } from "pino";
-import type { UsageFact } from "../../domain/usage-ledger.ts";
-import { UsageLedger } from "../../domain/usage-ledger.ts";
-import type { UsageSnapshot } from "../../domain/usage.ts";
+import type { UsageFact } from "../domain/usage-ledger.ts";
+import { UsageLedger } from "../domain/usage-ledger.ts";
+import type { UsageSnapshot } from "../domain/usage.ts";
 
 export type FeedState =
   { readonly state: "confirmed" } | { readonly state: "unknown"; readonly reason: string };

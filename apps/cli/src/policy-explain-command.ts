@@ -1,5 +1,5 @@
 import type { Bundle, StopState } from "@warden/policy";
-import { BundleError, createEvaluator, loadBundle, USAGE_NONE } from "@warden/policy";
+import { BundleError, createEvaluator, createFsBundleSource, loadBundle, USAGE_NONE } from "@warden/policy";
 import { assertBundleDir, printBundleIssues } from "./bundle-dir.ts";
 import { EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -27,7 +27,7 @@ export async function policyExplain(options: PolicyExplainOptions, io: CliIo): P
   const request = await readActionRequest(options.request, io);
   let bundle: Bundle;
   try {
-    bundle = await loadBundle(options.bundle);
+    bundle = await loadBundle(createFsBundleSource(options.bundle));
   } catch (err) {
     if (!(err instanceof BundleError)) throw err;
     printBundleIssues(options.bundle, err, io);

@@ -1,4 +1,4 @@
-import { BundleError, loadBundle } from "@warden/policy";
+import { BundleError, createFsBundleSource, loadBundle } from "@warden/policy";
 import { assertBundleDir, printBundleIssues } from "./bundle-dir.ts";
 import { EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -7,7 +7,7 @@ import type { CliIo } from "./cli-io.ts";
 export async function policyCheck(dir: string, io: CliIo): Promise<number> {
   await assertBundleDir(dir);
   try {
-    const bundle = await loadBundle(dir);
+    const bundle = await loadBundle(createFsBundleSource(dir));
     io.out(
       `ok ${bundle.digest} (${bundle.rules.length} rules, ${bundle.agents.size} agents, ${bundle.workflows.size} workflows)\n`,
     );

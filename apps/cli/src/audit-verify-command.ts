@@ -1,0 +1,86 @@
+import type { KeyObject } from "node:crypto";
+import type { Checkpoint, VerifyChainResult } from "@warden/audit";
+import { readStreamCheckpoints, verifyAuditDatabase } from "@warden/audit";
+import { EXIT } from "./cli-error.ts";
+import type { CliIo } from "./cli-io.ts";
+
+export interface AuditVerifyOptions {
+  readonly mongoUrl: string;
+  readonly db: string;
+  readonly publicKey: readonly KeyObject[];
+  readonly from?: number;
+  readonly to?: number;
+  /** Read the checkpoints from the WARDEN_AUDIT stream instead of the database. */
+  readonly natsUrl?: string;
+  readonly namespace: string;
+  readonly json: boolean;
+}
+
+function describeResult(result: VerifyChainResult, range: string): string {
+  if (result.ok) {
+    return `OK: ${result.count} records (${range}) and ${result.checkpointsChecked} signed checkpoints verify; last seq ${result.lastSeq}`;
+  }
+  const suspect =
+    result.suspectFromSeq === undefined ? "" : ` (records from seq ${result.suspectFromSeq} are suspect)`;
+  return `BAD: seq ${result.firstBadSeq} ${result.problem}${suspect}: ${result.detail}\n     ${result.count} records verified before it; last good seq ${result.lastGoodSeq}`;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * `warden audit verify`: recomputes the stored hash chain and checks the signed checkpoints, naming
+ * the first bad seq. Exit 0 intact, 1 a problem found, 2 could not verify.
+ */
+export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promise<number> {
+  const fail = (what: string, err: unknown, hint: string): number => {
+    io.err(`warden audit verify: could not verify: ${what}: ${message(err)}\n  ${hint}\n`);
+    return EXIT.invalid;
+  };
+
+  let checkpoints: Checkpoint[] | undefined;
+  if (options.natsUrl !== undefined) {
+    try {
+      checkpoints = await readStreamCheckpoints({ natsUrl: options.natsUrl, namespace: options.namespace });
+    } catch (err) {
+      return fail(
+        `reading checkpoints from the audit stream at ${options.natsUrl}`,
+        err,
+        "check --nats-url (a JetStream-enabled server) and --namespace (the installation's WARDEN_NAMESPACE)",
+      );
+    }
+  }
+
+  const started = performance.now();
+  let result: VerifyChainResult;
+  try {
+    result = await verifyAuditDatabase({
+      mongoUrl: options.mongoUrl,
+      db: options.db,
+      publicKeys: options.publicKey,
+      fromSeq: options.from,
+      toSeq: options.to,
+      checkpoints,
+    });
+  } catch (err) {
+    return fail(
+      `reading database ${options.db} at ${options.mongoUrl}`,
+      err,
+      "check --mongo-url and --db, and that the user may read audit_events and audit_checkpoints",
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const checkpointSource = checkpoints === undefined ? "database" : "stream";
+
+  if (options.json) {
+    io.out(`${JSON.stringify({ ...result, seconds, checkpointSource })}\n`);
+  } else {
+    const range = `seq ${options.from ?? 1}..${options.to ?? "head"}`;
+    io.out(`${describeResult(result, range)}\n`);
+    io.out(
+      `     checkpoints from the ${checkpoints === undefined ? "database" : "audit stream"}; ${seconds.toFixed(2)} s\n`,
+    );
+  }
+  return result.ok ? EXIT.ok : EXIT.failed;
+}
