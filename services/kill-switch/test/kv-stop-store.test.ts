@@ -7,7 +7,7 @@ import { connectNats, drainNats, provisionTopology, topology } from "@warden/mes
 import { testServers, uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createKillSwitchService } from "../src/app/kill-switch-service.ts";
-import { stopStoreContract } from "../src/app/stop-store.contract.ts";
+import { stopStoreContract } from "../src/testing/stop-store-contract.ts";
 import { createInMemoryEvents } from "../src/adapters/fakes/in-memory-events.ts";
 import { createKvStopStore } from "../src/adapters/nats/kv-stop-store.ts";
 

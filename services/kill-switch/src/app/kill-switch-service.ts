@@ -13,15 +13,9 @@ import type { DeactivationRole, PendingDeactivation } from "../domain/deactivati
 import { describeScope, sameScope } from "../domain/scope.ts";
 import type { Scope } from "../domain/scope.ts";
 import { activated, isStopping, lifted } from "../domain/stop-record.ts";
+import type { Status } from "../domain/status.ts";
 import type { Person, StopRecord } from "../domain/stop-record.ts";
-import type {
-  Acknowledgement,
-  AcknowledgementView,
-  KillSwitchEvents,
-  Refusal,
-  StopStore,
-  Versioned,
-} from "./ports.ts";
+import type { AcknowledgementView, KillSwitchEvents, Refusal, StopStore, Versioned } from "./ports.ts";
 
 export const DEFAULT_ACTIVATION_ROLES = [
   "on-call-engineer",
@@ -62,28 +56,13 @@ export type DeactivateResult = {
   readonly status: Status;
 };
 
-export type ConsumerStatus = Acknowledgement & {
-  /** Whether its acknowledgement covers the current epoch. */
-  readonly confirmed: boolean;
-  readonly ageMs: number;
-};
-
-export type Status = {
-  readonly epoch: number;
-  /** Every scope ever stopped, with its current state. */
-  readonly scopes: readonly StopRecord[];
-  /** True while any scope stops something (active, or an agent awaiting re-enabling). */
-  readonly active: boolean;
-  readonly pending: PendingDeactivation | undefined;
-  /** The expected consumers: each instance that acknowledged any epoch within the TTL. */
-  readonly consumers: readonly ConsumerStatus[];
-};
-
 export type KillSwitchService = {
   activate(person: Person, input: ActivateInput): Promise<ActivateResult>;
   deactivate(person: Person, input: DeactivateInput): Promise<DeactivateResult>;
   status(): Promise<Status>;
   acknowledge(person: Person, input: { epoch: number; instanceId: string }): Promise<Status>;
+  /** A refusal decided at a transport (forged, stale or replayed chat request; unknown chat user). */
+  refused(operation: Refusal["operation"], person: Person | undefined, reason: string): Promise<void>;
 };
 
 export function createKillSwitchService(deps: KillSwitchDeps): KillSwitchService {
@@ -275,6 +254,9 @@ export function createKillSwitchService(deps: KillSwitchDeps): KillSwitchService
       await rollForward();
       return status();
     },
+
+    refused: (operation, person, reason) =>
+      events.refused({ operation, person, reason, at: clock().toISOString() }),
 
     acknowledge: (person, input) =>
       refusing("acknowledge", person, async () => {

@@ -2,7 +2,10 @@
 // in-memory fake (src/adapters/fakes); a fake and its real adapter pass the same contract suite.
 import type { PendingDeactivation } from "../domain/deactivation.ts";
 import type { Scope } from "../domain/scope.ts";
+import type { Acknowledgement } from "../domain/status.ts";
 import type { Approval, Person, StopRecord } from "../domain/stop-record.ts";
+
+export type { Acknowledgement };
 
 /** A value with the KV revision it was read at (compare-and-set token). */
 export type Versioned<T> = { readonly value: T; readonly revision: number };
@@ -25,15 +28,6 @@ export interface StopStore {
   putPending(pending: PendingDeactivation, expectedRevision: number): Promise<number>;
   deletePending(expectedRevision: number): Promise<void>;
 }
-
-/** A consumer's confirmation that it now enforces an epoch. */
-export type Acknowledgement = {
-  readonly consumer: Person;
-  /** Process or replica id, e.g. `policy@host:4242`. */
-  readonly instanceId: string;
-  readonly epoch: number;
-  readonly at: string;
-};
 
 /** The latest acknowledgement of each consumer instance heard from (warden.killswitch.acknowledged). */
 export interface AcknowledgementView {

@@ -37,3 +37,20 @@ describe("scopes", () => {
     expect(scopeFromKey("scope.team.x")).toBeUndefined();
   });
 });
+
+describe("slash command text", () => {
+  it("reads scopes then the reason; refuses a missing reason", async () => {
+    const { parseSlashCommand } = await import("./slash-command.ts");
+    expect(parseSlashCommand("  environment:production,agent:bot  refunds loop ")).toEqual({
+      kind: "activate",
+      scopes: [
+        { kind: "environment", value: "production" },
+        { kind: "agent", value: "bot" },
+      ],
+      reason: "refunds loop",
+    });
+    expect(parseSlashCommand("status")).toEqual({ kind: "status" });
+    expect(() => parseSlashCommand("global")).toThrow("text: a reason is required after the scopes");
+    expect(() => parseSlashCommand("everything now")).toThrow("text scope 1.kind: must be one of");
+  });
+});

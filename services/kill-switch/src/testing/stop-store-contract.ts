@@ -4,7 +4,7 @@ import { ConflictError } from "@warden/grpc/errors";
 import { describe, expect, it } from "vitest";
 import { activated, lifted } from "../domain/stop-record.ts";
 import type { Person } from "../domain/stop-record.ts";
-import type { StopStore } from "./ports.ts";
+import type { StopStore } from "../app/ports.ts";
 
 const alice: Person = { id: "alice", type: "human", roles: ["on-call-engineer"] };
 const at = new Date("2026-12-02T10:00:00Z");
