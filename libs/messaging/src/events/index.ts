@@ -3,6 +3,13 @@
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
 import { ActionRequestData, InvalidEventData } from "./common.ts";
+import {
+  AcknowledgedData,
+  ActivatedData,
+  DeactivatedData,
+  DeactivationApprovedData,
+  RefusedData,
+} from "./killswitch.ts";
 import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.ts";
 
 export * from "./common.ts";
@@ -18,6 +25,19 @@ export const events = {
   bundleRejected: defineEvent("warden.policy.bundle_rejected", BundleRejectedData, {
     requiresActionId: false,
   }),
+  killswitchActivated: defineEvent("warden.killswitch.activated", ActivatedData, { requiresActionId: false }),
+  killswitchDeactivated: defineEvent("warden.killswitch.deactivated", DeactivatedData, {
+    requiresActionId: false,
+  }),
+  killswitchDeactivationApproved: defineEvent(
+    "warden.killswitch.deactivation_approved",
+    DeactivationApprovedData,
+    { requiresActionId: false },
+  ),
+  killswitchAcknowledged: defineEvent("warden.killswitch.acknowledged", AcknowledgedData, {
+    requiresActionId: false,
+  }),
+  killswitchRefused: defineEvent("warden.killswitch.refused", RefusedData, { requiresActionId: false }),
   invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, { requiresActionId: false }),
 } as const;
 
