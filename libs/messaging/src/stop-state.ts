@@ -1,7 +1,9 @@
 // Following the emergency-stop state in the kill-switch KV bucket, fail-safe (DESIGN.md §6): the
 // state counts only while it was confirmed within the lease. A watch pushes changes at once; a
 // periodic read re-confirms. Unreadable, unparsable, deleted or unconfirmed state is "unknown",
-// which every reader treats as stopped. A key that was never written means no stop.
+// which every reader treats as stopped. Missing state is unknown state (DESIGN.md §11): a missing
+// key means no stop only while the bucket has never held anything (its stream's last sequence is
+// 0); a key missing from a bucket that has held state was deleted or purged, and is unknown.
 import { Kvm } from "@nats-io/kv";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -32,9 +34,17 @@ const SCOPE_KINDS = {
   SCOPE_KIND_SERVICE: "service",
 } as const;
 
-/** Interprets one KV read; exported for unit tests. */
-export function stopViewOf(entry: KvEntry | null): StopView {
-  if (entry === null) return { kind: "clear", epoch: 0 };
+/**
+ * Interprets one KV read; exported for unit tests. `bucketHeldState`: whether anything was ever
+ * written to the bucket (it holds only the state key), so a missing key is known to be gone rather
+ * than never set.
+ */
+export function stopViewOf(entry: KvEntry | null, bucketHeldState: boolean): StopView {
+  if (entry === null) {
+    return bucketHeldState
+      ? { kind: "unknown", reason: "state is missing from a bucket that held it (deleted or purged)" }
+      : { kind: "clear", epoch: 0 };
+  }
   if (entry.operation !== "PUT")
     return { kind: "unknown", reason: `state was ${entry.operation === "DEL" ? "deleted" : "purged"}` };
   let json: unknown;
@@ -94,7 +104,10 @@ export async function watchStopState(
   const read = async (): Promise<void> => {
     try {
       kv ??= await new Kvm(nc).open(topology.kv.killswitch);
-      accept(stopViewOf(await kv.get(KILLSWITCH_STATE_KEY)));
+      const entry = await kv.get(KILLSWITCH_STATE_KEY);
+      // Only a missing key needs the bucket's history: its stream's last sequence survives a purge.
+      const held = entry !== null || (await kv.status()).streamInfo.state.last_seq > 0;
+      accept(stopViewOf(entry, held));
     } catch (err) {
       if (view.kind !== "unknown")
         log.warn({ err }, "cannot read the emergency-stop state; treating as stopped");
@@ -113,7 +126,7 @@ export async function watchStopState(
     const watcher = await kv.watch({ key: KILLSWITCH_STATE_KEY });
     stopWatch = () => watcher.stop();
     void (async () => {
-      for await (const entry of watcher) accept(stopViewOf(entry));
+      for await (const entry of watcher) accept(stopViewOf(entry, true));
     })().catch((err: unknown) => {
       if (!closed) log.warn({ err }, "emergency-stop watch ended; relying on periodic reads");
     });

@@ -37,6 +37,8 @@ export function topology(namespace = "") {
       /** Agents publish action requests here; the last token is the agent id (its identity). */
       actionRequested: (agentId: string) => `${ev}.action.requested.${token(agentId)}`,
       actionRequestedAll: `${ev}.action.requested.>`,
+      /** The bare subject, naming no agent: consumed by policy only to report it (warden.invalid.identity). */
+      actionRequestedUnidentified: `${ev}.action.requested`,
       /** The agent id from a subject made by actionRequested, or undefined. */
       agentOfActionRequested: (subject: string): string | undefined => {
         const prefix = `${ev}.action.requested.`;
@@ -47,6 +49,12 @@ export function topology(namespace = "") {
         `${ev}.action.verdict.${token(outcome)}.${token(agentId)}`,
 
       decision: (outcome: string, agentId: string) => `${ev}.decision.${token(outcome)}.${token(agentId)}`,
+      /**
+       * A dry run (someone other than the agent asked, ADR 0009): outside `decisionsOf` and
+       * `decisionApprovalRequired`, so it is never counted toward usage nor taken for an approval.
+       */
+      decisionDryRun: (outcome: string, agentId: string) =>
+        `${ev}.decision.dry_run.${token(outcome)}.${token(agentId)}`,
       decisionAll: `${ev}.decision.>`,
       /** Every decision about one agent, whatever its outcome (a consumer filter). */
       decisionsOf: (agentId: string) => `${ev}.decision.*.${token(agentId)}`,

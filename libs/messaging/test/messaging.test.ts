@@ -6,7 +6,7 @@ import { createLogger, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
 import { testServers, uniqueName } from "@warden/testing";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   buildEvent,
   connectNats,
@@ -329,5 +329,77 @@ describe("emergency-stop state", () => {
     } finally {
       await watcher.close();
     }
+  });
+
+  describe("a missing key is no stop only in a bucket that never held state", () => {
+    const globalStop = JSON.stringify({ epoch: 9, active: true, scopes: [{ kind: "SCOPE_KIND_GLOBAL" }] });
+
+    /** A bucket of its own (and a watcher on it) per case, removed afterwards. */
+    async function withBucket(
+      body: (
+        kv: Awaited<ReturnType<Kvm["create"]>>,
+        watch: () => ReturnType<typeof watchStopState>,
+      ) => Promise<void>,
+    ): Promise<void> {
+      const own = topology(uniqueName("kv").toLowerCase());
+      const kv = await new Kvm(nc).create(own.kv.killswitch, { history: 16 });
+      const watchers: Awaited<ReturnType<typeof watchStopState>>[] = [];
+      try {
+        await body(kv, async () => {
+          const w = await watchStopState(nc, own, { log, leaseMs: 60_000, refreshMs: 50 });
+          watchers.push(w);
+          return w;
+        });
+      } finally {
+        for (const w of watchers) await w.close();
+        await (await jetstreamManager(nc)).streams.delete(`KV_${own.kv.killswitch}`).catch(() => undefined);
+      }
+    }
+
+    it("a fresh bucket, never written, is clear", async () => {
+      await withBucket(async (_kv, watch) => {
+        const watcher = await watch();
+        expect(watcher.current()).toEqual({ kind: "clear", epoch: 0 });
+      });
+    });
+
+    it("purging the bucket's stream under an active stop leaves the state unknown, not clear", async () => {
+      await withBucket(async (kv, watch) => {
+        await kv.put(KILLSWITCH_STATE_KEY, globalStop);
+        const watcher = await watch();
+        // Control: the stop is seen before the purge.
+        expect(watcher.current()).toMatchObject({ kind: "active", epoch: 9 });
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.purge(`KV_${(await kv.status()).bucket}`);
+        expect(await kv.get(KILLSWITCH_STATE_KEY)).toBeNull();
+        await vi.waitFor(() => expect(watcher.current()).toMatchObject({ kind: "unknown" }), {
+          timeout: 5_000,
+        });
+        expect(watcher.current()).toMatchObject({ reason: expect.stringContaining("purged") as string });
+        // A watcher started after the purge does not read the empty bucket as "never set" either.
+        const late = await watch();
+        expect(late.current()).toMatchObject({ kind: "unknown" });
+      });
+    });
+
+    it("a key deleted or purged through the KV API is unknown; a new state is followed again", async () => {
+      await withBucket(async (kv, watch) => {
+        await kv.put(KILLSWITCH_STATE_KEY, JSON.stringify({ epoch: 2, active: false, scopes: [] }));
+        const watcher = await watch();
+        expect(watcher.current()).toEqual({ kind: "clear", epoch: 2 });
+        await kv.delete(KILLSWITCH_STATE_KEY);
+        await vi.waitFor(() => expect(watcher.current()).toMatchObject({ kind: "unknown" }), {
+          timeout: 5_000,
+        });
+        await kv.put(KILLSWITCH_STATE_KEY, globalStop);
+        await vi.waitFor(() => expect(watcher.current()).toMatchObject({ kind: "active" }), {
+          timeout: 5_000,
+        });
+        await kv.purge(KILLSWITCH_STATE_KEY);
+        await vi.waitFor(() => expect(watcher.current()).toMatchObject({ kind: "unknown" }), {
+          timeout: 5_000,
+        });
+      });
+    });
   });
 });

@@ -1,5 +1,16 @@
 // The policy service's configuration: every key, parsed once at start-up (see README "Config").
-import { bool, duration, integer, natsUrl, parseConfig, port, serviceKeys, url, z } from "@warden/config";
+import {
+  bool,
+  duration,
+  integer,
+  list,
+  natsUrl,
+  parseConfig,
+  port,
+  serviceKeys,
+  url,
+  z,
+} from "@warden/config";
 
 const schema = z
   .object({
@@ -24,6 +35,18 @@ const schema = z
     USAGE_CATCHUP_TIMEOUT: duration(
       "how long start-up waits for the usage count to catch up with today's decisions, e.g. 30s",
     ).default(30_000),
+    POLICY_DRY_RUN_ROLES: list(
+      z.string().regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_-]+)?$/, "role or role:agent-id"),
+      "who may evaluate on an agent's behalf (a dry run, ADR 0009): comma-separated `role` (any agent) or `role:agent-id` (that agent only), e.g. policy-author,team-lead:release-pipeline",
+    ).default(["policy-author", "security-lead"]),
+    POLICY_EXPLAIN_ROLES: list(
+      z.string().min(1),
+      "roles of which a caller needs one to call Explain (an agent explaining its own request needs none), e.g. policy-author,auditor",
+    ).default(["policy-author", "security-lead", "auditor"]),
+    POLICY_BUNDLE_READ_ROLES: list(
+      z.string().min(1),
+      "roles of which a human caller needs one to call GetBundle (agent and service tokens may read it), e.g. policy-author,auditor",
+    ).default(["policy-author", "security-lead", "auditor"]),
     JWT_ISSUER: z.string().min(1).describe("expected `iss` of bearer tokens, e.g. https://id.example.com/"),
     JWT_AUDIENCE: z
       .string()

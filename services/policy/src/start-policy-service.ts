@@ -27,6 +27,7 @@ import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
 import { createUsageWatcher } from "./adapters/nats/nats-usage-view.ts";
 import type { UsageWatcher } from "./adapters/nats/nats-usage-view.ts";
 import { policyGrpcService } from "./transport/grpc/policy-grpc.ts";
+import { createPolicyAccess } from "./transport/grpc/policy-access.ts";
 import { consumeActionRequests } from "./transport/nats/action-consumer.ts";
 import { serveEvaluateRpc } from "./transport/nats/evaluate-rpc.ts";
 
@@ -106,7 +107,16 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
   const grpc = createGrpcServer({
     logger: log,
     verifier: await verifierFrom(config),
-    services: [policyGrpcService(service)],
+    services: [
+      policyGrpcService(
+        service,
+        createPolicyAccess({
+          dryRunRoles: config.POLICY_DRY_RUN_ROLES,
+          explainRoles: config.POLICY_EXPLAIN_ROLES,
+          bundleReadRoles: config.POLICY_BUNDLE_READ_ROLES,
+        }),
+      ),
+    ],
     descriptorSet: readDescriptorSet(),
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,

@@ -3,14 +3,22 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { trace } from "@opentelemetry/api";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { DevIssuer } from "@warden/identity";
 import { createPublisher, decodeEnvelope, events, KILLSWITCH_STATE_KEY, requestRpc } from "@warden/messaging";
-import type { ActionRequestData, DecisionData, Envelope, EventPublisher, Topology } from "@warden/messaging";
+import type {
+  ActionRequestData,
+  DecisionData,
+  Envelope,
+  EventPublisher,
+  InvalidEventData,
+  Topology,
+} from "@warden/messaging";
 import { createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
 import { startPolicyForTest, until } from "./support.ts";
 import type { PolicyUnderTest } from "./support.ts";
@@ -25,6 +33,7 @@ let issuer: DevIssuer;
 let decisionSub: Subscription;
 const decisions = new Map<string, Envelope<DecisionData>>();
 const bundleEvents: Envelope<unknown>[] = [];
+const invalidReports: Envelope<InvalidEventData>[] = [];
 
 let seq = 0;
 function request(overrides: Partial<ActionRequestData> = {}): ActionRequestData {
@@ -59,6 +68,8 @@ beforeAll(async () => {
       if (envelope.type === events.decisionMade.type)
         decisions.set(envelope.actionId ?? "", envelope as Envelope<DecisionData>);
       if (envelope.type.startsWith("warden.policy.bundle")) bundleEvents.push(envelope);
+      if (envelope.type === events.invalidMessage.type)
+        invalidReports.push(envelope as Envelope<InvalidEventData>);
     },
   });
   agentPublisher = createPublisher(nc, { source: "test-agent" });
@@ -122,6 +133,36 @@ describe("decisions over NATS", () => {
     expect(decision.data.matchedRules?.map((r) => r.ruleId)).toContain("identity.mismatch");
   });
 
+  it("reports an action request on the bare subject (no agent) as warden.invalid.identity, never decided", async () => {
+    const anonymous = request();
+    const bare = t.subjects.actionRequestedUnidentified;
+    await agentPublisher.publish(bare, events.actionRequested, {
+      actionId: anonymous.actionId,
+      data: anonymous,
+    });
+    const report = await vi.waitFor(
+      () => {
+        const found = invalidReports.find((r) => r.data.originalSubject === bare);
+        expect(found).toBeDefined();
+        return found;
+      },
+      { timeout: 10_000 },
+    );
+    expect(report?.data).toMatchObject({
+      reason: "identity",
+      field: "(subject)",
+      detectedBy: "policy-decisions",
+    });
+    // Sentinel: a request published afterwards is decided, and still nothing was decided for the first.
+    const sentinel = request();
+    await agentPublisher.publish(t.subjects.actionRequested("release-pipeline"), events.actionRequested, {
+      actionId: sentinel.actionId,
+      data: sentinel,
+    });
+    await vi.waitFor(() => expect(decisions.get(sentinel.actionId)).toBeDefined(), { timeout: 10_000 });
+    expect(decisions.get(anonymous.actionId)).toBeUndefined();
+  });
+
   it("rejects a malformed RPC request with a clear error naming the field", async () => {
     const bad = { ...request(), environment: "PRODUCTION" };
     await expect(
@@ -167,6 +208,33 @@ describe("emergency stop", () => {
         (await evaluateRpc("release-pipeline", request())).outcome === "OUTCOME_ALLOW" ? true : undefined,
       "allow after resume",
     );
+  });
+
+  it("denies once the bucket is purged under an active stop: missing state is unknown", async () => {
+    const kv = await new Kvm(nc).open(t.kv.killswitch);
+    await kv.put(
+      KILLSWITCH_STATE_KEY,
+      JSON.stringify({ epoch: 9, active: true, scopes: [{ kind: "SCOPE_KIND_GLOBAL" }] }),
+    );
+    // Control: the stop itself is in force first.
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await evaluateRpc("release-pipeline", request())).matchedRules?.map((r) => r.ruleId),
+        ).toContain("killswitch.active"),
+      { timeout: 10_000 },
+    );
+    await (await jetstreamManager(nc)).streams.purge(`KV_${t.kv.killswitch}`);
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await evaluateRpc("release-pipeline", request())).matchedRules?.map((r) => r.ruleId),
+        ).toContain("killswitch.unknown"),
+      // The purge leaves nothing to watch: the periodic re-read (every lease/3) finds the key gone.
+      { timeout: 10_000 },
+    );
+    const decision = await evaluateRpc("release-pipeline", request());
+    expect(decision.outcome).toBe("OUTCOME_DENY");
   });
 
   it("fails closed on a state it cannot read", async () => {

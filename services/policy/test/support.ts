@@ -8,11 +8,15 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
-import { connectNats, drainNats, topology } from "@warden/messaging";
-import type { Topology } from "@warden/messaging";
+import { connectNats, createPublisher, drainNats, topology } from "@warden/messaging";
+import type { ActionRequestData, Topology } from "@warden/messaging";
 import { testServers, uniqueName } from "@warden/testing";
+import { expect } from "vitest";
+import { natsDecisionSink } from "../src/adapters/nats/nats-decision-sink.ts";
 import { loadConfig } from "../src/config.ts";
+import { BUILTIN } from "../src/domain/evaluator.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
+import { actionRequestFromWire } from "../src/wire/wire.ts";
 
 export const repoGovernance = join(import.meta.dirname, "..", "..", "..", "governance");
 
@@ -94,4 +98,45 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** The replica's count of the request's agent in the last minute (through explain, which counts nothing). */
+export function requestsInLastMinute(on: RunningPolicyService, body: ActionRequestData): number | undefined {
+  const x = on.service.explain(actionRequestFromWire(body), { authenticatedAgentId: body.agentId });
+  const gate = x.rules.find((r) => r.ruleId === BUILTIN.rateLimit);
+  const m = /(?:made )?([\d,]+) requests in the last minute/.exec(gate?.detail ?? "");
+  return m?.[1] === undefined ? undefined : Number(m[1].replace(/,/g, ""));
+}
+
+/** A rate-limited agent of the example bundle that the usage tests leave alone: the marker's agent. */
+export const MARKER_AGENT = "knowledge-base-qa";
+const markersPublished = new Map<string, number>();
+let markerSeq = 0;
+
+/**
+ * A barrier on a replica's decision consumer: publishes a marker decision to the namespace's
+ * stream as another replica would (so the replica under test counts it only when its consumer
+ * delivers it, never locally), then waits until the replica has counted every marker published in
+ * the namespace. The consumer reads in stream order, so every decision published before the marker
+ * has then been delivered too: a count asserted afterwards is final, no sleep needed.
+ */
+export async function awaitConsumerBarrier(
+  nc: NatsConnection,
+  t: Topology,
+  on: RunningPolicyService,
+): Promise<void> {
+  markerSeq += 1;
+  const body: ActionRequestData = {
+    actionId: `marker-${markerSeq}`,
+    agentId: MARKER_AGENT,
+    action: "knowledge.search",
+  };
+  const request = actionRequestFromWire(body);
+  const origin = { authenticatedAgentId: MARKER_AGENT, wireRequest: body };
+  const { decision } = on.service.explain(request, origin);
+  const sink = natsDecisionSink(createPublisher(nc, { source: "another-replica" }), t);
+  await sink.decided(decision, request, origin, { kind: "clear" });
+  const published = (markersPublished.get(t.namespace) ?? 0) + 1;
+  markersPublished.set(t.namespace, published);
+  await expect.poll(() => requestsInLastMinute(on, body), { timeout: 10_000, interval: 20 }).toBe(published);
 }

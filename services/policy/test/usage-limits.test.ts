@@ -6,7 +6,6 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
@@ -20,7 +19,7 @@ import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
 import type { RunningPolicyService } from "../src/start-policy-service.ts";
 import { actionRequestFromWire } from "../src/wire/wire.ts";
-import { policyTestConfig, repoGovernance, until } from "./support.ts";
+import { awaitConsumerBarrier, policyTestConfig, repoGovernance, requestsInLastMinute } from "./support.ts";
 
 const AGENT = "customer-support";
 let t: Topology;
@@ -66,15 +65,13 @@ async function decide(
 
 /** The replica's view of the agent's minute, read through explain (which counts nothing). */
 function requestsSeenBy(on: RunningPolicyService): number | undefined {
-  const x = on.service.explain(actionRequestFromWire(wire()), { authenticatedAgentId: AGENT });
-  const gate = x.rules.find((r) => r.ruleId === BUILTIN.rateLimit);
-  const m = /(?:made )?([\d,]+) requests in the last minute/.exec(gate?.detail ?? "");
-  return m?.[1] === undefined ? undefined : Number(m[1].replace(/,/g, ""));
+  return requestsInLastMinute(on, wire());
 }
 
+/** Waits for the count, then a barrier: no copy is counted twice once the stream has been read past it. */
 async function seesExactly(on: RunningPolicyService, n: number, what: string): Promise<void> {
-  await until(() => (requestsSeenBy(on) === n ? true : undefined), what);
-  await sleep(300); // and no copy is counted twice afterwards
+  await expect.poll(() => requestsSeenBy(on), { message: what, timeout: 10_000, interval: 20 }).toBe(n);
+  await awaitConsumerBarrier(nc, t, on);
   expect(requestsSeenBy(on)).toBe(n);
 }
 

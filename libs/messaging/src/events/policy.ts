@@ -1,6 +1,6 @@
 // Data schemas for warden.policy.v1 events (proto JSON mapping; see common.ts).
 import { z } from "zod";
-import { ActionRequestData, Int64, RiskLevel, Timestamp, UInt64 } from "./common.ts";
+import { ActionRequestData, ActorData, Int64, RiskLevel, Timestamp, UInt64 } from "./common.ts";
 
 export const Outcome = z.enum(["OUTCOME_ALLOW", "OUTCOME_DENY", "OUTCOME_APPROVAL_REQUIRED"]);
 export const Effect = z.enum(["EFFECT_ALLOW", "EFFECT_DENY", "EFFECT_APPROVAL_REQUIRED"]);
@@ -51,6 +51,9 @@ export const DecisionData = z.strictObject({
   killswitchEpoch: UInt64.optional(),
   emergencyStop: z.boolean().optional(),
   request: ActionRequestData.optional(),
+  /** Someone other than the agent asked: audited, never counted, never an approval (ADR 0009). */
+  dryRun: z.boolean().optional(),
+  dryRunBy: ActorData.optional(),
 });
 export type DecisionData = z.infer<typeof DecisionData>;
 

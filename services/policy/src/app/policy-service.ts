@@ -37,7 +37,10 @@ export interface Decided {
 }
 
 export interface PolicyService {
-  /** Decides and records the decision (DecisionSink) before returning it. */
+  /**
+   * Decides and records the decision (DecisionSink) before returning it. A dry run
+   * (`origin.dryRunBy`) is recorded as one and not counted toward the agent's usage.
+   */
   decide(request: ActionRequest, origin: RequestOrigin): Promise<Decided>;
   /** Which rules matched and why, and which did not and why; recorded like any decision. */
   explain(request: ActionRequest, origin: RequestOrigin): Explanation;
@@ -113,8 +116,9 @@ export async function createPolicyService(deps: PolicyServiceDeps): Promise<Poli
         usage,
         now,
       });
-      // Counted before the first await: concurrent decisions of this replica see each other.
-      deps.usage.decided(decision, request, origin);
+      // Counted before the first await: concurrent decisions of this replica see each other. A dry
+      // run (someone else asked) is never counted (ADR 0009).
+      if (origin.dryRunBy === undefined) deps.usage.decided(decision, request, origin);
       await deps.decisions.decided(decision, request, origin, stop);
       return { decision, stop };
     },

@@ -36,6 +36,13 @@ export interface UsageView {
   track(agentIds: readonly string[]): void;
 }
 
+/** A verified caller other than the agent (a gRPC token's principal). */
+export interface Caller {
+  readonly type: "human" | "ai_agent" | "service";
+  readonly id: string;
+  readonly roles: readonly string[];
+}
+
 /** Who asked, as established by the transport. */
 export interface RequestOrigin {
   /** The agent identity from the NATS subject / connection or the gRPC token, never the payload. */
@@ -45,6 +52,11 @@ export interface RequestOrigin {
   readonly traceparent?: string;
   /** The request exactly as received on the wire, recorded with the decision (approvals bind to its digest). */
   readonly wireRequest?: unknown;
+  /**
+   * Set when someone other than the agent asked (ADR 0009): the decision is a dry run — recorded as
+   * one naming this caller, never counted toward the agent's usage, never an approval.
+   */
+  readonly dryRunBy?: Caller;
 }
 
 /** Where decisions go so the audit and the approval service see them (warden.decision.*). */

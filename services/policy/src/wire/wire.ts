@@ -140,3 +140,20 @@ export function decisionToWire(
     emergencyStop: decision.matched.some((m) => m.ruleId === stopRuleId && !m.shadow),
   };
 }
+
+const ACTOR_TYPES = {
+  human: "ACTOR_TYPE_HUMAN",
+  ai_agent: "ACTOR_TYPE_AI_AGENT",
+  service: "ACTOR_TYPE_SERVICE",
+} as const;
+
+/** The dry-run fields of a Decision (ADR 0009): empty unless someone other than the agent asked. */
+export function dryRunToWire(
+  dryRunBy: { type: keyof typeof ACTOR_TYPES; id: string; roles: readonly string[] } | undefined,
+): Pick<DecisionData, "dryRun" | "dryRunBy"> {
+  if (dryRunBy === undefined) return {};
+  return {
+    dryRun: true,
+    dryRunBy: { type: ACTOR_TYPES[dryRunBy.type], id: dryRunBy.id, roles: [...dryRunBy.roles] },
+  };
+}

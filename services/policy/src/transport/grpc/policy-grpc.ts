@@ -9,7 +9,8 @@ import type { PolicyService } from "../../app/policy-service.ts";
 import type { RequestOrigin } from "../../app/ports.ts";
 import { BUILTIN } from "../../domain/evaluator.ts";
 import type { ActionRequest } from "../../domain/action-request.ts";
-import { actionRequestFromWire, decisionToWire } from "../../wire/wire.ts";
+import { actionRequestFromWire, decisionToWire, dryRunToWire } from "../../wire/wire.ts";
+import type { PolicyAccess } from "./policy-access.ts";
 
 function parseRequest(request: commonV1.ActionRequest | undefined): ActionRequestData {
   if (request === undefined) throw new InvalidArgumentError("request", "required");
@@ -22,32 +23,40 @@ function parseRequest(request: commonV1.ActionRequest | undefined): ActionReques
 }
 
 /**
- * Agents and pipelines (ai_agent / service tokens) are the agent their token names; a human may ask
- * on an agent's behalf (a dry run from a console), and the decision records it under that agent.
+ * The decision is for the request's agent. Its own ai_agent / service token makes it a real decision;
+ * anyone else (a human, another agent) needs a dry-run role and gets a dry run (ADR 0009).
  */
-function originOf(context: WardenCallContext, wire: ActionRequestData): RequestOrigin {
-  const principal = context.principal;
-  const agent = principal.type === "human" ? wire.agentId : principal.id;
-  return { authenticatedAgentId: agent, wireRequest: wire };
+function originOf(access: PolicyAccess, context: WardenCallContext, wire: ActionRequestData): RequestOrigin {
+  const dryRunBy = access.evaluate(context.principal, wire.agentId);
+  return {
+    authenticatedAgentId: wire.agentId,
+    wireRequest: wire,
+    ...(dryRunBy !== undefined && { dryRunBy }),
+  };
 }
 
-export function policyGrpcService(service: PolicyService): GrpcServiceRegistration {
-  const prepare = (request: commonV1.ActionRequest | undefined, context: WardenCallContext) => {
+export function policyGrpcService(service: PolicyService, access: PolicyAccess): GrpcServiceRegistration {
+  const parse = (request: commonV1.ActionRequest | undefined) => {
     const wire = parseRequest(request);
     const domain: ActionRequest = actionRequestFromWire(wire);
-    return { wire, domain, origin: originOf(context, wire) };
+    return { wire, domain };
   };
   return grpcService(policyV1.PolicyServiceDefinition, {
     async evaluate(req, context) {
-      const { wire, domain, origin } = prepare(req.request, context);
+      const { wire, domain } = parse(req.request);
+      const origin = originOf(access, context, wire);
       const { decision, stop } = await service.decide(domain, origin);
       return {
-        decision: policyV1.Decision.fromJSON(decisionToWire(decision, wire, stop, BUILTIN.stopActive)),
+        decision: policyV1.Decision.fromJSON({
+          ...decisionToWire(decision, wire, stop, BUILTIN.stopActive),
+          ...dryRunToWire(origin.dryRunBy),
+        }),
       };
     },
     explain(req, context) {
-      const { wire, domain, origin } = prepare(req.request, context);
-      const explanation = service.explain(domain, origin);
+      const { wire, domain } = parse(req.request);
+      access.explain(context.principal, wire.agentId);
+      const explanation = service.explain(domain, { authenticatedAgentId: wire.agentId, wireRequest: wire });
       return Promise.resolve({
         decision: policyV1.Decision.fromJSON(
           decisionToWire(explanation.decision, wire, { kind: "clear" }, BUILTIN.stopActive),
@@ -67,7 +76,8 @@ export function policyGrpcService(service: PolicyService): GrpcServiceRegistrati
         ),
       });
     },
-    getBundle() {
+    getBundle(_req, context) {
+      access.getBundle(context.principal);
       const status = service.status();
       return Promise.resolve({
         bundle: {

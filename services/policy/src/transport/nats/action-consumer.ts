@@ -1,6 +1,8 @@
 // warden.action.requested.<agent> → decision. A JetStream durable consumer shared by every replica
 // (one durable name, so each request is decided once). The agent's identity is the subject's last
-// token (NATS permissions decide who may publish there), never the payload alone.
+// token (NATS permissions decide who may publish there), never the payload alone. A request on the
+// bare subject (or one naming no single agent) has no identity to decide for: it is terminated and
+// reported as warden.invalid.identity, so nothing an agent sends vanishes without an answer.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventPublisher, RunningConsumer, Topology } from "@warden/messaging";
 import { consumeEvents, decodeEventAs, events, InvalidMessageError, TransientError } from "@warden/messaging";
@@ -25,7 +27,7 @@ export function consumeActionRequests(deps: {
     spec: {
       stream: topology.streams.events,
       durable: POLICY_DURABLE,
-      filterSubjects: [topology.subjects.actionRequestedAll],
+      filterSubjects: [topology.subjects.actionRequestedAll, topology.subjects.actionRequestedUnidentified],
     },
     decode: (bytes) => decodeEventAs(bytes, events.actionRequested),
     publisher: deps.publisher,

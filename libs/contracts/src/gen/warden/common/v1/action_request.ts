@@ -29,7 +29,7 @@ import {
  * ActionRequest is what an agent or pipeline asks Warden before it acts.
  *
  * Published as the `data` of an event on `warden.action.requested.<agent_id>` (JetStream, decided
- * asynchronously) or sent on `wardenrpc.policy.evaluate` / PolicyService.Evaluate for a synchronous
+ * asynchronously) or sent on `wardenrpc.policy.evaluate.<agent_id>` / PolicyService.Evaluate for a synchronous
  * decision. The agent's identity comes from its authenticated connection and the subject it may
  * publish on; `agent_id` must match it or the request is denied and reported.
  *

@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp.ts";
 import { ActionRequest } from "../../common/v1/action_request.ts";
-import { RiskLevel, riskLevelFromJSON, riskLevelToJSON, riskLevelToNumber } from "../../common/v1/common.ts";
+import { Actor, RiskLevel, riskLevelFromJSON, riskLevelToJSON, riskLevelToNumber } from "../../common/v1/common.ts";
 
 /** The policy decision: what Warden says about one ActionRequest. */
 
@@ -223,7 +223,9 @@ export function aiAutonomyToNumber(object: AiAutonomy): number {
  * The decision for one ActionRequest.
  *
  * Published on `warden.decision.<outcome>.<agent_id>` (outcome in lower case: "allow", "deny",
- * "approval_required") and returned by PolicyService.Evaluate and `wardenrpc.policy.evaluate`.
+ * "approval_required") and returned by PolicyService.Evaluate and
+ * `wardenrpc.policy.evaluate.<agent_id>`. A dry run (dry_run set) is published on
+ * `warden.decision.dry_run.<outcome>.<agent_id>` instead.
  */
 export interface Decision {
   /** The action decided; equals request.action_id. */
@@ -264,7 +266,16 @@ export interface Decision {
   /** True when an emergency stop covering the request forced the outcome to deny. */
   emergencyStop: boolean;
   /** The request as evaluated, so that consumers of the decision (approval, audit) need no join. */
-  request?: ActionRequest | undefined;
+  request?:
+    | ActionRequest
+    | undefined;
+  /**
+   * True when someone other than the agent asked (DESIGN.md §11, ADR 0009): answered and audited,
+   * never counted toward the agent's usage and never usable as an approval.
+   */
+  dryRun: boolean;
+  /** Who asked for the dry run (the verified caller); set only when dry_run is true. */
+  dryRunBy?: Actor | undefined;
 }
 
 /** A rule whose condition matched. */
@@ -335,6 +346,8 @@ function createBaseDecision(): Decision {
     killswitchEpoch: 0,
     emergencyStop: false,
     request: undefined,
+    dryRun: false,
+    dryRunBy: undefined,
   };
 }
 
@@ -384,6 +397,12 @@ export const Decision: MessageFns<Decision> = {
     }
     if (message.request !== undefined) {
       ActionRequest.encode(message.request, writer.uint32(122).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(128).bool(message.dryRun);
+    }
+    if (message.dryRunBy !== undefined) {
+      Actor.encode(message.dryRunBy, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -521,6 +540,22 @@ export const Decision: MessageFns<Decision> = {
             message.request = ActionRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.dryRunBy = Actor.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -594,6 +629,16 @@ export const Decision: MessageFns<Decision> = {
         ? globalThis.Boolean(object.emergency_stop)
         : false,
       request: isSet(object.request) ? ActionRequest.fromJSON(object.request) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      dryRunBy: isSet(object.dryRunBy)
+        ? Actor.fromJSON(object.dryRunBy)
+        : isSet(object.dry_run_by)
+        ? Actor.fromJSON(object.dry_run_by)
+        : undefined,
     };
   },
 
@@ -644,6 +689,12 @@ export const Decision: MessageFns<Decision> = {
     if (message.request !== undefined) {
       obj.request = ActionRequest.toJSON(message.request);
     }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.dryRunBy !== undefined) {
+      obj.dryRunBy = Actor.toJSON(message.dryRunBy);
+    }
     return obj;
   },
 
@@ -670,6 +721,10 @@ export const Decision: MessageFns<Decision> = {
     message.emergencyStop = object.emergencyStop ?? false;
     message.request = (object.request !== undefined && object.request !== null)
       ? ActionRequest.fromPartial(object.request)
+      : undefined;
+    message.dryRun = object.dryRun ?? false;
+    message.dryRunBy = (object.dryRunBy !== undefined && object.dryRunBy !== null)
+      ? Actor.fromPartial(object.dryRunBy)
       : undefined;
     return message;
   },

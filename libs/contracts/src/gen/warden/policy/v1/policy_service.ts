@@ -785,8 +785,15 @@ export const BundleStatus: MessageFns<BundleStatus> = {
  * PolicyService decides action requests against the active policy bundle.
  *
  * The same decisions are available over NATS: publish on `warden.action.requested.<agent_id>`
- * (asynchronous) or request on `wardenrpc.policy.evaluate` (synchronous). Every decision, however
- * it was asked for, is also published as a `warden.decision.*` event for the audit.
+ * (asynchronous) or request on `wardenrpc.policy.evaluate.<agent_id>` (synchronous; the last token
+ * is the agent's identity). Every decision, however it was asked for, is also published as a
+ * `warden.decision.*` event for the audit.
+ *
+ * Authorisation (bearer JWT): an ai_agent or service token whose subject is the request's agent_id
+ * gets a real decision. Anyone else needs a dry-run role (POLICY_DRY_RUN_ROLES) and gets a dry run
+ * (Decision.dry_run). Explain needs an explain role unless the agent explains its own request;
+ * GetBundle needs a bundle-read role unless the caller is an agent or service. Otherwise
+ * PERMISSION_DENIED names the missing role.
  */
 export type PolicyServiceDefinition = typeof PolicyServiceDefinition;
 export const PolicyServiceDefinition = {
