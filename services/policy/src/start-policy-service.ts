@@ -69,7 +69,12 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
   const nc = await connectNats({ servers: config.NATS_URL, name: SERVICE });
   await provisionTopology(nc, topology);
   const publisher = createPublisher(nc, { source: SERVICE });
-  const stopWatcher = await watchStopState(nc, topology, { log, leaseMs: config.KILLSWITCH_LEASE });
+  // Each replica acknowledges the emergency-stop epoch it enforces (kill-switch Status lists it).
+  const stopWatcher = await watchStopState(nc, topology, {
+    log,
+    leaseMs: config.KILLSWITCH_LEASE,
+    acknowledge: { publisher, instanceId, consumer: { type: "service", id: SERVICE, roles: [] } },
+  });
   // Reads nothing yet: the bundle names the agents whose usage is counted.
   const usage = createUsageWatcher(nc, topology, { log, leaseMs: config.USAGE_LEASE });
   const registry = createMetricsRegistry({ service: SERVICE });
