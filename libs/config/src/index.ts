@@ -18,4 +18,13 @@ export {
   serviceKeys,
 } from "./keys.ts";
 export type { LogLevel } from "./keys.ts";
+export {
+  natsKeys,
+  namespaceKey,
+  grpcKeys,
+  identityKeys,
+  hasTokenKeySource,
+  tokenKeySourceIssue,
+} from "./key-sets.ts";
+export type { IdentityConfig } from "./key-sets.ts";
 export { z } from "zod";

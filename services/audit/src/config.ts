@@ -7,11 +7,15 @@ import {
   bool,
   duration,
   integer,
+  grpcKeys,
+  hasTokenKeySource,
+  identityKeys,
   list,
-  natsUrl,
+  namespaceKey,
+  natsKeys,
   parseConfig,
-  port,
   serviceKeys,
+  tokenKeySourceIssue,
   url,
   z,
 } from "@warden/config";
@@ -43,14 +47,8 @@ const roles = (example: string) => list(z.string().min(1), `comma-separated role
 const schema = z
   .object({
     ...serviceKeys,
-    NATS_URL: natsUrl(),
-    WARDEN_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9_-]{0,32}$/)
-      .default("")
-      .describe(
-        "prefix isolating this installation's subjects and streams; empty in production, e.g. staging",
-      ),
+    ...natsKeys,
+    ...namespaceKey,
     MONGO_URL: url(["mongodb:", "mongodb+srv:"], "a mongodb:// URL, e.g. mongodb://127.0.0.1:27017/"),
     MONGO_DB: z
       .string()
@@ -112,25 +110,10 @@ const schema = z
       .min(1)
       .default("team")
       .describe("JWT claim holding the caller's team, e.g. team"),
-    GRPC_HOST: z.string().min(1).default("0.0.0.0").describe("gRPC listen address, e.g. 0.0.0.0"),
-    GRPC_PORT: port().default(50055),
-    JWT_ISSUER: z.string().min(1).describe("expected `iss` of bearer tokens, e.g. https://id.example.com/"),
-    JWT_AUDIENCE: z
-      .string()
-      .min(1)
-      .default("warden")
-      .describe("expected `aud` of bearer tokens, e.g. warden"),
-    JWKS_URL: url(["http:", "https:"]).optional(),
-    JWT_DEV_KEY_FILE: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("development only: key file of the local issuer (`make up` writes .warden/dev-issuer.pem)"),
+    ...grpcKeys(50055),
+    ...identityKeys,
   })
-  .refine((c) => c.JWKS_URL !== undefined || c.JWT_DEV_KEY_FILE !== undefined, {
-    message: "JWKS_URL: required (or JWT_DEV_KEY_FILE for development) — where token signing keys come from",
-    path: ["JWKS_URL"],
-  })
+  .refine(hasTokenKeySource, tokenKeySourceIssue)
   .refine((c) => c.AUDIT_SIGNING_KEY !== undefined || c.AUDIT_SIGNING_KEY_FILE !== undefined, {
     message: "required (or AUDIT_SIGNING_KEY_FILE) — the Ed25519 key that signs checkpoints",
     path: ["AUDIT_SIGNING_KEY"],

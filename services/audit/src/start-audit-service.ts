@@ -4,17 +4,8 @@
 import { hostname } from "node:os";
 import type { KeyObject } from "node:crypto";
 import { MongoClient } from "mongodb";
-import { readDescriptorSet } from "@warden/contracts";
-import { createGrpcServer } from "@warden/grpc";
-import { createDevIssuer, createTokenVerifier } from "@warden/identity";
-import type { TokenVerifier } from "@warden/identity";
-import {
-  connectNats,
-  createPublisher,
-  drainNats,
-  provisionTopology,
-  topology as makeTopology,
-} from "@warden/messaging";
+import { drainNats } from "@warden/messaging";
+import { connectServiceNats, createVerifier, natsHealth, startServiceGrpc } from "@warden/service";
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
 import { createAuditMetrics } from "./adapters/metrics.ts";
 import { MongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
@@ -35,22 +26,6 @@ import { consumeAllEvents } from "./transport/nats/audit-consumer.ts";
 
 const SERVICE = "audit";
 
-async function verifierFrom(config: AuditConfig): Promise<TokenVerifier> {
-  if (config.JWKS_URL !== undefined) {
-    return createTokenVerifier({
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      jwksUrl: config.JWKS_URL,
-    });
-  }
-  const issuer = await createDevIssuer({
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    keyFile: config.JWT_DEV_KEY_FILE,
-  });
-  return issuer.verifier();
-}
-
 export interface RunningAuditService {
   readonly grpcPort: number;
   readonly opsPort: number;
@@ -70,11 +45,11 @@ export async function startAuditService(
   options: AuditServiceOptions = {},
 ): Promise<RunningAuditService> {
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const topology = makeTopology(config.WARDEN_NAMESPACE);
-
-  const nc = await connectNats({ servers: config.NATS_URL, name: `${SERVICE}@${hostname()}:${process.pid}` });
-  await provisionTopology(nc, topology);
-  const publisher = createPublisher(nc, { source: SERVICE });
+  const { nc, topology, publisher } = await connectServiceNats({
+    service: SERVICE,
+    config,
+    connectionName: `${SERVICE}@${hostname()}:${process.pid}`,
+  });
 
   // Fail a write fast when the store is unreachable, so the batch is nak'ed and redelivered
   // instead of waiting out the driver's default 30 s server selection; notice its return within
@@ -150,20 +125,14 @@ export async function startAuditService(
     publicKeys,
     roles: { all: config.AUDIT_ROLES_ALL, team: config.AUDIT_ROLES_TEAM, own: config.AUDIT_ROLES_OWN },
   });
-  const grpc = createGrpcServer({
+  const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
-    verifier: withTeamClaim(await verifierFrom(config), config.AUDIT_TEAM_CLAIM),
+    verifier: withTeamClaim(await createVerifier(config), config.AUDIT_TEAM_CLAIM),
     services: [auditGrpcService(reader)],
-    descriptorSet: readDescriptorSet(),
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
+    config,
   });
-  const { port: grpcPort } = await grpc.start();
 
-  const natsCheck = (): string => {
-    if (nc.isClosed()) throw new Error("connection closed");
-    return "connected";
-  };
+  const natsCheck = natsHealth(nc);
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: config.OPS_PORT,

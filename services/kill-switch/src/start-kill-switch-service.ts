@@ -2,17 +2,8 @@
 // publisher → acknowledgement feed → gRPC → ops server (with the HTTP API and slash command).
 // main.ts calls it after config and telemetry; integration tests call it in-process.
 import { Kvm } from "@nats-io/kv";
-import { readDescriptorSet } from "@warden/contracts";
-import { createGrpcServer } from "@warden/grpc";
-import { createDevIssuer, createTokenVerifier } from "@warden/identity";
-import type { TokenVerifier } from "@warden/identity";
-import {
-  connectNats,
-  createPublisher,
-  drainNats,
-  provisionTopology,
-  topology as makeTopology,
-} from "@warden/messaging";
+import { drainNats } from "@warden/messaging";
+import { connectServiceNats, createVerifier, natsHealth, startServiceGrpc } from "@warden/service";
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
 import { createKillSwitchService } from "./app/kill-switch-service.ts";
 import type { KillSwitchService } from "./app/kill-switch-service.ts";
@@ -26,22 +17,6 @@ import { killSwitchHttp } from "./transport/http/kill-switch-http.ts";
 
 const SERVICE = "kill-switch";
 
-async function verifierFrom(config: KillSwitchConfig): Promise<TokenVerifier> {
-  if (config.JWKS_URL !== undefined) {
-    return createTokenVerifier({
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      jwksUrl: config.JWKS_URL,
-    });
-  }
-  const issuer = await createDevIssuer({
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    keyFile: config.JWT_DEV_KEY_FILE,
-  });
-  return issuer.verifier();
-}
-
 export interface RunningKillSwitchService {
   readonly grpcPort: number;
   readonly opsPort: number;
@@ -51,11 +26,8 @@ export interface RunningKillSwitchService {
 
 export async function startKillSwitchService(config: KillSwitchConfig): Promise<RunningKillSwitchService> {
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const topology = makeTopology(config.WARDEN_NAMESPACE);
-  const nc = await connectNats({ servers: config.NATS_URL, name: SERVICE });
-  await provisionTopology(nc, topology);
+  const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
   const kv = await new Kvm(nc).open(topology.kv.killswitch);
-  const publisher = createPublisher(nc, { source: SERVICE });
   const acks = await watchAcknowledgements(nc, topology, { log, ttlMs: config.KILLSWITCH_CONSUMER_TTL });
   const service = createKillSwitchService({
     store: createKvStopStore(kv),
@@ -67,16 +39,13 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
   // Finish a deactivation a previous process approved but did not complete.
   await service.status();
 
-  const verifier = await verifierFrom(config);
-  const grpc = createGrpcServer({
+  const verifier = await createVerifier(config);
+  const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
     verifier,
     services: [killSwitchGrpcService(service)],
-    descriptorSet: readDescriptorSet(),
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
+    config,
   });
-  const { port: grpcPort } = await grpc.start();
 
   const slackUsers = new Map<string, Person>(
     config.SLACK_USERS.map((u) => [u.slackId, { id: u.id, type: "human", roles: u.roles }]),
@@ -95,10 +64,7 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
           : { signingSecret: config.SLACK_SIGNING_SECRET, users: slackUsers, replays: createReplayGuard() },
     }),
     health: healthFrom({
-      nats: () => {
-        if (nc.isClosed()) throw new Error("connection closed");
-        return "connected";
-      },
+      nats: natsHealth(nc),
       kv: async () => `epoch ${(await service.status()).epoch}`,
     }),
   });

@@ -2,32 +2,28 @@
 import {
   bool,
   duration,
+  grpcKeys,
+  hasTokenKeySource,
+  identityKeys,
   integer,
   list,
-  natsUrl,
+  namespaceKey,
+  natsKeys,
   parseConfig,
-  port,
   serviceKeys,
-  url,
+  tokenKeySourceIssue,
   z,
 } from "@warden/config";
 
 const schema = z
   .object({
     ...serviceKeys,
-    NATS_URL: natsUrl(),
-    WARDEN_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9_-]{0,32}$/)
-      .default("")
-      .describe(
-        "prefix isolating this installation's subjects and streams; empty in production, e.g. staging",
-      ),
+    ...natsKeys,
+    ...namespaceKey,
     POLICY_BUNDLE_DIR: z.string().min(1).describe("directory of the policy bundle (YAML), e.g. ./governance"),
     POLICY_WATCH: bool("reload the bundle when its files change: true or false").default(true),
     POLICY_CONCURRENCY: integer({ min: 1, max: 256 }).default(8),
-    GRPC_HOST: z.string().min(1).default("0.0.0.0").describe("gRPC listen address, e.g. 0.0.0.0"),
-    GRPC_PORT: port().default(50051),
+    ...grpcKeys(50051),
     KILLSWITCH_LEASE: duration().default(5_000),
     USAGE_LEASE: duration(
       "how long the shared usage count (rate and budget limits) stays confirmed without a sign of life from the decision stream, e.g. 5s",
@@ -47,23 +43,9 @@ const schema = z
       z.string().min(1),
       "roles of which a human caller needs one to call GetBundle (agent and service tokens may read it), e.g. policy-author,auditor",
     ).default(["policy-author", "security-lead", "auditor"]),
-    JWT_ISSUER: z.string().min(1).describe("expected `iss` of bearer tokens, e.g. https://id.example.com/"),
-    JWT_AUDIENCE: z
-      .string()
-      .min(1)
-      .default("warden")
-      .describe("expected `aud` of bearer tokens, e.g. warden"),
-    JWKS_URL: url(["http:", "https:"]).optional(),
-    JWT_DEV_KEY_FILE: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("development only: key file of the local issuer (`make up` writes .warden/dev-issuer.pem)"),
+    ...identityKeys,
   })
-  .refine((c) => c.JWKS_URL !== undefined || c.JWT_DEV_KEY_FILE !== undefined, {
-    message: "JWKS_URL: required (or JWT_DEV_KEY_FILE for development) — where token signing keys come from",
-    path: ["JWKS_URL"],
-  });
+  .refine(hasTokenKeySource, tokenKeySourceIssue);
 
 export type PolicyConfig = z.output<typeof schema>;
 

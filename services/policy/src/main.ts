@@ -1,30 +1,10 @@
-// Entry point: `node services/policy/src/main.ts`. Config and OpenTelemetry come first; the service
-// modules are imported only afterwards, because instrumentation (nice-grpc-opentelemetry) takes its
-// tracer when it is first loaded.
-import { initTelemetry, traceExporterFrom } from "@warden/telemetry";
+// Entry point: `node services/policy/src/main.ts` (runService: config → telemetry → start → signals).
+import { runService } from "@warden/service";
 import { loadConfig } from "./config.ts";
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const telemetry = initTelemetry({ service: "policy", exporter: traceExporterFrom(config) });
-  const { startPolicyService } = await import("./start-policy-service.ts");
-  const running = await startPolicyService(config);
-
-  let stopping = false;
-  const shutdown = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    await running.stop();
-    await telemetry.shutdown().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGHUP", () => running.reload());
-}
-
-main().catch((err: unknown) => {
-  // Bad config or a failed start: the reason on stderr (it lists every bad key or bundle problem).
-  process.stderr.write(`policy: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+await runService({
+  name: "policy",
+  loadConfig: () => loadConfig(),
+  start: async (config) => (await import("./start-policy-service.ts")).startPolicyService(config),
+  onHangup: (running) => running.reload(),
 });

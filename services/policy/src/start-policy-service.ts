@@ -2,18 +2,14 @@
 // the agents whose usage is counted) → usage catch-up → consumers → gRPC → ops server → ready.
 // main.ts calls it after config and telemetry; integration tests call it in-process.
 import { hostname } from "node:os";
-import { readDescriptorSet } from "@warden/contracts";
-import { createGrpcServer } from "@warden/grpc";
-import { createDevIssuer, createTokenVerifier } from "@warden/identity";
-import type { TokenVerifier } from "@warden/identity";
+import { drainNats, watchStopState } from "@warden/messaging";
 import {
-  connectNats,
-  createPublisher,
-  drainNats,
-  provisionTopology,
-  topology as makeTopology,
-  watchStopState,
-} from "@warden/messaging";
+  connectServiceNats,
+  createVerifier,
+  natsHealth,
+  startServiceGrpc,
+  stopStateHealth,
+} from "@warden/service";
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
 import { createPolicyService } from "./app/policy-service.ts";
 import type { PolicyService } from "./app/policy-service.ts";
@@ -33,22 +29,6 @@ import { serveEvaluateRpc } from "./transport/nats/evaluate-rpc.ts";
 
 const SERVICE = "policy";
 
-async function verifierFrom(config: PolicyConfig): Promise<TokenVerifier> {
-  if (config.JWKS_URL !== undefined) {
-    return createTokenVerifier({
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      jwksUrl: config.JWKS_URL,
-    });
-  }
-  const issuer = await createDevIssuer({
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    keyFile: config.JWT_DEV_KEY_FILE,
-  });
-  return issuer.verifier();
-}
-
 export interface RunningPolicyService {
   readonly grpcPort: number;
   readonly opsPort: number;
@@ -64,11 +44,7 @@ export interface RunningPolicyService {
 export async function startPolicyService(config: PolicyConfig): Promise<RunningPolicyService> {
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const instanceId = `${SERVICE}@${hostname()}:${process.pid}`;
-  const topology = makeTopology(config.WARDEN_NAMESPACE);
-
-  const nc = await connectNats({ servers: config.NATS_URL, name: SERVICE });
-  await provisionTopology(nc, topology);
-  const publisher = createPublisher(nc, { source: SERVICE });
+  const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
   // Each replica acknowledges the emergency-stop epoch it enforces (kill-switch Status lists it).
   const stopWatcher = await watchStopState(nc, topology, {
     log,
@@ -109,9 +85,9 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
   });
   const rpc = serveEvaluateRpc({ nc, topology, service, log });
 
-  const grpc = createGrpcServer({
+  const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
-    verifier: await verifierFrom(config),
+    verifier: await createVerifier(config),
     services: [
       policyGrpcService(
         service,
@@ -122,26 +98,16 @@ export async function startPolicyService(config: PolicyConfig): Promise<RunningP
         }),
       ),
     ],
-    descriptorSet: readDescriptorSet(),
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
+    config,
   });
-  const { port: grpcPort } = await grpc.start();
 
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: config.OPS_PORT,
     registry,
     health: healthFrom({
-      nats: () => {
-        if (nc.isClosed()) throw new Error("connection closed");
-        return "connected";
-      },
-      killswitch: () => {
-        const stop = stopWatcher.current();
-        if (stop.kind === "unknown") throw new Error(stop.reason);
-        return stop.kind;
-      },
+      nats: natsHealth(nc),
+      killswitch: stopStateHealth(stopWatcher),
       usage: () => {
         const state = usage.status();
         if (state.state === "unknown") throw new Error(state.reason);

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { natsUrl, port, url } from "./keys.ts";
+
+// Key sets shared by the services, spread into a service's schema next to `serviceKeys`, so every
+// service spells and documents NATS_URL, WARDEN_NAMESPACE, GRPC_* and JWT_* the same way.
+
+/** Where the NATS server is. */
+export const natsKeys = {
+  NATS_URL: natsUrl(),
+};
+
+/** The installation's namespace (prefix of subjects and streams). */
+export const namespaceKey = {
+  WARDEN_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_-]{0,32}$/)
+    .default("")
+    .describe("prefix isolating this installation's subjects and streams; empty in production, e.g. staging"),
+};
+
+/** The gRPC listen address; each service has its own default port. */
+export function grpcKeys(defaultPort: number) {
+  return {
+    GRPC_HOST: z.string().min(1).default("0.0.0.0").describe("gRPC listen address, e.g. 0.0.0.0"),
+    GRPC_PORT: port().default(defaultPort),
+  };
+}
+
+/**
+ * How bearer tokens are verified: issuer, audience and where the signing keys come from (a JWKS,
+ * or in development the local issuer's key file). Add `.refine(hasTokenKeySource, tokenKeySourceIssue)`
+ * to the schema: one of the two key sources is required.
+ */
+export const identityKeys = {
+  JWT_ISSUER: z.string().min(1).describe("expected `iss` of bearer tokens, e.g. https://id.example.com/"),
+  JWT_AUDIENCE: z.string().min(1).default("warden").describe("expected `aud` of bearer tokens, e.g. warden"),
+  JWKS_URL: url(["http:", "https:"]).optional(),
+  JWT_DEV_KEY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("development only: key file of the local issuer (`make up` writes .warden/dev-issuer.pem)"),
+};
+
+/** The identity keys as parsed (what `createVerifier` in @warden/service takes). */
+export type IdentityConfig = {
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  JWKS_URL?: string | undefined;
+  JWT_DEV_KEY_FILE?: string | undefined;
+};
+
+/** True when the tokens' signing keys have a source: JWKS_URL, or JWT_DEV_KEY_FILE for development. */
+export function hasTokenKeySource(config: Pick<IdentityConfig, "JWKS_URL" | "JWT_DEV_KEY_FILE">): boolean {
+  return config.JWKS_URL !== undefined || config.JWT_DEV_KEY_FILE !== undefined;
+}
+
+/** The issue `hasTokenKeySource` reports, named on JWKS_URL. */
+export const tokenKeySourceIssue = {
+  message: "JWKS_URL: required (or JWT_DEV_KEY_FILE for development) — where token signing keys come from",
+  path: ["JWKS_URL"],
+};

@@ -1,0 +1,30 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats, createPublisher, provisionTopology, topology as makeTopology } from "@warden/messaging";
+import type { EventPublisher, Topology } from "@warden/messaging";
+
+export type ServiceNatsOptions = {
+  /** The service name: the events' `source`. */
+  service: string;
+  /** The NATS_URL and WARDEN_NAMESPACE keys. */
+  config: { NATS_URL: string; WARDEN_NAMESPACE: string };
+  /** Shown in the server's connection list; default the service name. */
+  connectionName?: string | undefined;
+};
+
+export type ServiceNats = {
+  nc: NatsConnection;
+  topology: Topology;
+  publisher: EventPublisher;
+};
+
+/** Connects, provisions the streams and buckets (idempotent) and makes the service's publisher. */
+export async function connectServiceNats(options: ServiceNatsOptions): Promise<ServiceNats> {
+  const topology = makeTopology(options.config.WARDEN_NAMESPACE);
+  const nc = await connectNats({
+    servers: options.config.NATS_URL,
+    name: options.connectionName ?? options.service,
+  });
+  await provisionTopology(nc, topology);
+  const publisher = createPublisher(nc, { source: options.service });
+  return { nc, topology, publisher };
+}

@@ -1,0 +1,24 @@
+import { readDescriptorSet } from "@warden/contracts";
+import { createGrpcServer } from "@warden/grpc";
+import type { GrpcServer, GrpcServerOptions } from "@warden/grpc";
+
+export type ServiceGrpcOptions = Pick<GrpcServerOptions, "logger" | "verifier" | "services"> & {
+  /** The GRPC_HOST and GRPC_PORT keys. */
+  config: { GRPC_HOST: string; GRPC_PORT: number };
+};
+
+/** Creates the service's gRPC server (with reflection over Warden's descriptor set) and starts it. */
+export async function startServiceGrpc(
+  options: ServiceGrpcOptions,
+): Promise<{ server: GrpcServer; port: number }> {
+  const server = createGrpcServer({
+    logger: options.logger,
+    verifier: options.verifier,
+    services: options.services,
+    descriptorSet: readDescriptorSet(),
+    host: options.config.GRPC_HOST,
+    port: options.config.GRPC_PORT,
+  });
+  const { port } = await server.start();
+  return { server, port };
+}
