@@ -191,6 +191,24 @@ export async function watchStopState(
   let kv: KV | undefined;
   // Scope keys last seen as delete / purge markers (keys() lists only live keys); cleared by a PUT.
   const removedScopeKeys = new Set<string>();
+  // The entries last seen, merged from full reads and the watch by revision (a slow read never
+  // undoes a newer pushed change). Scope keys vanish only by delete / purge markers (the watch
+  // reports them) or a purge of the whole stream (the counter then reads missing: unknown).
+  let stateEntry: KvEntry | null = null;
+  let epochEntry: KvEntry | null = null;
+  const scopeEntries = new Map<string, KvEntry>();
+  let held = false;
+  const newer = (current: KvEntry | null | undefined, next: KvEntry): boolean =>
+    current === null || current === undefined || next.revision >= current.revision;
+  const evaluate = (): StopView =>
+    combinedStopView({
+      state: stateEntry,
+      epoch: epochEntry,
+      scopes: [...scopeEntries.keys()].sort().flatMap((k) => scopeEntries.get(k) ?? []),
+      removedScopeKeys: [...removedScopeKeys],
+      bucketHeldState: held,
+    });
+
   const read = async (): Promise<void> => {
     try {
       kv ??= await new Kvm(nc).open(topology.kv.killswitch);
@@ -201,20 +219,18 @@ export async function watchStopState(
       ]);
       const keys: string[] = [];
       for await (const key of await bucket.keys(KILLSWITCH_SCOPE_KEYS)) keys.push(key);
-      const scopes = (await Promise.all(keys.sort().map((key) => bucket.get(key)))).filter(
+      const scopes = (await Promise.all(keys.map((key) => bucket.get(key)))).filter(
         (e): e is KvEntry => e !== null && e.operation === "PUT",
       );
       // Only a missing key needs the bucket's history: its stream's last sequence survives a purge.
-      const held = state !== null || epoch !== null || (await bucket.status()).streamInfo.state.last_seq > 0;
-      accept(
-        combinedStopView({
-          state,
-          epoch,
-          scopes,
-          removedScopeKeys: [...removedScopeKeys],
-          bucketHeldState: held,
-        }),
-      );
+      held =
+        held || state !== null || epoch !== null || (await bucket.status()).streamInfo.state.last_seq > 0;
+      // A key read as missing is gone (purged), whatever was seen before; otherwise the newer wins.
+      stateEntry = state === null ? null : newer(stateEntry, state) ? state : stateEntry;
+      epochEntry = epoch === null ? null : newer(epochEntry, epoch) ? epoch : epochEntry;
+      for (const entry of scopes)
+        if (newer(scopeEntries.get(entry.key), entry)) scopeEntries.set(entry.key, entry);
+      accept(evaluate());
     } catch (err) {
       if (view.kind !== "unknown")
         log.warn({ err }, "cannot read the emergency-stop state; treating as stopped");
@@ -276,15 +292,27 @@ export async function watchStopState(
     stopWatch = () => watcher.stop();
     void (async () => {
       for await (const entry of watcher) {
+        held = true;
         if (entry.key.startsWith("scope.")) {
-          if (entry.operation === "PUT") removedScopeKeys.delete(entry.key);
-          else removedScopeKeys.add(entry.key);
+          if (entry.operation === "PUT") {
+            removedScopeKeys.delete(entry.key);
+            if (newer(scopeEntries.get(entry.key), entry)) scopeEntries.set(entry.key, entry);
+          } else {
+            removedScopeKeys.add(entry.key);
+            scopeEntries.delete(entry.key);
+          }
+        } else if (entry.key === KILLSWITCH_EPOCH_KEY) {
+          if (newer(epochEntry, entry)) epochEntry = entry;
+        } else if (entry.key === KILLSWITCH_STATE_KEY && newer(stateEntry, entry)) {
+          stateEntry = entry;
         }
-        if (entry.key === KILLSWITCH_STATE_KEY && entry.operation !== "PUT") accept(stopViewOf(entry, true));
-        else {
-          await read();
-          acknowledge();
-        }
+        // The aggregate key deleted or purged is unknown whatever else the bucket holds.
+        accept(
+          entry.key === KILLSWITCH_STATE_KEY && entry.operation !== "PUT"
+            ? stopViewOf(entry, true)
+            : evaluate(),
+        );
+        acknowledge();
       }
     })().catch((err: unknown) => {
       if (!closed) log.warn({ err }, "emergency-stop watch ended; relying on periodic reads");

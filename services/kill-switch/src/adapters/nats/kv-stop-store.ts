@@ -117,13 +117,13 @@ export function createKvStopStore(kv: KV): StopStore {
     async list() {
       const keys: string[] = [];
       for await (const key of await kv.keys("scope.>")) keys.push(key);
-      const out: Versioned<StopRecord>[] = [];
-      for (const key of keys.sort()) {
-        const scope = scopeFromKey(key);
-        const read = scope === undefined ? undefined : await readScope(scope);
-        if (read !== undefined) out.push(read);
-      }
-      return out;
+      const reads = await Promise.all(
+        keys.sort().map(async (key) => {
+          const scope = scopeFromKey(key);
+          return scope === undefined ? undefined : readScope(scope);
+        }),
+      );
+      return reads.filter((r): r is Versioned<StopRecord> => r !== undefined);
     },
     get: readScope,
     put: (record, expected) => write(scopeKey(record.scope), StopRecordJson.parse(record), expected),
