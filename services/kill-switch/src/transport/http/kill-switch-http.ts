@@ -138,7 +138,13 @@ export function killSwitchHttp(
       await service.refused("activate", person, message);
       throw new HttpError(400, { error: "invalid_argument", message, violations });
     }
-    const scopes = parsed.data.scopes.map((s, i) => parseScope(s, `scopes[${i}]`));
+    let scopes;
+    try {
+      scopes = parsed.data.scopes.map((s, i) => parseScope(s, `scopes[${i}]`));
+    } catch (err) {
+      if (err instanceof Error) await service.refused("activate", person, err.message);
+      throw err;
+    }
     const result = await service.activate(person, { scopes, reason: parsed.data.reason });
     send(res, result.activated.length > 0 ? 201 : 200, {
       activated: result.activated.map((r) => describeScope(r.scope)),
