@@ -206,7 +206,12 @@ describe("acknowledgement, two-person resume, restart", () => {
     const after = await grpc(policyToken).status({});
     expect(after.state?.active).toBe(true);
     expect(after.state?.deactivationApprovals.map((a) => a.approver?.id)).toEqual(["erin"]);
-    expect(after.consumers.map((c) => c.acknowledgement?.instanceId)).toEqual(["policy-a", "policy-b"]);
+    // The restarted service learns the consumers again from the stream (acknowledgements since the TTL).
+    await expect
+      .poll(async () =>
+        (await grpc(policyToken).status({})).consumers.map((c) => c.acknowledgement?.instanceId),
+      )
+      .toEqual(["policy-a", "policy-b"]);
 
     const done = await grpc(await token("sam", ["security-lead"])).deactivate({ epoch, ...review });
     expect(done.deactivated).toBe(true);
