@@ -55,6 +55,10 @@ const temporal = { port: port("WARDEN_TEMPORAL_PORT", 7233), ui: port("WARDEN_TE
 const mongo = { port: port("WARDEN_MONGO_PORT", 27017) };
 const policy = { grpc: port("WARDEN_POLICY_GRPC_PORT", 50051), ops: port("WARDEN_POLICY_OPS_PORT", 9464) };
 const audit = { grpc: port("WARDEN_AUDIT_GRPC_PORT", 50055), ops: port("WARDEN_AUDIT_OPS_PORT", 9468) };
+const killSwitch = {
+  grpc: port("WARDEN_KILLSWITCH_GRPC_PORT", 50053),
+  ops: port("WARDEN_KILLSWITCH_OPS_PORT", 9466),
+};
 
 /** Development only: the audit's checkpoint signing key, made on first use (production: a secret store). */
 function devAuditSigningKey(): string {
@@ -150,6 +154,23 @@ const DEV_PROCESSES: ProcessSpec[] = [
       POLICY_BUNDLE_DIR: join(root, "governance"),
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(policy.grpc),
+      JWT_ISSUER: devIssuer.issuer,
+      JWT_AUDIENCE: devIssuer.audience,
+      JWT_DEV_KEY_FILE: devIssuer.keyFile,
+    }),
+  ),
+  service(
+    "kill-switch",
+    { WARDEN_KILLSWITCH_GRPC_PORT: killSwitch.grpc, WARDEN_KILLSWITCH_OPS_PORT: killSwitch.ops },
+    killSwitch.ops,
+    {
+      "kill-switch gRPC": `127.0.0.1:${killSwitch.grpc}`,
+      "emergency stop": `POST http://127.0.0.1:${killSwitch.ops}/api/emergency-stop`,
+    },
+    () => ({
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(killSwitch.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,

@@ -4,12 +4,39 @@
 // which every reader treats as stopped. Missing state is unknown state (DESIGN.md §11): a missing
 // key means no stop only while the bucket has never held anything (its stream's last sequence is
 // 0); a key missing from a bucket that has held state was deleted or purged, and is unknown.
+//
+// Per-scope state (written by the kill-switch service): one key per scope (`scope.global`,
+// `scope.environment.<name>`, `scope.agent.<id>`, `scope.service.<name>`, JSON with at least
+// {scope, active, epoch, needsReEnabling}) and the epoch counter under `epoch`. Once the counter
+// exists the aggregate `state` key is optional; a scope key that is unparsable, deleted or purged,
+// or a counter that disappears, is unknown. A scope stops while `active` or `needsReEnabling` (an
+// agent not yet re-enabled). The view's epoch is the highest of the counter, the scope records and
+// the aggregate. With `acknowledge`, the watcher publishes warden.killswitch.acknowledged for the
+// epoch it enforces: at once on every change of epoch, and every `everyMs` as a sign of life.
 import { Kvm } from "@nats-io/kv";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import type { Actor } from "./envelope.ts";
+import { events } from "./events/index.ts";
 import { EmergencyStopView, KILLSWITCH_STATE_KEY } from "./events/killswitch.ts";
+import { z } from "zod";
+import type { EventPublisher } from "./publish.ts";
 import type { Topology } from "./subjects.ts";
+
+export const KILLSWITCH_EPOCH_KEY = "epoch";
+export const KILLSWITCH_SCOPE_KEYS = "scope.>";
+
+/** The fields of a per-scope record every reader relies on (the kill-switch service owns the rest). */
+export const ScopeRecordView = z.object({
+  scope: z.union([
+    z.object({ kind: z.literal("global") }),
+    z.object({ kind: z.enum(["environment", "agent", "service"]), value: z.string().min(1) }),
+  ]),
+  active: z.boolean(),
+  epoch: z.number().int().nonnegative(),
+  needsReEnabling: z.boolean().default(false),
+});
 
 export type StopScopeView = {
   kind: "global" | "environment" | "agent" | "service";
@@ -73,8 +100,69 @@ export function stopViewOf(entry: KvEntry | null, bucketHeldState: boolean): Sto
   };
 }
 
+/**
+ * Combines the aggregate `state` key (legacy; optional once the epoch counter exists), the epoch
+ * counter and the per-scope records into one view. Exported for unit tests.
+ */
+export function combinedStopView(input: {
+  state: KvEntry | null;
+  epoch: KvEntry | null;
+  scopes: readonly KvEntry[];
+  /** Scope keys whose latest entry is a delete or purge marker. */
+  removedScopeKeys: readonly string[];
+  bucketHeldState: boolean;
+}): StopView {
+  const counterWritten = input.epoch !== null;
+  if (input.epoch !== null && input.epoch.operation !== "PUT") {
+    return { kind: "unknown", reason: "the epoch counter was deleted or purged" };
+  }
+  if (!counterWritten && (input.scopes.length > 0 || input.removedScopeKeys.length > 0)) {
+    return { kind: "unknown", reason: "scope state without an epoch counter (deleted or purged)" };
+  }
+  const removed = input.removedScopeKeys[0];
+  if (removed !== undefined) return { kind: "unknown", reason: `${removed} was deleted or purged` };
+  // The aggregate key: required only in a bucket without the counter (the older layout).
+  const legacy =
+    input.state === null && counterWritten ? undefined : stopViewOf(input.state, input.bucketHeldState);
+  if (legacy?.kind === "unknown") return legacy;
+  let epoch = legacy?.epoch ?? 0;
+  if (input.epoch !== null) {
+    const counter = z.number().int().nonnegative().safeParse(safeJson(input.epoch));
+    if (!counter.success) return { kind: "unknown", reason: "the epoch counter is invalid" };
+    epoch = Math.max(epoch, counter.data);
+  }
+  const scopes: StopScopeView[] = legacy?.kind === "active" ? [...legacy.scopes] : [];
+  for (const entry of input.scopes) {
+    const parsed = ScopeRecordView.safeParse(safeJson(entry));
+    if (!parsed.success) return { kind: "unknown", reason: `${entry.key} is invalid` };
+    epoch = Math.max(epoch, parsed.data.epoch);
+    if (parsed.data.active || parsed.data.needsReEnabling) {
+      const scope = parsed.data.scope;
+      scopes.push(scope.kind === "global" ? { kind: "global" } : { kind: scope.kind, value: scope.value });
+    }
+  }
+  return scopes.length > 0 ? { kind: "active", epoch, scopes } : { kind: "clear", epoch };
+}
+
+function safeJson(entry: KvEntry): unknown {
+  try {
+    return entry.json();
+  } catch {
+    return undefined;
+  }
+}
+
 export type WatchOptions = {
   log: Logger;
+  /** Publish warden.killswitch.acknowledged for the epoch enforced (each policy replica, agents). */
+  acknowledge?: {
+    publisher: EventPublisher;
+    /** Process or replica id, e.g. `policy@host:4242`; also the subject's last token. */
+    instanceId: string;
+    consumer: Actor;
+    /** Re-acknowledge this often as a sign of life (default 30 s); the kill switch forgets the silent. */
+    everyMs?: number;
+  };
   /** How long a confirmed state stays valid without a new confirmation. */
   leaseMs?: number;
   /** How often the state is re-read to renew the lease. */
@@ -111,16 +199,54 @@ export async function watchStopState(
   };
 
   let kv: KV | undefined;
+  // Scope keys last seen as delete / purge markers (keys() lists only live keys); cleared by a PUT.
+  const removedScopeKeys = new Set<string>();
+  // The entries last seen, merged from full reads and the watch by revision (a slow read never
+  // undoes a newer pushed change). Scope keys vanish only by delete / purge markers (the watch
+  // reports them) or a purge of the whole stream (the counter then reads missing: unknown).
+  let stateEntry: KvEntry | null = null;
+  let epochEntry: KvEntry | null = null;
+  const scopeEntries = new Map<string, KvEntry>();
+  let held = false;
+  const newer = (current: KvEntry | null | undefined, next: KvEntry): boolean =>
+    current === null || current === undefined || next.revision >= current.revision;
+  const evaluate = (): StopView =>
+    combinedStopView({
+      state: stateEntry,
+      epoch: epochEntry,
+      scopes: [...scopeEntries.keys()].sort().flatMap((k) => scopeEntries.get(k) ?? []),
+      removedScopeKeys: [...removedScopeKeys],
+      bucketHeldState: held,
+    });
+
   const read = async (): Promise<void> => {
     const mine = ++readsStarted;
     const startedAt = now();
     let next: StopView;
     try {
       kv ??= await new Kvm(nc).open(topology.kv.killswitch);
-      const entry = await kv.get(KILLSWITCH_STATE_KEY);
+      const bucket = kv;
+      const [state, epoch] = await Promise.all([
+        bucket.get(KILLSWITCH_STATE_KEY),
+        bucket.get(KILLSWITCH_EPOCH_KEY),
+      ]);
+      const keys: string[] = [];
+      for await (const key of await bucket.keys(KILLSWITCH_SCOPE_KEYS)) keys.push(key);
+      const scopes = (await Promise.all(keys.map((key) => bucket.get(key)))).filter(
+        (e): e is KvEntry => e !== null && e.operation === "PUT",
+      );
       // Only a missing key needs the bucket's history: its stream's last sequence survives a purge.
-      const held = entry !== null || (await kv.status()).streamInfo.state.last_seq > 0;
-      next = stopViewOf(entry, held);
+      const heldNow =
+        held || state !== null || epoch !== null || (await bucket.status()).streamInfo.state.last_seq > 0;
+      // An older read settling late must not touch what a newer one (or the watch) brought.
+      if (mine <= applied) return;
+      held = heldNow;
+      // A key read as missing is gone (purged), whatever was seen before; otherwise the newer wins.
+      stateEntry = state === null ? null : newer(stateEntry, state) ? state : stateEntry;
+      epochEntry = epoch === null ? null : newer(epochEntry, epoch) ? epoch : epochEntry;
+      for (const entry of scopes)
+        if (newer(scopeEntries.get(entry.key), entry)) scopeEntries.set(entry.key, entry);
+      next = evaluate();
     } catch (err) {
       if (mine <= applied) return;
       if (view.kind !== "unknown")
@@ -133,20 +259,83 @@ export async function watchStopState(
     accept(next, startedAt);
   };
 
+  // Acknowledgements: at once when the enforced epoch changes, and every `everyMs`.
+  const ack = options.acknowledge;
+  let acknowledged = -1;
+  let acknowledgedAt = -Infinity;
+  const acknowledge = (): void => {
+    const current = view;
+    if (ack === undefined || closed || current.kind === "unknown") return;
+    const due = current.epoch !== acknowledged || now() - acknowledgedAt >= (ack.everyMs ?? 30_000);
+    if (!due) return;
+    acknowledged = current.epoch;
+    acknowledgedAt = now();
+    ack.publisher
+      .publish(topology.subjects.killswitchAcknowledged(ack.instanceId), events.killswitchAcknowledged, {
+        actor: ack.consumer,
+        data: {
+          acknowledgement: {
+            consumer: {
+              type: (
+                {
+                  human: "ACTOR_TYPE_HUMAN",
+                  ai_agent: "ACTOR_TYPE_AI_AGENT",
+                  service: "ACTOR_TYPE_SERVICE",
+                } as const
+              )[ack.consumer.type],
+              id: ack.consumer.id,
+              roles: ack.consumer.roles,
+            },
+            instanceId: ack.instanceId,
+            epoch: current.epoch,
+            acknowledgedAt: new Date(acknowledgedAt).toISOString(),
+          },
+        },
+      })
+      .catch((err: unknown) => {
+        acknowledged = -1;
+        if (!closed) log.warn({ err }, "cannot acknowledge the emergency-stop epoch; will retry");
+      });
+  };
+
   await read();
-  const timer = setInterval(() => void read(), refreshMs);
+  acknowledge();
+  const timer = setInterval(() => void read().then(acknowledge), refreshMs);
   timer.unref();
 
   // Push path: changes arrive at once rather than at the next refresh.
   let stopWatch: (() => void) | undefined;
   if (kv !== undefined) {
-    const watcher = await kv.watch({ key: KILLSWITCH_STATE_KEY });
+    const watcher = await kv.watch({
+      key: [KILLSWITCH_STATE_KEY, KILLSWITCH_EPOCH_KEY, KILLSWITCH_SCOPE_KEYS],
+    });
     stopWatch = () => watcher.stop();
     void (async () => {
       for await (const entry of watcher) {
         // Newer than every read sent so far: those may only settle on older news.
         applied = readsStarted;
-        accept(stopViewOf(entry, true), now());
+        held = true;
+        if (entry.key.startsWith("scope.")) {
+          if (entry.operation === "PUT") {
+            removedScopeKeys.delete(entry.key);
+            if (newer(scopeEntries.get(entry.key), entry)) scopeEntries.set(entry.key, entry);
+          } else {
+            removedScopeKeys.add(entry.key);
+            scopeEntries.delete(entry.key);
+          }
+        } else if (entry.key === KILLSWITCH_EPOCH_KEY) {
+          if (newer(epochEntry, entry)) epochEntry = entry;
+        } else if (entry.key === KILLSWITCH_STATE_KEY && newer(stateEntry, entry)) {
+          stateEntry = entry;
+        }
+        // The aggregate key deleted or purged is unknown whatever else the bucket holds.
+        accept(
+          entry.key === KILLSWITCH_STATE_KEY && entry.operation !== "PUT"
+            ? stopViewOf(entry, true)
+            : evaluate(),
+          now(),
+        );
+        acknowledge();
       }
     })().catch((err: unknown) => {
       if (!closed) log.warn({ err }, "emergency-stop watch ended; relying on periodic reads");

@@ -67,6 +67,9 @@ export function topology(namespace = "") {
 
       killswitch: (event: string) => `${ev}.killswitch.${token(event)}`,
       killswitchAll: `${ev}.killswitch.>`,
+      /** A consumer confirms the epoch it enforces; the last token is its instance id. */
+      killswitchAcknowledged: (instanceId: string) => `${ev}.killswitch.acknowledged.${token(instanceId)}`,
+      killswitchAcknowledgedAll: `${ev}.killswitch.acknowledged.*`,
 
       deploy: (event: string, deploymentId: string) => `${ev}.deploy.${token(event)}.${token(deploymentId)}`,
       deployAll: `${ev}.deploy.>`,

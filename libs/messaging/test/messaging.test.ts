@@ -574,3 +574,85 @@ describe("emergency-stop state", () => {
     });
   });
 });
+
+describe("per-scope emergency-stop state (kill-switch layout)", () => {
+  const record = (scope: Record<string, string>, active: boolean, epoch: number, needsReEnabling = false) =>
+    JSON.stringify({ scope, active, epoch, needsReEnabling, reason: "r" });
+
+  it("unions the scope records, fails closed on garbage or a deleted scope key, and acknowledges", async () => {
+    const own = topology(uniqueName("ps").toLowerCase());
+    await provisionTopology(nc, own);
+    const kv = await new Kvm(nc).open(own.kv.killswitch);
+    const acks: number[] = [];
+    const sub = nc.subscribe(own.subjects.killswitchAcknowledged("policy-test-1"));
+    void (async () => {
+      for await (const m of sub)
+        acks.push(decodeEventAs(m.data, events.killswitchAcknowledged).data.acknowledgement.epoch);
+    })();
+    const watcher = await watchStopState(nc, own, {
+      log,
+      leaseMs: 60_000,
+      refreshMs: 50,
+      acknowledge: {
+        publisher: createPublisher(nc, { source: "policy-test" }),
+        instanceId: "policy-test-1",
+        consumer: { type: "service", id: "policy", roles: [] },
+      },
+    });
+    try {
+      expect(watcher.current()).toEqual({ kind: "clear", epoch: 0 });
+      await kv.put("epoch", "2");
+      await kv.put(
+        "scope.environment.production",
+        record({ kind: "environment", value: "production" }, true, 1),
+      );
+      await kv.put("scope.agent.bot", record({ kind: "agent", value: "bot" }, false, 2, true));
+      await vi.waitFor(
+        () =>
+          expect(watcher.current()).toEqual({
+            kind: "active",
+            epoch: 2,
+            scopes: [
+              { kind: "agent", value: "bot" },
+              { kind: "environment", value: "production" },
+            ],
+          }),
+        { timeout: 5_000 },
+      );
+      await vi.waitFor(() => expect(acks).toContain(2), { timeout: 5_000 });
+
+      // Control: every scope lifted and re-enabled → not stopped.
+      await kv.put("epoch", "3");
+      await kv.put(
+        "scope.environment.production",
+        record({ kind: "environment", value: "production" }, false, 3),
+      );
+      await kv.put("scope.agent.bot", record({ kind: "agent", value: "bot" }, false, 3));
+      await vi.waitFor(() => expect(watcher.current()).toEqual({ kind: "clear", epoch: 3 }), {
+        timeout: 5_000,
+      });
+      await vi.waitFor(() => expect(acks).toContain(3), { timeout: 5_000 });
+
+      await kv.put("scope.agent.bot", "{garbage");
+      await vi.waitFor(() => expect(watcher.current()).toMatchObject({ kind: "unknown" }), {
+        timeout: 5_000,
+      });
+      await kv.put("scope.agent.bot", record({ kind: "agent", value: "bot" }, false, 3));
+      await vi.waitFor(() => expect(watcher.current()).toEqual({ kind: "clear", epoch: 3 }), {
+        timeout: 5_000,
+      });
+      await kv.delete("scope.agent.bot");
+      await vi.waitFor(() => expect(watcher.current()).toMatchObject({ kind: "unknown" }), {
+        timeout: 5_000,
+      });
+      expect(watcher.current()).toMatchObject({ reason: "scope.agent.bot was deleted or purged" });
+    } finally {
+      sub.unsubscribe();
+      await watcher.close();
+      const jsm = await jetstreamManager(nc);
+      for (const name of [own.streams.events, own.streams.audit, `KV_${own.kv.killswitch}`]) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+    }
+  });
+});

@@ -27,6 +27,11 @@ export interface OpsServerOptions {
   health: HealthFn;
   /** Readiness, served on `/readyz`; defaults to `health`. */
   ready?: HealthFn;
+  /**
+   * A service's own HTTP routes on the same port (e.g. the kill switch's `/api/emergency-stop`):
+   * tried first; resolves true when it answered the request.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface OpsServer {
@@ -44,8 +49,13 @@ export interface OpsServer {
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const host = options.host ?? "0.0.0.0";
   const ready = options.ready ?? options.health;
+  const routes = options.routes;
   const server = createServer((req, res) => {
-    handle(req, res, options.registry, options.health, ready).catch(() => {
+    const answer = async (): Promise<void> => {
+      if (routes !== undefined && (await routes(req, res))) return;
+      await handle(req, res, options.registry, options.health, ready);
+    };
+    answer().catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });

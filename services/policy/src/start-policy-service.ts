@@ -57,7 +57,12 @@ export async function startPolicyService(
   const log = options.log ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const instanceId = `${SERVICE}@${hostname()}:${process.pid}`;
   const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
-  const stopWatcher = await watchStopState(nc, topology, { log, leaseMs: config.KILLSWITCH_LEASE });
+  // Each replica acknowledges the emergency-stop epoch it enforces (kill-switch Status lists it).
+  const stopWatcher = await watchStopState(nc, topology, {
+    log,
+    leaseMs: config.KILLSWITCH_LEASE,
+    acknowledge: { publisher, instanceId, consumer: { type: "service", id: SERVICE, roles: [] } },
+  });
   // Reads nothing yet: the bundle names the agents whose usage is counted.
   const usage = createUsageWatcher(nc, topology, { log, leaseMs: config.USAGE_LEASE });
   const registry = createMetricsRegistry({ service: SERVICE });

@@ -26,6 +26,14 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.policy.v1.BundleRejected", policy.BundleRejectedData],
   ["warden.policy.v1.BundleError", policy.BundleError],
   ["warden.killswitch.v1.Scope", killswitch.StopScopeData],
+  ["warden.killswitch.v1.Acknowledgement", killswitch.AcknowledgementData],
+  ["warden.killswitch.v1.DeactivationApproval", killswitch.DeactivationApprovalData],
+  ["warden.killswitch.v1.EmergencyStop", killswitch.EmergencyStopData],
+  ["warden.killswitch.v1.Activated", killswitch.ActivatedData],
+  ["warden.killswitch.v1.Deactivated", killswitch.DeactivatedData],
+  ["warden.killswitch.v1.Acknowledged", killswitch.AcknowledgedData],
+  ["warden.killswitch.v1.DeactivationApproved", killswitch.DeactivationApprovedData],
+  ["warden.killswitch.v1.Refused", killswitch.RefusedData],
 ];
 
 const enums: [string, z.ZodEnum][] = [

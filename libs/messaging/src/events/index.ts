@@ -3,6 +3,13 @@
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
 import { ActionRequestData, InvalidEventData } from "./common.ts";
+import {
+  AcknowledgedData,
+  ActivatedData,
+  DeactivatedData,
+  DeactivationApprovedData,
+  RefusedData,
+} from "./killswitch.ts";
 import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.ts";
 
 export * from "./common.ts";
@@ -29,6 +36,27 @@ export const events = {
   invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, {
     requiresActionId: false,
     proto: "warden.common.v1.InvalidEvent",
+  }),
+  killswitchActivated: defineEvent("warden.killswitch.activated", ActivatedData, {
+    requiresActionId: false,
+    proto: "warden.killswitch.v1.Activated",
+  }),
+  killswitchDeactivated: defineEvent("warden.killswitch.deactivated", DeactivatedData, {
+    requiresActionId: false,
+    proto: "warden.killswitch.v1.Deactivated",
+  }),
+  killswitchDeactivationApproved: defineEvent(
+    "warden.killswitch.deactivation_approved",
+    DeactivationApprovedData,
+    { requiresActionId: false, proto: "warden.killswitch.v1.DeactivationApproved" },
+  ),
+  killswitchAcknowledged: defineEvent("warden.killswitch.acknowledged", AcknowledgedData, {
+    requiresActionId: false,
+    proto: "warden.killswitch.v1.Acknowledged",
+  }),
+  killswitchRefused: defineEvent("warden.killswitch.refused", RefusedData, {
+    requiresActionId: false,
+    proto: "warden.killswitch.v1.Refused",
   }),
 } as const;
 

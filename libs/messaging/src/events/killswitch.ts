@@ -2,7 +2,7 @@
 // proto JSON of warden.killswitch.v1.EmergencyStop. Readers (policy, approval, agents) need only
 // whether a stop is active, its epoch and its scopes; the kill-switch service owns the rest.
 import { z } from "zod";
-import { UInt64, unset } from "./common.ts";
+import { ActorData, Timestamp, UInt64, unset } from "./common.ts";
 
 export const KILLSWITCH_STATE_KEY = "state";
 
@@ -25,3 +25,65 @@ export const EmergencyStopView = z.object({
   scopes: z.array(StopScopeData).default([]),
 });
 export type EmergencyStopView = z.infer<typeof EmergencyStopView>;
+
+// Kill-switch events (proto/warden/killswitch/v1/events.proto), published by the kill-switch
+// service and, for acknowledgements, by every consumer that enforces the stop.
+export const AcknowledgementData = z.strictObject({
+  consumer: ActorData.optional(),
+  instanceId: z.string().min(1).max(256),
+  epoch: UInt64,
+  acknowledgedAt: Timestamp.optional(),
+});
+
+export const DeactivationApprovalData = z.strictObject({
+  approver: ActorData.optional(),
+  approvedAt: Timestamp.optional(),
+});
+
+/** warden.killswitch.v1.EmergencyStop (the aggregate view). */
+export const EmergencyStopData = z.strictObject({
+  epoch: UInt64,
+  active: z.boolean(),
+  scopes: z.array(StopScopeData).optional(),
+  reason: z.string().optional(),
+  activatedBy: ActorData.optional(),
+  activatedAt: Timestamp.optional(),
+  acknowledgements: z.array(AcknowledgementData).optional(),
+  deactivationApprovals: z.array(DeactivationApprovalData).optional(),
+  deactivatedAt: Timestamp.optional(),
+  reviewRef: z.string().optional(),
+  rootCause: z.string().optional(),
+  prevention: z.string().optional(),
+});
+
+export const ActivatedData = z.strictObject({ state: EmergencyStopData });
+
+export const DeactivatedData = z.strictObject({
+  epoch: UInt64,
+  approvals: z.array(DeactivationApprovalData).optional(),
+  reviewRef: z.string().optional(),
+  rootCause: z.string().optional(),
+  prevention: z.string().optional(),
+  reEnabledAgents: z.array(z.string()).optional(),
+  deactivatedAt: Timestamp.optional(),
+  scopes: z.array(StopScopeData).optional(),
+  stillDisabledAgents: z.array(z.string()).optional(),
+});
+
+export const AcknowledgedData = z.strictObject({ acknowledgement: AcknowledgementData });
+export type AcknowledgedData = z.infer<typeof AcknowledgedData>;
+
+export const DeactivationApprovedData = z.strictObject({
+  epoch: UInt64,
+  scopes: z.array(StopScopeData).optional(),
+  approvals: z.array(DeactivationApprovalData).optional(),
+  missingRoles: z.array(z.string()).optional(),
+  reviewRef: z.string().optional(),
+});
+
+export const RefusedData = z.strictObject({
+  operation: z.string().min(1),
+  actor: ActorData.optional(),
+  reason: z.string(),
+  refusedAt: Timestamp.optional(),
+});

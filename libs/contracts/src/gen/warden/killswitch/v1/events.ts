@@ -7,7 +7,8 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp.ts";
-import { Acknowledgement, DeactivationApproval, EmergencyStop } from "./killswitch.ts";
+import { Actor } from "../../common/v1/common.ts";
+import { Acknowledgement, DeactivationApproval, EmergencyStop, Scope } from "./killswitch.ts";
 
 /** Kill-switch broadcast events. */
 
@@ -28,12 +29,40 @@ export interface Deactivated {
   rootCause: string;
   prevention: string;
   reEnabledAgents: string[];
-  deactivatedAt?: Date | undefined;
+  deactivatedAt?:
+    | Date
+    | undefined;
+  /** The scopes lifted. */
+  scopes: Scope[];
+  /** Agents stopped by an agent scope that stay disabled until re-enabled. */
+  stillDisabledAgents: string[];
 }
 
 /** A consumer confirmed the stop. Subject: `warden.killswitch.acknowledged.<consumer_id>`. */
 export interface Acknowledged {
   acknowledgement?: Acknowledgement | undefined;
+}
+
+/**
+ * The first of the two approvals needed to lift a stop was recorded.
+ * Subject: `warden.killswitch.deactivation_approved`.
+ */
+export interface DeactivationApproved {
+  epoch: number;
+  scopes: Scope[];
+  approvals: DeactivationApproval[];
+  missingRoles: string[];
+  reviewRef: string;
+}
+
+/** An activation, deactivation or acknowledgement was refused. Subject: `warden.killswitch.refused`. */
+export interface Refused {
+  /** activate, deactivate or acknowledge. */
+  operation: string;
+  /** The verified caller, when there was one. */
+  actor?: Actor | undefined;
+  reason: string;
+  refusedAt?: Date | undefined;
 }
 
 function createBaseActivated(): Activated {
@@ -114,6 +143,8 @@ function createBaseDeactivated(): Deactivated {
     prevention: "",
     reEnabledAgents: [],
     deactivatedAt: undefined,
+    scopes: [],
+    stillDisabledAgents: [],
   };
 }
 
@@ -139,6 +170,12 @@ export const Deactivated: MessageFns<Deactivated> = {
     }
     if (message.deactivatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.deactivatedAt), writer.uint32(58).fork()).join();
+    }
+    for (const v of message.scopes) {
+      Scope.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.stillDisabledAgents) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -212,6 +249,22 @@ export const Deactivated: MessageFns<Deactivated> = {
             message.deactivatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.scopes.push(Scope.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.stillDisabledAgents.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -251,6 +304,14 @@ export const Deactivated: MessageFns<Deactivated> = {
         : isSet(object.deactivated_at)
         ? fromJsonTimestamp(object.deactivated_at)
         : undefined,
+      scopes: globalThis.Array.isArray(object?.scopes)
+        ? object.scopes.map((e: any) => Scope.fromJSON(e))
+        : [],
+      stillDisabledAgents: globalThis.Array.isArray(object?.stillDisabledAgents)
+        ? object.stillDisabledAgents.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.still_disabled_agents)
+        ? object.still_disabled_agents.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -277,6 +338,12 @@ export const Deactivated: MessageFns<Deactivated> = {
     if (message.deactivatedAt !== undefined) {
       obj.deactivatedAt = message.deactivatedAt.toISOString();
     }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes.map((e) => Scope.toJSON(e));
+    }
+    if (message.stillDisabledAgents?.length) {
+      obj.stillDisabledAgents = message.stillDisabledAgents;
+    }
     return obj;
   },
 
@@ -292,6 +359,8 @@ export const Deactivated: MessageFns<Deactivated> = {
     message.prevention = object.prevention ?? "";
     message.reEnabledAgents = object.reEnabledAgents?.map((e) => e) || [];
     message.deactivatedAt = object.deactivatedAt ?? undefined;
+    message.scopes = object.scopes?.map((e) => Scope.fromPartial(e)) || [];
+    message.stillDisabledAgents = object.stillDisabledAgents?.map((e) => e) || [];
     return message;
   },
 };
@@ -363,6 +432,270 @@ export const Acknowledged: MessageFns<Acknowledged> = {
     message.acknowledgement = (object.acknowledgement !== undefined && object.acknowledgement !== null)
       ? Acknowledgement.fromPartial(object.acknowledgement)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseDeactivationApproved(): DeactivationApproved {
+  return { epoch: 0, scopes: [], approvals: [], missingRoles: [], reviewRef: "" };
+}
+
+export const DeactivationApproved: MessageFns<DeactivationApproved> = {
+  encode(message: DeactivationApproved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.epoch !== 0) {
+      writer.uint32(8).uint64(message.epoch);
+    }
+    for (const v of message.scopes) {
+      Scope.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.approvals) {
+      DeactivationApproval.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.missingRoles) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.reviewRef !== "") {
+      writer.uint32(42).string(message.reviewRef);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeactivationApproved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeactivationApproved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(Scope.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.approvals.push(DeactivationApproval.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.missingRoles.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reviewRef = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeactivationApproved {
+    return {
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => Scope.fromJSON(e)) : [],
+      approvals: globalThis.Array.isArray(object?.approvals)
+        ? object.approvals.map((e: any) => DeactivationApproval.fromJSON(e))
+        : [],
+      missingRoles: globalThis.Array.isArray(object?.missingRoles)
+        ? object.missingRoles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.missing_roles)
+        ? object.missing_roles.map((e: any) => globalThis.String(e))
+        : [],
+      reviewRef: isSet(object.reviewRef)
+        ? globalThis.String(object.reviewRef)
+        : isSet(object.review_ref)
+        ? globalThis.String(object.review_ref)
+        : "",
+    };
+  },
+
+  toJSON(message: DeactivationApproved): unknown {
+    const obj: any = {};
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes.map((e) => Scope.toJSON(e));
+    }
+    if (message.approvals?.length) {
+      obj.approvals = message.approvals.map((e) => DeactivationApproval.toJSON(e));
+    }
+    if (message.missingRoles?.length) {
+      obj.missingRoles = message.missingRoles;
+    }
+    if (message.reviewRef !== "") {
+      obj.reviewRef = message.reviewRef;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeactivationApproved>): DeactivationApproved {
+    return DeactivationApproved.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeactivationApproved>): DeactivationApproved {
+    const message = createBaseDeactivationApproved();
+    message.epoch = object.epoch ?? 0;
+    message.scopes = object.scopes?.map((e) => Scope.fromPartial(e)) || [];
+    message.approvals = object.approvals?.map((e) => DeactivationApproval.fromPartial(e)) || [];
+    message.missingRoles = object.missingRoles?.map((e) => e) || [];
+    message.reviewRef = object.reviewRef ?? "";
+    return message;
+  },
+};
+
+function createBaseRefused(): Refused {
+  return { operation: "", actor: undefined, reason: "", refusedAt: undefined };
+}
+
+export const Refused: MessageFns<Refused> = {
+  encode(message: Refused, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.operation !== "") {
+      writer.uint32(10).string(message.operation);
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(18).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.refusedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.refusedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Refused {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefused();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.operation = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.refusedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Refused {
+    return {
+      operation: isSet(object.operation) ? globalThis.String(object.operation) : "",
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      refusedAt: isSet(object.refusedAt)
+        ? fromJsonTimestamp(object.refusedAt)
+        : isSet(object.refused_at)
+        ? fromJsonTimestamp(object.refused_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Refused): unknown {
+    const obj: any = {};
+    if (message.operation !== "") {
+      obj.operation = message.operation;
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.refusedAt !== undefined) {
+      obj.refusedAt = message.refusedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Refused>): Refused {
+    return Refused.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Refused>): Refused {
+    const message = createBaseRefused();
+    message.operation = object.operation ?? "";
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.reason = object.reason ?? "";
+    message.refusedAt = object.refusedAt ?? undefined;
     return message;
   },
 };

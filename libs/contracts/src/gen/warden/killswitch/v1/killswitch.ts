@@ -163,6 +163,8 @@ export interface DeactivateRequest {
   prevention: string;
   /** Agents stopped by this stop that may resume; others stay disabled until re-enabled. */
   reEnableAgents: string[];
+  /** The scopes to lift; empty lifts every active scope. Both approvals must name the same scopes. */
+  scopes: Scope[];
 }
 
 export interface DeactivateResponse {
@@ -179,7 +181,51 @@ export interface StatusRequest {
 }
 
 export interface StatusResponse {
-  state?: EmergencyStop | undefined;
+  /** The aggregate: active scopes, latest epoch, the pending deactivation's approvals. */
+  state?:
+    | EmergencyStop
+    | undefined;
+  /** Every scope ever stopped, each with its own state (the KV keeps one record per scope). */
+  scopes: ScopeState[];
+  /**
+   * The consumers expected to acknowledge (every instance heard from recently) and whether each
+   * has confirmed the current epoch.
+   */
+  consumers: ConsumerStatus[];
+  /** The latest epoch handed out. */
+  epoch: number;
+}
+
+/** One scope's state, as stored under its own key in the kill-switch KV bucket. */
+export interface ScopeState {
+  scope?: Scope | undefined;
+  active: boolean;
+  /** The epoch of the last change to this scope. */
+  epoch: number;
+  reason: string;
+  activatedBy?: Actor | undefined;
+  activatedAt?:
+    | Date
+    | undefined;
+  /** Set once lifted. */
+  deactivatedAt?: Date | undefined;
+  deactivationApprovals: DeactivationApproval[];
+  reviewRef: string;
+  rootCause: string;
+  prevention: string;
+  /** An agent stopped by an agent-scoped stop stays disabled after the lift until re-enabled. */
+  needsReEnabling: boolean;
+}
+
+/** A consumer expected to acknowledge, with its latest acknowledgement. */
+export interface ConsumerStatus {
+  acknowledgement?:
+    | Acknowledgement
+    | undefined;
+  /** Whether the acknowledged epoch covers the current one. */
+  confirmed: boolean;
+  /** How long ago it acknowledged, in milliseconds. */
+  ageMs: number;
 }
 
 export interface AcknowledgeRequest {
@@ -936,7 +982,7 @@ export const ActivateResponse: MessageFns<ActivateResponse> = {
 };
 
 function createBaseDeactivateRequest(): DeactivateRequest {
-  return { epoch: 0, reviewRef: "", rootCause: "", prevention: "", reEnableAgents: [] };
+  return { epoch: 0, reviewRef: "", rootCause: "", prevention: "", reEnableAgents: [], scopes: [] };
 }
 
 export const DeactivateRequest: MessageFns<DeactivateRequest> = {
@@ -955,6 +1001,9 @@ export const DeactivateRequest: MessageFns<DeactivateRequest> = {
     }
     for (const v of message.reEnableAgents) {
       writer.uint32(42).string(v!);
+    }
+    for (const v of message.scopes) {
+      Scope.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1012,6 +1061,14 @@ export const DeactivateRequest: MessageFns<DeactivateRequest> = {
             message.reEnableAgents.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.scopes.push(Scope.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1043,6 +1100,9 @@ export const DeactivateRequest: MessageFns<DeactivateRequest> = {
         : globalThis.Array.isArray(object?.re_enable_agents)
         ? object.re_enable_agents.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes)
+        ? object.scopes.map((e: any) => Scope.fromJSON(e))
+        : [],
     };
   },
 
@@ -1063,6 +1123,9 @@ export const DeactivateRequest: MessageFns<DeactivateRequest> = {
     if (message.reEnableAgents?.length) {
       obj.reEnableAgents = message.reEnableAgents;
     }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes.map((e) => Scope.toJSON(e));
+    }
     return obj;
   },
 
@@ -1076,6 +1139,7 @@ export const DeactivateRequest: MessageFns<DeactivateRequest> = {
     message.rootCause = object.rootCause ?? "";
     message.prevention = object.prevention ?? "";
     message.reEnableAgents = object.reEnableAgents?.map((e) => e) || [];
+    message.scopes = object.scopes?.map((e) => Scope.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1240,13 +1304,22 @@ export const StatusRequest: MessageFns<StatusRequest> = {
 };
 
 function createBaseStatusResponse(): StatusResponse {
-  return { state: undefined };
+  return { state: undefined, scopes: [], consumers: [], epoch: 0 };
 }
 
 export const StatusResponse: MessageFns<StatusResponse> = {
   encode(message: StatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.state !== undefined) {
       EmergencyStop.encode(message.state, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.scopes) {
+      ScopeState.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.consumers) {
+      ConsumerStatus.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(32).uint64(message.epoch);
     }
     return writer;
   },
@@ -1272,6 +1345,30 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.state = EmergencyStop.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(ScopeState.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.consumers.push(ConsumerStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1285,13 +1382,29 @@ export const StatusResponse: MessageFns<StatusResponse> = {
   },
 
   fromJSON(object: any): StatusResponse {
-    return { state: isSet(object.state) ? EmergencyStop.fromJSON(object.state) : undefined };
+    return {
+      state: isSet(object.state) ? EmergencyStop.fromJSON(object.state) : undefined,
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => ScopeState.fromJSON(e)) : [],
+      consumers: globalThis.Array.isArray(object?.consumers)
+        ? object.consumers.map((e: any) => ConsumerStatus.fromJSON(e))
+        : [],
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+    };
   },
 
   toJSON(message: StatusResponse): unknown {
     const obj: any = {};
     if (message.state !== undefined) {
       obj.state = EmergencyStop.toJSON(message.state);
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes.map((e) => ScopeState.toJSON(e));
+    }
+    if (message.consumers?.length) {
+      obj.consumers = message.consumers.map((e) => ConsumerStatus.toJSON(e));
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
     }
     return obj;
   },
@@ -1304,6 +1417,404 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     message.state = (object.state !== undefined && object.state !== null)
       ? EmergencyStop.fromPartial(object.state)
       : undefined;
+    message.scopes = object.scopes?.map((e) => ScopeState.fromPartial(e)) || [];
+    message.consumers = object.consumers?.map((e) => ConsumerStatus.fromPartial(e)) || [];
+    message.epoch = object.epoch ?? 0;
+    return message;
+  },
+};
+
+function createBaseScopeState(): ScopeState {
+  return {
+    scope: undefined,
+    active: false,
+    epoch: 0,
+    reason: "",
+    activatedBy: undefined,
+    activatedAt: undefined,
+    deactivatedAt: undefined,
+    deactivationApprovals: [],
+    reviewRef: "",
+    rootCause: "",
+    prevention: "",
+    needsReEnabling: false,
+  };
+}
+
+export const ScopeState: MessageFns<ScopeState> = {
+  encode(message: ScopeState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scope !== undefined) {
+      Scope.encode(message.scope, writer.uint32(10).fork()).join();
+    }
+    if (message.active !== false) {
+      writer.uint32(16).bool(message.active);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(24).uint64(message.epoch);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.activatedBy !== undefined) {
+      Actor.encode(message.activatedBy, writer.uint32(42).fork()).join();
+    }
+    if (message.activatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.activatedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.deactivatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deactivatedAt), writer.uint32(58).fork()).join();
+    }
+    for (const v of message.deactivationApprovals) {
+      DeactivationApproval.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.reviewRef !== "") {
+      writer.uint32(74).string(message.reviewRef);
+    }
+    if (message.rootCause !== "") {
+      writer.uint32(82).string(message.rootCause);
+    }
+    if (message.prevention !== "") {
+      writer.uint32(90).string(message.prevention);
+    }
+    if (message.needsReEnabling !== false) {
+      writer.uint32(96).bool(message.needsReEnabling);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScopeState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScopeState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.scope = Scope.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.active = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.activatedBy = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.activatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.deactivatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.deactivationApprovals.push(DeactivationApproval.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reviewRef = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.rootCause = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.prevention = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.needsReEnabling = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScopeState {
+    return {
+      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
+      active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      activatedBy: isSet(object.activatedBy)
+        ? Actor.fromJSON(object.activatedBy)
+        : isSet(object.activated_by)
+        ? Actor.fromJSON(object.activated_by)
+        : undefined,
+      activatedAt: isSet(object.activatedAt)
+        ? fromJsonTimestamp(object.activatedAt)
+        : isSet(object.activated_at)
+        ? fromJsonTimestamp(object.activated_at)
+        : undefined,
+      deactivatedAt: isSet(object.deactivatedAt)
+        ? fromJsonTimestamp(object.deactivatedAt)
+        : isSet(object.deactivated_at)
+        ? fromJsonTimestamp(object.deactivated_at)
+        : undefined,
+      deactivationApprovals: globalThis.Array.isArray(object?.deactivationApprovals)
+        ? object.deactivationApprovals.map((e: any) => DeactivationApproval.fromJSON(e))
+        : globalThis.Array.isArray(object?.deactivation_approvals)
+        ? object.deactivation_approvals.map((e: any) => DeactivationApproval.fromJSON(e))
+        : [],
+      reviewRef: isSet(object.reviewRef)
+        ? globalThis.String(object.reviewRef)
+        : isSet(object.review_ref)
+        ? globalThis.String(object.review_ref)
+        : "",
+      rootCause: isSet(object.rootCause)
+        ? globalThis.String(object.rootCause)
+        : isSet(object.root_cause)
+        ? globalThis.String(object.root_cause)
+        : "",
+      prevention: isSet(object.prevention) ? globalThis.String(object.prevention) : "",
+      needsReEnabling: isSet(object.needsReEnabling)
+        ? globalThis.Boolean(object.needsReEnabling)
+        : isSet(object.needs_re_enabling)
+        ? globalThis.Boolean(object.needs_re_enabling)
+        : false,
+    };
+  },
+
+  toJSON(message: ScopeState): unknown {
+    const obj: any = {};
+    if (message.scope !== undefined) {
+      obj.scope = Scope.toJSON(message.scope);
+    }
+    if (message.active !== false) {
+      obj.active = message.active;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.activatedBy !== undefined) {
+      obj.activatedBy = Actor.toJSON(message.activatedBy);
+    }
+    if (message.activatedAt !== undefined) {
+      obj.activatedAt = message.activatedAt.toISOString();
+    }
+    if (message.deactivatedAt !== undefined) {
+      obj.deactivatedAt = message.deactivatedAt.toISOString();
+    }
+    if (message.deactivationApprovals?.length) {
+      obj.deactivationApprovals = message.deactivationApprovals.map((e) => DeactivationApproval.toJSON(e));
+    }
+    if (message.reviewRef !== "") {
+      obj.reviewRef = message.reviewRef;
+    }
+    if (message.rootCause !== "") {
+      obj.rootCause = message.rootCause;
+    }
+    if (message.prevention !== "") {
+      obj.prevention = message.prevention;
+    }
+    if (message.needsReEnabling !== false) {
+      obj.needsReEnabling = message.needsReEnabling;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScopeState>): ScopeState {
+    return ScopeState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScopeState>): ScopeState {
+    const message = createBaseScopeState();
+    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
+    message.active = object.active ?? false;
+    message.epoch = object.epoch ?? 0;
+    message.reason = object.reason ?? "";
+    message.activatedBy = (object.activatedBy !== undefined && object.activatedBy !== null)
+      ? Actor.fromPartial(object.activatedBy)
+      : undefined;
+    message.activatedAt = object.activatedAt ?? undefined;
+    message.deactivatedAt = object.deactivatedAt ?? undefined;
+    message.deactivationApprovals = object.deactivationApprovals?.map((e) => DeactivationApproval.fromPartial(e)) || [];
+    message.reviewRef = object.reviewRef ?? "";
+    message.rootCause = object.rootCause ?? "";
+    message.prevention = object.prevention ?? "";
+    message.needsReEnabling = object.needsReEnabling ?? false;
+    return message;
+  },
+};
+
+function createBaseConsumerStatus(): ConsumerStatus {
+  return { acknowledgement: undefined, confirmed: false, ageMs: 0 };
+}
+
+export const ConsumerStatus: MessageFns<ConsumerStatus> = {
+  encode(message: ConsumerStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.acknowledgement !== undefined) {
+      Acknowledgement.encode(message.acknowledgement, writer.uint32(10).fork()).join();
+    }
+    if (message.confirmed !== false) {
+      writer.uint32(16).bool(message.confirmed);
+    }
+    if (message.ageMs !== 0) {
+      writer.uint32(24).uint64(message.ageMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumerStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumerStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.acknowledgement = Acknowledgement.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.confirmed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ageMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumerStatus {
+    return {
+      acknowledgement: isSet(object.acknowledgement) ? Acknowledgement.fromJSON(object.acknowledgement) : undefined,
+      confirmed: isSet(object.confirmed) ? globalThis.Boolean(object.confirmed) : false,
+      ageMs: isSet(object.ageMs)
+        ? globalThis.Number(object.ageMs)
+        : isSet(object.age_ms)
+        ? globalThis.Number(object.age_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConsumerStatus): unknown {
+    const obj: any = {};
+    if (message.acknowledgement !== undefined) {
+      obj.acknowledgement = Acknowledgement.toJSON(message.acknowledgement);
+    }
+    if (message.confirmed !== false) {
+      obj.confirmed = message.confirmed;
+    }
+    if (message.ageMs !== 0) {
+      obj.ageMs = Math.round(message.ageMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsumerStatus>): ConsumerStatus {
+    return ConsumerStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumerStatus>): ConsumerStatus {
+    const message = createBaseConsumerStatus();
+    message.acknowledgement = (object.acknowledgement !== undefined && object.acknowledgement !== null)
+      ? Acknowledgement.fromPartial(object.acknowledgement)
+      : undefined;
+    message.confirmed = object.confirmed ?? false;
+    message.ageMs = object.ageMs ?? 0;
     return message;
   },
 };

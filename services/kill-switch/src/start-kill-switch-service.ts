@@ -1,0 +1,84 @@
+// Composition root of the kill-switch service: NATS → streams and bucket → KV stop store → event
+// publisher → acknowledgement feed → gRPC → ops server (with the HTTP API and slash command).
+// main.ts calls it after config and telemetry; integration tests call it in-process.
+import { Kvm } from "@nats-io/kv";
+import { drainNats } from "@warden/messaging";
+import { connectServiceNats, createVerifier, natsHealth, startServiceGrpc } from "@warden/service";
+import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import { createKillSwitchService } from "./app/kill-switch-service.ts";
+import type { KillSwitchService } from "./app/kill-switch-service.ts";
+import { createReplayGuard } from "./app/replay-guard.ts";
+import type { KillSwitchConfig } from "./config.ts";
+import { createKvStopStore } from "./adapters/nats/kv-stop-store.ts";
+import { natsKillSwitchEvents, watchAcknowledgements } from "./adapters/nats/nats-kill-switch-events.ts";
+import type { Person } from "./domain/stop-record.ts";
+import { killSwitchGrpcService } from "./transport/grpc/kill-switch-grpc.ts";
+import { killSwitchHttp } from "./transport/http/kill-switch-http.ts";
+
+const SERVICE = "kill-switch";
+
+export interface RunningKillSwitchService {
+  readonly grpcPort: number;
+  readonly opsPort: number;
+  readonly service: KillSwitchService;
+  stop(): Promise<void>;
+}
+
+export async function startKillSwitchService(config: KillSwitchConfig): Promise<RunningKillSwitchService> {
+  const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
+  const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
+  const kv = await new Kvm(nc).open(topology.kv.killswitch);
+  const acks = await watchAcknowledgements(nc, topology, { log, ttlMs: config.KILLSWITCH_CONSUMER_TTL });
+  const service = createKillSwitchService({
+    store: createKvStopStore(kv),
+    events: natsKillSwitchEvents(publisher, topology),
+    acks,
+    activationRoles: config.KILLSWITCH_ACTIVATION_ROLES,
+    consumerTtlMs: config.KILLSWITCH_CONSUMER_TTL,
+  });
+  // Finish a deactivation a previous process approved but did not complete.
+  await service.status();
+
+  const verifier = await createVerifier(config);
+  const { server: grpc, port: grpcPort } = await startServiceGrpc({
+    logger: log,
+    verifier,
+    services: [killSwitchGrpcService(service)],
+    config,
+  });
+
+  const slackUsers = new Map<string, Person>(
+    config.SLACK_USERS.map((u) => [u.slackId, { id: u.id, type: "human", roles: u.roles }]),
+  );
+  const registry = createMetricsRegistry({ service: SERVICE });
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: config.OPS_PORT,
+    registry,
+    routes: killSwitchHttp({
+      service,
+      verifier,
+      slack:
+        config.SLACK_SIGNING_SECRET === undefined
+          ? undefined
+          : { signingSecret: config.SLACK_SIGNING_SECRET, users: slackUsers, replays: createReplayGuard() },
+    }),
+    health: healthFrom({
+      nats: natsHealth(nc),
+      kv: async () => `epoch ${(await service.status()).epoch}`,
+    }),
+  });
+  log.info({ grpcPort, opsPort: ops.port }, "kill-switch service ready");
+
+  return {
+    grpcPort,
+    opsPort: ops.port,
+    service,
+    async stop() {
+      await grpc.shutdown(5_000);
+      await ops.close();
+      await acks.close();
+      await drainNats(nc);
+    },
+  };
+}
