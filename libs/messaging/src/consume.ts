@@ -96,7 +96,7 @@ export type ConsumeOptions<T> = {
    * their one reporter, so a message is reported once however many consumers see it (invalid.ts).
    */
   reportEnvelopeFailures?: boolean;
-  /** Called once per invalid message, after it was reported and terminated (e.g. to count it). */
+  /** Called once per invalid message this consumer terminated (reported or not), e.g. to count it. */
   onInvalid?: (err: InvalidMessageError, meta: MessageMeta) => void;
 };
 
@@ -223,6 +223,7 @@ async function settleFailure<T>(
         "invalid envelope terminated (reported by the audit's consumer)",
       );
       msg.term(`${err.reason}: ${err.message}`.slice(0, 256));
+      options.onInvalid?.(err, meta);
       return;
     }
     try {

@@ -27,11 +27,12 @@ export const EmergencyStopView = z.object({
 export type EmergencyStopView = z.infer<typeof EmergencyStopView>;
 
 // Kill-switch events (proto/warden/killswitch/v1/events.proto), published by the kill-switch
-// service and, for acknowledgements, by every consumer that enforces the stop.
+// service and, for acknowledgements, by every consumer that enforces the stop. Received data is read
+// with the proto3 JSON mapping first, which omits zero values: those fields default (`unset`).
 export const AcknowledgementData = z.strictObject({
   consumer: ActorData.optional(),
   instanceId: z.string().min(1).max(256),
-  epoch: UInt64,
+  epoch: unset(UInt64, 0),
   acknowledgedAt: Timestamp.optional(),
 });
 
@@ -42,8 +43,8 @@ export const DeactivationApprovalData = z.strictObject({
 
 /** warden.killswitch.v1.EmergencyStop (the aggregate view). */
 export const EmergencyStopData = z.strictObject({
-  epoch: UInt64,
-  active: z.boolean(),
+  epoch: unset(UInt64, 0),
+  active: unset(z.boolean(), false),
   scopes: z.array(StopScopeData).optional(),
   reason: z.string().optional(),
   activatedBy: ActorData.optional(),
@@ -59,7 +60,7 @@ export const EmergencyStopData = z.strictObject({
 export const ActivatedData = z.strictObject({ state: EmergencyStopData });
 
 export const DeactivatedData = z.strictObject({
-  epoch: UInt64,
+  epoch: unset(UInt64, 0),
   approvals: z.array(DeactivationApprovalData).optional(),
   reviewRef: z.string().optional(),
   rootCause: z.string().optional(),
@@ -74,7 +75,7 @@ export const AcknowledgedData = z.strictObject({ acknowledgement: Acknowledgemen
 export type AcknowledgedData = z.infer<typeof AcknowledgedData>;
 
 export const DeactivationApprovedData = z.strictObject({
-  epoch: UInt64,
+  epoch: unset(UInt64, 0),
   scopes: z.array(StopScopeData).optional(),
   approvals: z.array(DeactivationApprovalData).optional(),
   missingRoles: z.array(z.string()).optional(),
@@ -84,6 +85,6 @@ export const DeactivationApprovedData = z.strictObject({
 export const RefusedData = z.strictObject({
   operation: z.string().min(1),
   actor: ActorData.optional(),
-  reason: z.string(),
+  reason: unset(z.string(), ""),
   refusedAt: Timestamp.optional(),
 });
