@@ -8,15 +8,15 @@ import { drainNats } from "@warden/messaging";
 import { connectServiceNats, createVerifier, natsHealth, startServiceGrpc } from "@warden/service";
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
 import { createAuditMetrics } from "./adapters/metrics.ts";
-import { MongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
+import { createMongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
 import { natsAccessLog } from "./adapters/nats/nats-access-log.ts";
 import { natsRecordFeed } from "./adapters/nats/nats-record-feed.ts";
 import { natsRecordPublisher } from "./adapters/nats/nats-record-publisher.ts";
-import { AuditReader } from "./app/audit-reader.ts";
-import type { AuditStore } from "./app/audit-store.ts";
-import { AuditRecorder } from "./app/audit-recorder.ts";
-import { AuditWriter } from "./app/audit-writer.ts";
-import { Checkpointer } from "./app/checkpointer.ts";
+import { createAuditReader } from "./app/audit-reader.ts";
+import type { AuditStore } from "./app/ports.ts";
+import { createAuditRecorder } from "./app/audit-recorder.ts";
+import { createAuditWriter } from "./app/audit-writer.ts";
+import { createCheckpointer } from "./app/checkpointer.ts";
 import type { AuditConfig } from "./config.ts";
 import { CheckpointSigner, signingKeyId } from "./domain/checkpoint.ts";
 import { FieldEncryptor } from "./domain/field-encryption.ts";
@@ -64,7 +64,7 @@ export async function startAuditService(
     socketTimeoutMS: 300_000,
   });
   await mongo.connect();
-  const mongoStore = new MongoAuditStore(mongo.db(config.MONGO_DB), {
+  const mongoStore = createMongoAuditStore(mongo.db(config.MONGO_DB), {
     insertChunk: config.MONGO_INSERT_CHUNK,
   });
   if (config.MONGO_CREATE_INDEXES) await mongoStore.ensureIndexes();
@@ -78,15 +78,20 @@ export async function startAuditService(
       ? new FieldEncryptor({ key: config.AUDIT_ENCRYPTION_KEY, paths: config.AUDIT_ENCRYPTED_FIELDS })
       : undefined;
 
-  const writer = new AuditWriter({ store, encryptor, logger: log, dedupeWindow: config.AUDIT_DEDUPE_WINDOW });
-  const checkpointer = new Checkpointer({
+  const writer = createAuditWriter({
+    store,
+    encryptor,
+    logger: log,
+    dedupeWindow: config.AUDIT_DEDUPE_WINDOW,
+  });
+  const checkpointer = createCheckpointer({
     store,
     signer,
     every: config.CHECKPOINT_EVERY,
     intervalMs: config.CHECKPOINT_INTERVAL,
     logger: log,
   });
-  const recorder = new AuditRecorder({
+  const recorder = createAuditRecorder({
     writer,
     checkpointer,
     store,
@@ -118,7 +123,7 @@ export async function startAuditService(
     Math.min(1_000, config.CHECKPOINT_INTERVAL),
   );
 
-  const reader = new AuditReader({
+  const reader = createAuditReader({
     store,
     accessLog: natsAccessLog(publisher, topology),
     feed: natsRecordFeed(nc, topology, { logger: log }),

@@ -3,7 +3,7 @@
 // start-audit-service.ts, exported so that the CLI needs no store class or adapter path.
 import type { KeyObject } from "node:crypto";
 import { MongoClient } from "mongodb";
-import { MongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
+import { createMongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
 import { verifyStoredChain } from "./app/verify-stored-chain.ts";
 import { signingKeyId, type Checkpoint } from "./domain/checkpoint.ts";
 import type { VerifyChainResult } from "./domain/verify-chain.ts";
@@ -30,7 +30,7 @@ export async function verifyAuditDatabase(request: VerifyAuditDatabaseRequest): 
   });
   try {
     await client.connect();
-    const store = new MongoAuditStore(client.db(request.db));
+    const store = createMongoAuditStore(client.db(request.db));
     const publicKeys = new Map(request.publicKeys.map((k) => [signingKeyId(k), k]));
     return await verifyStoredChain(
       { store, publicKeys },

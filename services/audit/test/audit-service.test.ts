@@ -9,7 +9,7 @@ import { topology as makeTopology } from "@warden/messaging";
 import { createTestTelemetry, type TestTelemetry } from "@warden/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleEnvelope } from "../src/testing/sample-events.ts";
-import type { AuditStore } from "../src/app/audit-store.ts";
+import type { AuditStore } from "../src/app/ports.ts";
 import { parsePublicKey } from "../src/domain/checkpoint.ts";
 import { verifyChain } from "../src/domain/verify-chain.ts";
 import type { Checkpoint } from "../src/domain/checkpoint.ts";

@@ -2,7 +2,9 @@
 // team's, security / compliance / auditors everything. The widest role a reader holds wins; a
 // reader with none of them is refused. The scope is applied to the filter, never trusted from it.
 import { PermissionDeniedError } from "@warden/grpc/errors";
-import type { AuditQueryFilter } from "./audit-store.ts";
+import type { AccessScope, AuditQueryFilter, Reader } from "./ports.ts";
+
+export type { AccessScope, Reader } from "./ports.ts";
 
 /** Role names per scope (AUDIT_ROLES_ALL, AUDIT_ROLES_TEAM, AUDIT_ROLES_OWN). */
 export type AccessRoles = {
@@ -16,22 +18,6 @@ export const DEFAULT_ACCESS_ROLES: AccessRoles = {
   team: ["team-lead", "engineering-lead"],
   own: ["engineer"],
 };
-
-/** The authenticated caller, from a verified token. */
-export type Reader = {
-  id: string;
-  type: string;
-  name?: string | undefined;
-  roles: readonly string[];
-  /** From the token's team claim, when it has one. */
-  team?: string | undefined;
-};
-
-export type AccessScope =
-  | { kind: "all" }
-  | { kind: "team"; team: string }
-  /** Records whose actor is the reader. Also a team lead's scope when the token names no team. */
-  | { kind: "own"; actorId: string };
 
 export function accessScopeFor(reader: Reader, roles: AccessRoles = DEFAULT_ACCESS_ROLES): AccessScope {
   const has = (names: readonly string[]): boolean => names.some((r) => reader.roles.includes(r));

@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import { createInMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
 import { InMemoryAccessLog, InMemoryRecordFeed } from "../adapters/fakes/in-memory-ports.ts";
 import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import type { AuditRecord } from "../domain/audit-record.ts";
 import type { Reader } from "./access-scope.ts";
-import { AuditReader } from "./audit-reader.ts";
-import { AuditWriter } from "./audit-writer.ts";
+import { createAuditReader } from "./audit-reader.ts";
+import { createAuditWriter } from "./audit-writer.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
 const auditor: Reader = { id: "eve", type: "human", roles: ["auditor"] };
@@ -15,12 +15,12 @@ const engineer: Reader = { id: "dana", type: "human", roles: ["engineer"] };
 const lead: Reader = { id: "lee", type: "human", roles: ["team-lead"], team: "payments" };
 
 async function fixture(count = 30) {
-  const store = new InMemoryAuditStore();
-  const writer = new AuditWriter({ store });
+  const store = createInMemoryAuditStore();
+  const writer = createAuditWriter({ store });
   await writer.write(sampleIncoming(0, count));
   const accessLog = new InMemoryAccessLog();
   const feed = new InMemoryRecordFeed();
-  const reader = new AuditReader({ store, accessLog, feed, publicKeys: signer.publicKey });
+  const reader = createAuditReader({ store, accessLog, feed, publicKeys: signer.publicKey });
   return { store, writer, accessLog, feed, reader };
 }
 

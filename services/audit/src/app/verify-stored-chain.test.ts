@@ -1,10 +1,13 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import {
+  createInMemoryAuditStore,
+  type InMemoryAuditStore,
+} from "../adapters/fakes/in-memory-audit-store.ts";
 import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
-import { AuditWriter } from "./audit-writer.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { createAuditWriter } from "./audit-writer.ts";
+import { createCheckpointer } from "./checkpointer.ts";
 import { verifyStoredChain } from "./verify-stored-chain.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
@@ -13,9 +16,9 @@ describe("verifyStoredChain (paged)", () => {
   let store: InMemoryAuditStore;
 
   beforeEach(async () => {
-    store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store });
-    const checkpointer = new Checkpointer({ store, signer, every: 25, intervalMs: 3_600_000 });
+    store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store });
+    const checkpointer = createCheckpointer({ store, signer, every: 25, intervalMs: 3_600_000 });
     for (let i = 0; i < 100; i += 10) {
       const { head } = await writer.write(sampleIncoming(i, 10));
       await checkpointer.maybeCheckpoint(head);

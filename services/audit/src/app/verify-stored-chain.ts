@@ -4,7 +4,7 @@
 import type { AuditRecord } from "../domain/audit-record.ts";
 import type { Checkpoint, CheckpointPublicKeys } from "../domain/checkpoint.ts";
 import { verifyChain, type VerifyChainResult } from "../domain/verify-chain.ts";
-import type { AuditStore } from "./audit-store.ts";
+import type { AuditStore } from "./ports.ts";
 
 export type VerifyStoredChainRequest = {
   /** First seq; default 1. */

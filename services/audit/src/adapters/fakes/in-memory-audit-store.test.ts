@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { AuditWriter } from "../../app/audit-writer.ts";
-import { InMemoryAuditStore } from "./in-memory-audit-store.ts";
+import { createAuditWriter } from "../../app/audit-writer.ts";
+import { createInMemoryAuditStore } from "./in-memory-audit-store.ts";
 import { sampleIncoming } from "../../testing/sample-events.ts";
 
 describe("InMemoryAuditStore", () => {
   it("filters and pages in seq order", async () => {
-    const store = new InMemoryAuditStore();
-    await new AuditWriter({ store }).write(sampleIncoming(0, 30));
+    const store = createInMemoryAuditStore();
+    await createAuditWriter({ store }).write(sampleIncoming(0, 30));
 
     const decisions = await store.query({ types: ["warden.decision.*"] }, { size: 4 });
     expect(decisions.items.map((r) => r.seq)).toEqual([2, 5, 8, 11]);
@@ -34,8 +34,8 @@ describe("InMemoryAuditStore", () => {
   });
 
   it("looks up event ids and the chain's tail", async () => {
-    const store = new InMemoryAuditStore();
-    await new AuditWriter({ store }).write(sampleIncoming(0, 10));
+    const store = createInMemoryAuditStore();
+    await createAuditWriter({ store }).write(sampleIncoming(0, 10));
     expect([...(await store.existingEventIds(["evt-3", "evt-99", "evt-9"]))].sort()).toEqual([
       "evt-3",
       "evt-9",

@@ -1,7 +1,7 @@
 // Mapping between the audit's domain types and warden.audit.v1 (the only place that knows both).
 import { auditV1, commonV1 } from "@warden/contracts";
 import { InvalidArgumentError } from "@warden/grpc/errors";
-import type { AuditQueryFilter } from "../../app/audit-store.ts";
+import type { AuditQueryFilter } from "../../app/ports.ts";
 import type { AuditRecord, EncryptedValue, RetentionClass } from "../../domain/audit-record.ts";
 import type { ChainProblem, VerifyChainResult } from "../../domain/verify-chain.ts";
 
