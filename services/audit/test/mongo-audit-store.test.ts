@@ -286,6 +286,13 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
     expect(
       (await f.store.query({ actorId: "dana", types: ["warden.approval.vote_cast"] }, { size: 100 })).items,
     ).toHaveLength(10);
+    // The actor's type narrows too: agent-3 is an ai_agent, never a human of that name.
+    expect(
+      (await f.store.query({ actorId: "agent-3", actorType: "ai_agent" }, { size: 100 })).items,
+    ).not.toEqual([]);
+    expect((await f.store.query({ actorId: "agent-3", actorType: "human" }, { size: 100 })).items).toEqual(
+      [],
+    );
     expect(
       (await f.store.query({ agentId: "agent-0", environment: "production" }, { size: 10 })).items.map(
         (r) => r.seq,

@@ -25,9 +25,9 @@ export function accessScopeFor(reader: Reader, roles: AccessRoles = DEFAULT_ACCE
   if (has(roles.team)) {
     return reader.team !== undefined && reader.team !== ""
       ? { kind: "team", team: reader.team }
-      : { kind: "own", actorId: reader.id };
+      : { kind: "own", actorId: reader.id, actorType: reader.type };
   }
-  if (has(roles.own)) return { kind: "own", actorId: reader.id };
+  if (has(roles.own)) return { kind: "own", actorId: reader.id, actorType: reader.type };
   throw new PermissionDeniedError(
     `principal ${JSON.stringify(reader.id)} holds no audit role (one of ${[...roles.all, ...roles.team, ...roles.own].join(", ")})`,
   );
@@ -52,6 +52,6 @@ export function scopedFilter(filter: AuditQueryFilter, scope: AccessScope): Audi
           `this role reads only its own actions: filter.actor_id must be empty or ${JSON.stringify(scope.actorId)}`,
         );
       }
-      return { ...filter, actorId: scope.actorId };
+      return { ...filter, actorId: scope.actorId, actorType: scope.actorType };
   }
 }

@@ -41,6 +41,21 @@ describe("AuditReader", () => {
     ]);
   });
 
+  it("scopes 'own' by actor type as well as id: a human named like an agent sees none of its records", async () => {
+    const { reader, store } = await fixture();
+    const agentRecords = (await store.query({ actorId: "agent-3" }, { size: 1000 })).items;
+    expect(agentRecords.length).toBeGreaterThan(0); // the agent's own records exist…
+    expect(agentRecords.every((r) => r.actor.type === "ai_agent")).toBe(true);
+    const namesake: Reader = { id: "agent-3", type: "human", roles: ["engineer"] };
+    expect((await reader.query(namesake, {}, { size: 1000 })).items).toEqual([]); // …but not for a human
+    const exported: AuditRecord[] = [];
+    for await (const r of await reader.export(namesake, {})) exported.push(r);
+    expect(exported).toEqual([]);
+    // Control: the agent itself, reading with an engineer's role, sees them.
+    const agent: Reader = { id: "agent-3", type: "ai_agent", roles: ["engineer"] };
+    expect((await reader.query(agent, {}, { size: 1000 })).items).toHaveLength(agentRecords.length);
+  });
+
   it("refuses a read it cannot record, and one by a reader without an audit role (unrecorded)", async () => {
     const { reader, accessLog } = await fixture();
     accessLog.down = true;

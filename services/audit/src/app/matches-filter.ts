@@ -11,6 +11,7 @@ function typeMatches(type: string, patterns: readonly string[]): boolean {
 export function matchesFilter(record: AuditRecord, filter: AuditQueryFilter): boolean {
   return (
     (filter.actorId === undefined || record.actor.id === filter.actorId) &&
+    (filter.actorType === undefined || record.actor.type === filter.actorType) &&
     (filter.team === undefined || record.actor.team === filter.team) &&
     (filter.agentId === undefined || record.agentId === filter.agentId) &&
     (filter.action === undefined || record.what.action === filter.action) &&

@@ -29,6 +29,8 @@ export type AppendResult = {
 
 export type AuditQueryFilter = {
   actorId?: string | undefined;
+  /** Actor type ("human", "ai_agent", "service"): the "own" scope matches id and type together. */
+  actorType?: string | undefined;
   /** Actor team (team-lead scope). */
   team?: string | undefined;
   agentId?: string | undefined;
@@ -121,8 +123,11 @@ export type Reader = {
 export type AccessScope =
   | { kind: "all" }
   | { kind: "team"; team: string }
-  /** Records whose actor is the reader. Also a team lead's scope when the token names no team. */
-  | { kind: "own"; actorId: string };
+  /**
+   * Records whose actor is the reader: the same id and the same type (a human whose subject equals
+   * an agent's id is not that agent). Also a team lead's scope when the token names no team.
+   */
+  | { kind: "own"; actorId: string; actorType: string };
 
 export type AuditReadMethod = "query" | "export" | "verify" | "tail";
 

@@ -68,6 +68,7 @@ function whereOf(filter: AuditQueryFilter, afterSeq: number | undefined): Filter
   const where: Filter<AuditEventDocument> = {};
   if (afterSeq !== undefined) where.seq = { $gt: afterSeq };
   if (filter.actorId !== undefined) where["actor.id"] = filter.actorId;
+  if (filter.actorType !== undefined) where["actor.type"] = filter.actorType;
   if (filter.team !== undefined) where["actor.team"] = filter.team;
   if (filter.agentId !== undefined) where.agentId = filter.agentId;
   if (filter.action !== undefined) where["what.action"] = filter.action;
