@@ -116,11 +116,17 @@ export type {
   AccessLog,
   AuditAccess,
   AuditReadMethod,
+  CheckpointSourceKind,
+  ExternalCheckpoints,
   LiveRecords,
   RecordFeed,
   RecordPublisher,
 } from "./app/ports.ts";
-export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-stored-chain.ts";
+export {
+  verifyStoredChain,
+  type VerifyStoredChainRequest,
+  type VerifyStoredChainResult,
+} from "./app/verify-stored-chain.ts";
 export {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,
@@ -132,5 +138,5 @@ export {
   type MongoAuditStoreOptions,
 } from "./adapters/mongo/mongo-audit-store.ts";
 export { createInMemoryAuditStore, type InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";
-export { readStreamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
+export { readStreamCheckpoints, streamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
 export { verifyAuditDatabase, type VerifyAuditDatabaseRequest } from "./verify-audit-database.ts";

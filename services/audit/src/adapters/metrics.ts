@@ -20,6 +20,8 @@ export type AuditMetrics = {
   headSeq: Gauge;
   /** Committed records not yet published on the audit stream. */
   outbox: Gauge;
+  /** 1 while the store's head is behind the audit stream (source: checkpoint | stream), else 0. */
+  storeBehind: Gauge<"source">;
 };
 
 export function createAuditMetrics(registry: Registry): AuditMetrics {
@@ -71,6 +73,12 @@ export function createAuditMetrics(registry: Registry): AuditMetrics {
     outbox: new Gauge({
       name: "warden_audit_outbox_records",
       help: "Committed records waiting to be published on the audit stream",
+      registers,
+    }),
+    storeBehind: new Gauge({
+      name: "warden_audit_store_behind",
+      help: "1 while the store's head is behind the audit stream's newest signed checkpoint (source=checkpoint) or last record (source=stream): the writer refuses to write",
+      labelNames: ["source"],
       registers,
     }),
   };

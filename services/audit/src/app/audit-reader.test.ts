@@ -8,6 +8,8 @@ import type { AuditRecord } from "../domain/audit-record.ts";
 import type { Reader } from "./access-scope.ts";
 import { createAuditReader } from "./audit-reader.ts";
 import { createAuditWriter } from "./audit-writer.ts";
+import { createCheckpointer } from "./checkpointer.ts";
+import { headOf } from "../domain/hash-chain.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
 const auditor: Reader = { id: "eve", type: "human", roles: ["auditor"] };
@@ -76,6 +78,42 @@ describe("AuditReader", () => {
     expect(seqs.length).toBe(10); // every third sample is dana's vote
     expect(await reader.verify(auditor, {})).toMatchObject({ ok: true, count: 30 });
     expect(accessLog.accesses.map((a) => a.method)).toEqual(["export", "verify"]);
+  });
+
+  it("verifies against the checkpoints outside the database when it has them, and refuses without them", async () => {
+    const { store, accessLog, feed } = await fixture(30);
+    const checkpointer = createCheckpointer({ store, signer, every: 10, intervalMs: 3_600_000 });
+    const published = [await checkpointer.checkpoint(headOf((await store.range(30, 30))[0] ?? null))];
+    const outside = { source: "stream" as const, down: false, read: () => Promise.resolve(published) };
+    const external = {
+      source: outside.source,
+      read: () => (outside.down ? Promise.reject(new Error("injected: no NATS")) : outside.read()),
+    };
+    const withStream = createAuditReader({
+      store,
+      accessLog,
+      feed,
+      publicKeys: signer.publicKey,
+      checkpoints: external,
+    });
+    const dbOnly = createAuditReader({ store, accessLog, feed, publicKeys: signer.publicKey });
+    // CONTROL: intact, either way.
+    expect(await withStream.verify(auditor, {})).toMatchObject({ ok: true, checkpointSource: "stream" });
+    expect(await dbOnly.verify(auditor, {})).toMatchObject({ ok: true, checkpointSource: "database" });
+    // The tail truncated and the database's checkpoint deleted with it.
+    store.unsafeRecords().splice(20);
+    store.unsafeCheckpoints().clear();
+    expect(await dbOnly.verify(auditor, {})).toMatchObject({ ok: true }); // nothing left to compare with
+    expect(await withStream.verify(auditor, {})).toMatchObject({
+      ok: false,
+      firstBadSeq: 21,
+      problem: "truncated",
+      checkpointSource: "stream",
+    });
+    outside.down = true;
+    await expect(withStream.verify(auditor, {})).rejects.toThrow(
+      /cannot read the signed checkpoints from the stream/,
+    );
   });
 
   it("tails: stored records after a seq, then live ones, filling a gap in the live feed from the store", async () => {

@@ -5,11 +5,18 @@
 import { UnavailableError } from "@warden/grpc/errors";
 import type { AuditRecord } from "../domain/audit-record.ts";
 import type { CheckpointPublicKeys } from "../domain/checkpoint.ts";
-import type { VerifyChainResult } from "../domain/verify-chain.ts";
 import { accessScopeFor, scopedFilter, type AccessRoles, type Reader } from "./access-scope.ts";
 import { matchesFilter } from "./matches-filter.ts";
-import type { AccessLog, AuditAccess, AuditQueryFilter, AuditStore, Page, RecordFeed } from "./ports.ts";
-import { verifyStoredChain } from "./verify-stored-chain.ts";
+import type {
+  AccessLog,
+  AuditAccess,
+  AuditQueryFilter,
+  AuditStore,
+  ExternalCheckpoints,
+  Page,
+  RecordFeed,
+} from "./ports.ts";
+import { verifyStoredChain, type VerifyStoredChainResult } from "./verify-stored-chain.ts";
 
 export type AuditReaderDeps = {
   store: AuditStore;
@@ -17,6 +24,11 @@ export type AuditReaderDeps = {
   feed: RecordFeed;
   publicKeys: CheckpointPublicKeys;
   roles?: AccessRoles | undefined;
+  /**
+   * Where Verify takes the signed checkpoints from (the WARDEN_AUDIT stream, outside the audited
+   * database). Absent: the database's own, and Verify says so.
+   */
+  checkpoints?: ExternalCheckpoints | undefined;
 };
 
 export type TailRequest = {
@@ -34,7 +46,7 @@ export type AuditReader = {
   /** Every matching record in seq order (the read is recorded before the first one). */
   export(reader: Reader, filter: AuditQueryFilter): Promise<AsyncIterable<AuditRecord>>;
   /** Verifies the chain over a range; any audit role may (it reveals no record content). */
-  verify(reader: Reader, range: { fromSeq?: number; toSeq?: number }): Promise<VerifyChainResult>;
+  verify(reader: Reader, range: { fromSeq?: number; toSeq?: number }): Promise<VerifyStoredChainResult>;
   /**
    * Records as they are committed: first the stored ones after `afterSeq`, then live ones. The live
    * subscription opens before the store is read, so nothing falls between; a gap in the live seqs
@@ -125,7 +137,25 @@ export function createAuditReader(deps: AuditReaderDeps): AuditReader {
         scope,
         range: { fromSeq: range.fromSeq ?? 1, toSeq: range.toSeq },
       });
-      return verifyStoredChain({ store, publicKeys: deps.publicKeys }, range);
+      const external = deps.checkpoints;
+      let checkpoints;
+      if (external !== undefined) {
+        try {
+          checkpoints = await external.read();
+        } catch (err) {
+          // Never fall back to the database's own: they are what a rewrite would have replaced.
+          throw new UnavailableError(
+            `cannot read the signed checkpoints from the ${external.source}; not verified`,
+            {
+              cause: err,
+            },
+          );
+        }
+      }
+      return verifyStoredChain(
+        { store, publicKeys: deps.publicKeys },
+        { ...range, checkpoints, checkpointSource: external?.source },
+      );
     },
     tail,
   };

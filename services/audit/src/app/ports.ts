@@ -99,6 +99,20 @@ export interface AuditStore {
   latestCheckpoint(): Promise<Checkpoint | null>;
 }
 
+/** Where the checkpoints a verification checks against came from. */
+export type CheckpointSourceKind = "stream" | "database";
+
+/**
+ * Signed checkpoints kept outside the audited database (the WARDEN_AUDIT stream, DESIGN.md §11):
+ * what Verify checks the stored chain against, so that someone who can rewrite the database,
+ * audit_checkpoints included, is still caught.
+ */
+export interface ExternalCheckpoints {
+  readonly source: CheckpointSourceKind;
+  /** Every checkpoint held, ascending by seq. */
+  read(): Promise<Checkpoint[]>;
+}
+
 /** The downstream stream of committed records and checkpoints (WARDEN_AUDIT). */
 export interface RecordPublisher {
   /** Highest record seq already in the stream; 0 when none. */

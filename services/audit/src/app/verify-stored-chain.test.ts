@@ -33,6 +33,21 @@ describe("verifyStoredChain (paged)", () => {
     expect(await verify({ fromSeq: 31, toSeq: 64 })).toMatchObject({ ok: true, count: 34, lastSeq: 64 });
   });
 
+  it("says when a range asked beyond the head was cut there, and where the checkpoints came from", async () => {
+    expect(await verify({ fromSeq: 1, toSeq: 99_999 })).toMatchObject({
+      ok: true,
+      lastSeq: 100,
+      count: 100,
+      rangeCutAtHead: true,
+      checkpointSource: "database",
+    });
+    expect(await verify({ fromSeq: 1, toSeq: 100 })).toMatchObject({ ok: true, rangeCutAtHead: false });
+    expect(await verify({ fromSeq: 31, toSeq: 64 })).toMatchObject({ ok: true, rangeCutAtHead: false });
+    expect(await verify()).toMatchObject({ ok: true, rangeCutAtHead: false });
+    const external = await store.checkpoints({ fromSeq: 1 });
+    expect(await verify({ checkpoints: external })).toMatchObject({ ok: true, checkpointSource: "stream" });
+  });
+
   it("finds a record missing at a chunk boundary", async () => {
     const records = store.unsafeRecords();
     records.splice(
