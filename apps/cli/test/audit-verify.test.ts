@@ -96,7 +96,18 @@ describe("warden audit verify (child process)", { timeout: 30_000 }, () => {
       lastSeq: 30,
       checkpointsChecked: 3,
       checkpointSource: "database",
+      rangeCutAtHead: false,
     });
+  });
+
+  test("--to beyond the head: OK, and says the range was cut at the head", async () => {
+    const run = await warden(verifyArgs(intact, "--from", "1", "--to", "99999"));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^OK: 30 records \(seq 1\.\.99999\) and 3 signed checkpoints verify; last seq 30 \(range cut at the head: the chain ends at seq 30\)$/m,
+    );
+    const json = await warden(verifyArgs(intact, "--to", "99999", "--json"));
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, lastSeq: 30, rangeCutAtHead: true });
   });
 
   test("a modified record: BAD naming seq 15, exit 1", async () => {
