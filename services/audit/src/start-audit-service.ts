@@ -203,8 +203,14 @@ export async function startAuditService(
     }),
   });
   log.info(
-    { grpcPort, opsPort: ops.port, keyId: signer.keyId, namespace: topology.namespace },
-    "audit service ready",
+    {
+      grpcPort,
+      opsPort: ops.port,
+      keyId: signer.keyId,
+      namespace: topology.namespace,
+      writing: consumer !== undefined,
+    },
+    consumer === undefined ? "audit service up, serving reads only (not writing)" : "audit service ready",
   );
 
   let stopped: Promise<void> | undefined;
