@@ -140,3 +140,8 @@ export {
 export { createInMemoryAuditStore, type InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";
 export { readStreamCheckpoints, streamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
 export { verifyAuditDatabase, type VerifyAuditDatabaseRequest } from "./verify-audit-database.ts";
+export {
+  restoreAuditFromStream,
+  type RestoreAuditFromStreamRequest,
+  type RestoreAuditFromStreamResult,
+} from "./restore-audit-from-stream.ts";

@@ -31,7 +31,7 @@ const SERVICE = "audit";
 
 /** What to do when the store is behind the audit stream (README "Recovery: store behind the stream"). */
 export const STORE_BEHIND_RECOVERY =
-  "restore the audit database from a backup that reaches the stream's seq (or re-insert the missing records from WARDEN_AUDIT), check it with `warden audit verify --nats-url …`, then restart the audit service; see services/audit/README.md, Recovery: store behind the stream";
+  "stop the audit service, run `warden audit restore-from-stream --mongo-url … --db … --nats-url …` (or restore the database from a backup that reaches the stream's seq), check with `warden audit verify --nats-url …`, then start the service again; see services/audit/README.md, Recovery: store behind the stream";
 
 export interface RunningAuditService {
   readonly grpcPort: number;

@@ -188,4 +188,34 @@ describe("a store behind the audit stream", () => {
     expect(await waitingPulls()).toBe(0);
     expect((await obs.store.lastRecord())?.seq).toBe(15);
   });
+
+  it("restore-from-stream re-inserts the lost tail from WARDEN_AUDIT; the restarted writer then records what waited", async () => {
+    const refusing = running.at(-1);
+    expect(refusing?.refused).toBe(true);
+    if (refusing !== undefined) await stop(refusing);
+    const { restoreAuditFromStream } = await import("../src/restore-audit-from-stream.ts");
+    const restored = await restoreAuditFromStream({
+      mongoUrl: env.env.MONGO_URL ?? "",
+      db: env.db,
+      natsUrl: env.env.NATS_URL ?? "",
+      namespace: env.namespace,
+    });
+    expect(restored).toMatchObject({ fromHeadSeq: 15, toHeadSeq: head, records: head - 15 });
+    expect(restored.checkpoints).toBeGreaterThan(0);
+
+    const service = await start();
+    expect(service.refused).toBe(false);
+    expect(await metric(service, "checkpoint")).toBe(0);
+    // What waited in WARDEN_EVENTS (the event, the alarm, the Verify call's record) is recorded now.
+    await headAtLeast(obs.store, head + 3);
+    const afterEvent = (await obs.store.query({ actorId: "alice" }, { size: 1000 })).items.at(-1);
+    expect(afterEvent?.eventId).toBe("sb-after");
+    expect(
+      (await obs.store.query({ types: ["warden.audit.store_behind"] }, { size: 10 })).items,
+    ).toHaveLength(1);
+    expect(await verify(service, {})).toMatchObject({
+      ok: true,
+      checkpointSource: auditV1.CheckpointSource.CHECKPOINT_SOURCE_STREAM,
+    });
+  });
 });
