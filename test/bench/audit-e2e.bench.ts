@@ -20,7 +20,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import {
   EMPTY_CHAIN,
-  MongoAuditStore,
+  createMongoAuditStore,
   chainRecords,
   parsePublicKey,
   recordFromEvent,
@@ -173,7 +173,7 @@ try {
   await service.kill("SIGTERM");
 
   // 4. Verify.
-  const store = new MongoAuditStore(db);
+  const store = createMongoAuditStore(db);
   const records: AuditRecord[] = [];
   t0 = performance.now();
   for await (const r of store.stream(1, Number.MAX_SAFE_INTEGER)) records.push(r);

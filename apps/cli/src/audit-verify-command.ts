@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import type { Checkpoint, VerifyChainResult } from "@warden/audit";
+import type { Checkpoint, VerifyStoredChainResult } from "@warden/audit";
 import { readStreamCheckpoints, verifyAuditDatabase } from "@warden/audit";
 import { EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -16,9 +16,12 @@ export interface AuditVerifyOptions {
   readonly json: boolean;
 }
 
-function describeResult(result: VerifyChainResult, range: string): string {
+function describeResult(result: VerifyStoredChainResult, range: string): string {
   if (result.ok) {
-    return `OK: ${result.count} records (${range}) and ${result.checkpointsChecked} signed checkpoints verify; last seq ${result.lastSeq}`;
+    const cut = result.rangeCutAtHead
+      ? ` (range cut at the head: the chain ends at seq ${result.lastSeq})`
+      : "";
+    return `OK: ${result.count} records (${range}) and ${result.checkpointsChecked} signed checkpoints verify; last seq ${result.lastSeq}${cut}`;
   }
   const suspect =
     result.suspectFromSeq === undefined ? "" : ` (records from seq ${result.suspectFromSeq} are suspect)`;
@@ -53,7 +56,7 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
   }
 
   const started = performance.now();
-  let result: VerifyChainResult;
+  let result: VerifyStoredChainResult;
   try {
     result = await verifyAuditDatabase({
       mongoUrl: options.mongoUrl,
@@ -71,15 +74,13 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
     );
   }
   const seconds = (performance.now() - started) / 1000;
-  const checkpointSource = checkpoints === undefined ? "database" : "stream";
-
   if (options.json) {
-    io.out(`${JSON.stringify({ ...result, seconds, checkpointSource })}\n`);
+    io.out(`${JSON.stringify({ ...result, seconds })}\n`);
   } else {
     const range = `seq ${options.from ?? 1}..${options.to ?? "head"}`;
     io.out(`${describeResult(result, range)}\n`);
     io.out(
-      `     checkpoints from the ${checkpoints === undefined ? "database" : "audit stream"}; ${seconds.toFixed(2)} s\n`,
+      `     checkpoints from the ${result.checkpointSource === "stream" ? "audit stream" : "database"}; ${seconds.toFixed(2)} s\n`,
     );
   }
   return result.ok ? EXIT.ok : EXIT.failed;

@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from "commander";
 import { STOP_CLEAR } from "@warden/policy";
 import type { StopState } from "@warden/policy";
 import pkg from "../package.json" with { type: "json" };
+import type { AuditRestoreOptions } from "./audit-restore-command.ts";
+import { auditRestore } from "./audit-restore-command.ts";
 import type { AuditVerifyOptions } from "./audit-verify-command.ts";
 import { auditVerify } from "./audit-verify-command.ts";
 import { CliInputError, EXIT } from "./cli-error.ts";
@@ -153,6 +155,26 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     )
     .action(async (opts: AuditVerifyOptions) => {
       exitCode = await auditVerify(opts, io);
+    });
+
+  audit
+    .command("restore-from-stream")
+    .description(
+      "re-insert the records and checkpoints the WARDEN_AUDIT stream holds beyond the store's head (a store behind the stream)",
+    )
+    .requiredOption("--mongo-url <url>", "Mongo-wire server, e.g. mongodb://127.0.0.1:27017/")
+    .requiredOption("--db <name>", "audit database, e.g. warden_audit")
+    .requiredOption("--nats-url <url>", "NATS server holding the WARDEN_AUDIT stream")
+    .addOption(new Option("--namespace <ns>", "WARDEN_NAMESPACE of the installation").default(""))
+    .option("--json", "print the result as one JSON object", false)
+    .addHelpText(
+      "after",
+      "\nNeeds insert access to audit_events and audit_checkpoints. Stop the audit service first, run" +
+        "\n`warden audit verify --nats-url …` after, then start the service again." +
+        "\nExit 0 restored, 1 the stream's records do not extend the stored chain, 2 could not run.",
+    )
+    .action(async (opts: AuditRestoreOptions) => {
+      exitCode = await auditRestore(opts, io);
     });
 
   try {

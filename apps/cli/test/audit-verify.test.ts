@@ -5,7 +5,12 @@ import { generateKeyPairSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { AuditWriter, Checkpointer, CheckpointSigner, MongoAuditStore } from "@warden/audit";
+import {
+  createAuditWriter,
+  createCheckpointer,
+  CheckpointSigner,
+  createMongoAuditStore,
+} from "@warden/audit";
 import { sampleIncoming } from "@warden/audit/sample-events";
 import { freePort, testServers, uniqueName } from "@warden/testing";
 
@@ -33,10 +38,10 @@ const tampered = uniqueName("cli_audit_bad");
 let mongo: MongoClient;
 
 async function writeChain(dbName: string): Promise<void> {
-  const store = new MongoAuditStore(mongo.db(dbName));
+  const store = createMongoAuditStore(mongo.db(dbName));
   await store.ensureIndexes();
-  const writer = new AuditWriter({ store });
-  const checkpointer = new Checkpointer({ store, signer, every: 10, intervalMs: 3_600_000 });
+  const writer = createAuditWriter({ store });
+  const checkpointer = createCheckpointer({ store, signer, every: 10, intervalMs: 3_600_000 });
   for (let i = 0; i < 30; i += 10) {
     const { head } = await writer.write(sampleIncoming(i, 10));
     await checkpointer.maybeCheckpoint(head);
@@ -91,7 +96,18 @@ describe("warden audit verify (child process)", { timeout: 30_000 }, () => {
       lastSeq: 30,
       checkpointsChecked: 3,
       checkpointSource: "database",
+      rangeCutAtHead: false,
     });
+  });
+
+  test("--to beyond the head: OK, and says the range was cut at the head", async () => {
+    const run = await warden(verifyArgs(intact, "--from", "1", "--to", "99999"));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^OK: 30 records \(seq 1\.\.99999\) and 3 signed checkpoints verify; last seq 30 \(range cut at the head: the chain ends at seq 30\)$/m,
+    );
+    const json = await warden(verifyArgs(intact, "--to", "99999", "--json"));
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, lastSeq: 30, rangeCutAtHead: true });
   });
 
   test("a modified record: BAD naming seq 15, exit 1", async () => {

@@ -86,6 +86,8 @@ export function topology(namespace = "") {
 
       /** Someone read the audit trail (Query, Export, Verify, Tail): the reads are audited too. */
       auditQueried: `${ev}.audit.queried`,
+      /** The audit store's head is behind the audit stream: the audit refuses to write. */
+      auditStoreBehind: `${ev}.audit.store_behind`,
 
       /** Everything in WARDEN_EVENTS. */
       allEvents: `${ev}.>`,

@@ -85,18 +85,25 @@ export {
   type AuditStore,
   type Page,
   type PageRequest,
+  type RecentEvent,
   type SeqRange,
-} from "./app/audit-store.ts";
+} from "./app/ports.ts";
 export {
-  AuditWriter,
+  createAuditWriter,
+  type AuditWriter,
   type AuditWriterDeps,
   type IncomingAuditEvent,
   type WriteResult,
 } from "./app/audit-writer.ts";
-export { Checkpointer, type CheckpointerDeps } from "./app/checkpointer.ts";
-export { matchesFilter } from "./app/audit-store.ts";
-export { AuditRecorder, type AuditRecorderDeps } from "./app/audit-recorder.ts";
-export { AuditReader, type AuditReaderDeps, type TailRequest } from "./app/audit-reader.ts";
+export { createCheckpointer, type Checkpointer, type CheckpointerDeps } from "./app/checkpointer.ts";
+export { matchesFilter } from "./app/matches-filter.ts";
+export { createAuditRecorder, type AuditRecorder, type AuditRecorderDeps } from "./app/audit-recorder.ts";
+export {
+  createAuditReader,
+  type AuditReader,
+  type AuditReaderDeps,
+  type TailRequest,
+} from "./app/audit-reader.ts";
 export {
   DEFAULT_ACCESS_ROLES,
   accessScopeFor,
@@ -109,20 +116,32 @@ export type {
   AccessLog,
   AuditAccess,
   AuditReadMethod,
+  CheckpointSourceKind,
+  ExternalCheckpoints,
   LiveRecords,
   RecordFeed,
   RecordPublisher,
 } from "./app/ports.ts";
-export { verifyStoredChain, type VerifyStoredChainRequest } from "./app/verify-stored-chain.ts";
+export {
+  verifyStoredChain,
+  type VerifyStoredChainRequest,
+  type VerifyStoredChainResult,
+} from "./app/verify-stored-chain.ts";
 export {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,
   DEFAULT_INSERT_CHUNK,
-  MongoAuditStore,
+  createMongoAuditStore,
+  type MongoAuditStore,
   type AuditCheckpointDocument,
   type AuditEventDocument,
   type MongoAuditStoreOptions,
 } from "./adapters/mongo/mongo-audit-store.ts";
-export { InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";
-export { readStreamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
+export { createInMemoryAuditStore, type InMemoryAuditStore } from "./adapters/fakes/in-memory-audit-store.ts";
+export { readStreamCheckpoints, streamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
 export { verifyAuditDatabase, type VerifyAuditDatabaseRequest } from "./verify-audit-database.ts";
+export {
+  restoreAuditFromStream,
+  type RestoreAuditFromStreamRequest,
+  type RestoreAuditFromStreamResult,
+} from "./restore-audit-from-stream.ts";

@@ -3,10 +3,9 @@
 // start-audit-service.ts, exported so that the CLI needs no store class or adapter path.
 import type { KeyObject } from "node:crypto";
 import { MongoClient } from "mongodb";
-import { MongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
-import { verifyStoredChain } from "./app/verify-stored-chain.ts";
+import { createMongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
+import { verifyStoredChain, type VerifyStoredChainResult } from "./app/verify-stored-chain.ts";
 import { signingKeyId, type Checkpoint } from "./domain/checkpoint.ts";
-import type { VerifyChainResult } from "./domain/verify-chain.ts";
 
 export type VerifyAuditDatabaseRequest = {
   /** Mongo-wire server, e.g. mongodb://127.0.0.1:27017/ (read access is enough). */
@@ -23,14 +22,16 @@ export type VerifyAuditDatabaseRequest = {
   appName?: string;
 };
 
-export async function verifyAuditDatabase(request: VerifyAuditDatabaseRequest): Promise<VerifyChainResult> {
+export async function verifyAuditDatabase(
+  request: VerifyAuditDatabaseRequest,
+): Promise<VerifyStoredChainResult> {
   const client = new MongoClient(request.mongoUrl, {
     serverSelectionTimeoutMS: 10_000,
     appName: request.appName ?? "warden-audit-verify",
   });
   try {
     await client.connect();
-    const store = new MongoAuditStore(client.db(request.db));
+    const store = createMongoAuditStore(client.db(request.db));
     const publicKeys = new Map(request.publicKeys.map((k) => [signingKeyId(k), k]));
     return await verifyStoredChain(
       { store, publicKeys },

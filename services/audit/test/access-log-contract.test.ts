@@ -41,7 +41,7 @@ function accessOf(data: AuditQueriedData): RecordedAccess {
         ? { kind: "all" }
         : scope.kind === "team"
           ? { kind: "team", team: scope.team ?? "" }
-          : { kind: "own", actorId: scope.actorId ?? "" },
+          : { kind: "own", actorId: scope.actorId ?? "", actorType: data.reader.type },
     ...(data.filter === undefined ? {} : { filter: data.filter }),
     ...(data.pageSize === undefined
       ? {}

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { MongoClient, type Db } from "mongodb";
 import { testServers, uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUDIT_EVENTS_COLLECTION, MongoAuditStore } from "../src/index.ts";
+import { AUDIT_EVENTS_COLLECTION, createMongoAuditStore } from "../src/index.ts";
 
 const DEFINITION = join(import.meta.dirname, "../src/adapters/mongo/audit-collections.json");
 
@@ -41,8 +41,8 @@ describe("audit_events indexes", () => {
     const want = definition.audit_events.indexes.map(shape);
     expect(want.map((i) => i.name)).toContain("seq_unique");
 
-    await new MongoAuditStore(db).ensureIndexes();
-    await new MongoAuditStore(db).ensureIndexes(); // idempotent: only missing ones are created
+    await createMongoAuditStore(db).ensureIndexes();
+    await createMongoAuditStore(db).ensureIndexes(); // idempotent: only missing ones are created
     const got = (await db.collection(AUDIT_EVENTS_COLLECTION).indexes())
       .filter((i) => i.name !== "_id_")
       .map(shape);

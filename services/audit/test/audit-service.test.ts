@@ -9,7 +9,7 @@ import { topology as makeTopology } from "@warden/messaging";
 import { createTestTelemetry, type TestTelemetry } from "@warden/telemetry";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleEnvelope } from "../src/testing/sample-events.ts";
-import type { AuditStore } from "../src/app/audit-store.ts";
+import type { AuditStore } from "../src/app/ports.ts";
 import { parsePublicKey } from "../src/domain/checkpoint.ts";
 import { verifyChain } from "../src/domain/verify-chain.ts";
 import type { Checkpoint } from "../src/domain/checkpoint.ts";
@@ -155,6 +155,34 @@ describe("recording", () => {
     const failures = Number(/^warden_audit_store_failures_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
     expect(failures).toBe(2);
     expect(duplicates).toBeGreaterThan(80);
+  });
+
+  it("measures commit lag from the event's arrival in the stream, not from the sender's time field", async () => {
+    const lag = async (): Promise<{ sum: number; count: number }> => {
+      const text = await (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
+      const value = (name: string) =>
+        Number(
+          new RegExp(`^warden_audit_commit_lag_seconds_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1],
+        );
+      return { sum: value("sum"), count: value("count") };
+    };
+    const before = await lag();
+    expect(Number.isFinite(before.sum)).toBe(true);
+    const head = (await obs.store.lastRecord())?.seq ?? 0;
+    // A replayed envelope whose time says it happened a day ago.
+    const old = {
+      ...humanEvent("lag-replayed-1", "carol", { type: "warden.deploy.started" }),
+      time: new Date(Date.now() - 86_400_000).toISOString(),
+    };
+    await publish(old);
+    await headAtLeast(obs.store, head + 1);
+    await vi.waitFor(async () => expect((await lag()).count).toBeGreaterThan(before.count), {
+      timeout: 10_000,
+    });
+    const after = await lag();
+    // Its record keeps the sender's time; the histogram moved by the seconds the audit took, not a day.
+    expect((await obs.store.query({ actorId: "carol" }, { size: 1000 })).items.at(-1)?.time).toBe(old.time);
+    expect(after.sum - before.sum).toBeLessThan(60);
   });
 
   it("records an invalid message as a warden.invalid event, and terminates the original", async () => {

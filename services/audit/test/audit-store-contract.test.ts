@@ -4,7 +4,7 @@
 import { testServers, uniqueName } from "@warden/testing";
 import { MongoClient, type Db } from "mongodb";
 import { afterAll, beforeAll } from "vitest";
-import { MongoAuditStore } from "../src/adapters/mongo/mongo-audit-store.ts";
+import { createMongoAuditStore } from "../src/adapters/mongo/mongo-audit-store.ts";
 import { describeAuditStoreContract } from "../src/testing/audit-store-contract.ts";
 
 let client: MongoClient;
@@ -22,7 +22,7 @@ afterAll(async () => {
 describeAuditStoreContract("MongoAuditStore", async () => {
   const db = client.db(uniqueName("auditc"));
   databases.push(db);
-  const store = new MongoAuditStore(db);
+  const store = createMongoAuditStore(db);
   await store.ensureIndexes();
   return store;
 });

@@ -9,12 +9,13 @@ import { sampleIncoming } from "../src/testing/sample-events.ts";
 import {
   AUDIT_CHECKPOINTS_COLLECTION,
   AUDIT_EVENTS_COLLECTION,
-  AuditWriter,
+  createAuditWriter,
   CheckpointSigner,
-  Checkpointer,
+  createCheckpointer,
   EMPTY_CHAIN,
   FieldEncryptor,
-  MongoAuditStore,
+  createMongoAuditStore,
+  type MongoAuditStore,
   chainRecords,
   decryptRecord,
   headOf,
@@ -59,7 +60,7 @@ type Fixture = {
 async function fresh(): Promise<Fixture> {
   const db = client.db(uniqueName("audit"));
   databases.push(db);
-  const store = new MongoAuditStore(db);
+  const store = createMongoAuditStore(db);
   await store.ensureIndexes();
   return {
     db,
@@ -72,8 +73,8 @@ async function fresh(): Promise<Fixture> {
 /** A chain of `count` records written by AuditWriter in batches of 50, checkpointed every 50. */
 async function chainOf(count: number): Promise<Fixture> {
   const f = await fresh();
-  const writer = new AuditWriter({ store: f.store, encryptor });
-  const checkpointer = new Checkpointer({ store: f.store, signer, every: 50, intervalMs: 3_600_000 });
+  const writer = createAuditWriter({ store: f.store, encryptor });
+  const checkpointer = createCheckpointer({ store: f.store, signer, every: 50, intervalMs: 3_600_000 });
   for (let i = 0; i < count; i += 50) {
     const { head } = await writer.write(sampleIncoming(i, Math.min(50, count - i)));
     await checkpointer.maybeCheckpoint(head);
@@ -99,8 +100,8 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
   it("appends 1,000 events in batches with redeliveries and a restart; the chain verifies from the database", async () => {
     const f = await fresh();
     const events = sampleIncoming(0, 1000);
-    let writer = new AuditWriter({ store: f.store, encryptor });
-    let checkpointer = new Checkpointer({ store: f.store, signer, every: 100, intervalMs: 3_600_000 });
+    let writer = createAuditWriter({ store: f.store, encryptor });
+    let checkpointer = createCheckpointer({ store: f.store, signer, every: 100, intervalMs: 3_600_000 });
 
     const started = performance.now();
     let delivered = 0;
@@ -109,8 +110,8 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
     for (let b = 0; b < 10; b++) {
       if (b === 5) {
         // kill -9 and restart: new writer, head from the database
-        writer = new AuditWriter({ store: f.store, encryptor });
-        checkpointer = new Checkpointer({ store: f.store, signer, every: 100, intervalMs: 3_600_000 });
+        writer = createAuditWriter({ store: f.store, encryptor });
+        checkpointer = createCheckpointer({ store: f.store, signer, every: 100, intervalMs: 3_600_000 });
       }
       const fresh100 = events.slice(b * 100, b * 100 + 100);
       const redelivered = shuffledSample(events.slice(0, b * 100 + 100), 15, b + 1); // earlier and same-batch events again
@@ -258,8 +259,8 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
 
   it("two writers on one database never fork the chain", async () => {
     const f = await fresh();
-    const a = new AuditWriter({ store: f.store, maxConflictRetries: 50 });
-    const b = new AuditWriter({ store: f.store, maxConflictRetries: 50 });
+    const a = createAuditWriter({ store: f.store, maxConflictRetries: 50 });
+    const b = createAuditWriter({ store: f.store, maxConflictRetries: 50 });
     const events = sampleIncoming(0, 300);
     // Overlapping batches, so both writers also see each other's events as redeliveries.
     await Promise.all(
@@ -285,6 +286,13 @@ describe("MongoAuditStore on a real Mongo-wire server", () => {
     expect(
       (await f.store.query({ actorId: "dana", types: ["warden.approval.vote_cast"] }, { size: 100 })).items,
     ).toHaveLength(10);
+    // The actor's type narrows too: agent-3 is an ai_agent, never a human of that name.
+    expect(
+      (await f.store.query({ actorId: "agent-3", actorType: "ai_agent" }, { size: 100 })).items,
+    ).not.toEqual([]);
+    expect((await f.store.query({ actorId: "agent-3", actorType: "human" }, { size: 100 })).items).toEqual(
+      [],
+    );
     expect(
       (await f.store.query({ agentId: "agent-0", environment: "production" }, { size: 10 })).items.map(
         (r) => r.seq,

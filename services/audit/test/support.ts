@@ -11,7 +11,7 @@ import { connectNats, type Topology } from "@warden/messaging";
 import { testServers, uniqueName } from "@warden/testing";
 import { MongoClient, type Db } from "mongodb";
 import { expect, vi } from "vitest";
-import { MongoAuditStore } from "../src/adapters/mongo/mongo-audit-store.ts";
+import { createMongoAuditStore, type MongoAuditStore } from "../src/adapters/mongo/mongo-audit-store.ts";
 import type { AuditRecord } from "../src/domain/audit-record.ts";
 import type { Checkpoint } from "../src/domain/checkpoint.ts";
 import { loadConfig, type AuditConfig } from "../src/config.ts";
@@ -77,7 +77,7 @@ export async function observe(env: AuditEnv): Promise<Observer> {
     nc,
     mongo,
     db,
-    store: new MongoAuditStore(db),
+    store: createMongoAuditStore(db),
     async close() {
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sampleEnvelope, type SampleEnvelope } from "@warden/audit/sample-events";
 import {
   AUDIT_EVENTS_COLLECTION,
-  MongoAuditStore,
+  createMongoAuditStore,
   parsePublicKey,
   verifyStoredChain,
   type AuditEventDocument,
@@ -181,7 +181,7 @@ export async function checkChain(
     if (d.seq !== i + 1) seqGaps++;
   });
   const verify = await verifyStoredChain(
-    { store: new MongoAuditStore(db), publicKeys: parsePublicKey(publicKeyPem) },
+    { store: createMongoAuditStore(db), publicKeys: parsePublicKey(publicKeyPem) },
     { checkpoints },
   );
   return {

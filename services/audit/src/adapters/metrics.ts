@@ -14,12 +14,17 @@ export type AuditMetrics = {
   /** Time to write one batch (map, encrypt, chain, insert with w: majority). */
   batchSeconds: Histogram;
   batchSize: Histogram;
-  /** Commit time minus event time, per record. */
+  /**
+   * Commit time minus the time the event entered WARDEN_EVENTS (the stream's timestamp, observed by
+   * the installation, not the envelope's `time`, which the sender sets), per record.
+   */
   commitLagSeconds: Histogram;
   /** Highest committed seq. */
   headSeq: Gauge;
   /** Committed records not yet published on the audit stream. */
   outbox: Gauge;
+  /** 1 while the store's head is behind the audit stream (source: checkpoint | stream), else 0. */
+  storeBehind: Gauge<"source">;
 };
 
 export function createAuditMetrics(registry: Registry): AuditMetrics {
@@ -59,7 +64,7 @@ export function createAuditMetrics(registry: Registry): AuditMetrics {
     }),
     commitLagSeconds: new Histogram({
       name: "warden_audit_commit_lag_seconds",
-      help: "Time from an event's envelope time to its record's commit",
+      help: "Time from an event's arrival in WARDEN_EVENTS (the stream's timestamp, not the sender's time field) to its record's commit",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
@@ -71,6 +76,12 @@ export function createAuditMetrics(registry: Registry): AuditMetrics {
     outbox: new Gauge({
       name: "warden_audit_outbox_records",
       help: "Committed records waiting to be published on the audit stream",
+      registers,
+    }),
+    storeBehind: new Gauge({
+      name: "warden_audit_store_behind",
+      help: "1 while the store's head is behind the audit stream's newest signed checkpoint (source=checkpoint) or last record (source=stream): the writer refuses to write",
+      labelNames: ["source"],
       registers,
     }),
   };

@@ -6,7 +6,11 @@ const reader = (roles: string[], team?: string) => ({ id: "alice", type: "human"
 
 describe("accessScopeFor", () => {
   it("gives the widest scope of the reader's roles", () => {
-    expect(accessScopeFor(reader(["engineer"]))).toEqual({ kind: "own", actorId: "alice" });
+    expect(accessScopeFor(reader(["engineer"]))).toEqual({
+      kind: "own",
+      actorId: "alice",
+      actorType: "human",
+    });
     expect(accessScopeFor(reader(["engineer", "team-lead"], "payments"))).toEqual({
       kind: "team",
       team: "payments",
@@ -18,7 +22,11 @@ describe("accessScopeFor", () => {
   });
 
   it("narrows a team lead without a team claim to their own actions", () => {
-    expect(accessScopeFor(reader(["team-lead"]))).toEqual({ kind: "own", actorId: "alice" });
+    expect(accessScopeFor(reader(["team-lead"]))).toEqual({
+      kind: "own",
+      actorId: "alice",
+      actorType: "human",
+    });
   });
 
   it("refuses a reader with no audit role, naming the roles that would do", () => {
@@ -28,7 +36,11 @@ describe("accessScopeFor", () => {
 
   it("takes role names from configuration", () => {
     const roles = { all: ["cso"], team: ["lead"], own: ["dev"] };
-    expect(accessScopeFor(reader(["dev"]), roles)).toEqual({ kind: "own", actorId: "alice" });
+    expect(accessScopeFor(reader(["dev"]), roles)).toEqual({
+      kind: "own",
+      actorId: "alice",
+      actorType: "human",
+    });
     expect(() => accessScopeFor(reader(["engineer"]), roles)).toThrow(PermissionDeniedError);
   });
 });
@@ -36,16 +48,20 @@ describe("accessScopeFor", () => {
 describe("scopedFilter", () => {
   it("forces the scope onto the filter, and refuses asking outside it", () => {
     expect(scopedFilter({ action: "code.deploy" }, { kind: "all" })).toEqual({ action: "code.deploy" });
-    expect(scopedFilter({ action: "x" }, { kind: "own", actorId: "alice" })).toEqual({
+    expect(scopedFilter({ action: "x" }, { kind: "own", actorId: "alice", actorType: "human" })).toEqual({
       action: "x",
       actorId: "alice",
+      actorType: "human",
     });
-    expect(scopedFilter({ actorId: "alice" }, { kind: "own", actorId: "alice" })).toEqual({
-      actorId: "alice",
-    });
-    expect(() => scopedFilter({ actorId: "bob" }, { kind: "own", actorId: "alice" })).toThrow(
-      /only its own actions/,
+    expect(scopedFilter({ actorId: "alice" }, { kind: "own", actorId: "alice", actorType: "human" })).toEqual(
+      {
+        actorId: "alice",
+        actorType: "human",
+      },
     );
+    expect(() =>
+      scopedFilter({ actorId: "bob" }, { kind: "own", actorId: "alice", actorType: "human" }),
+    ).toThrow(/only its own actions/);
     expect(scopedFilter({}, { kind: "team", team: "payments" })).toEqual({ team: "payments" });
     expect(() => scopedFilter({ team: "search" }, { kind: "team", team: "payments" })).toThrow(
       PermissionDeniedError,

@@ -2,7 +2,9 @@
 // team's, security / compliance / auditors everything. The widest role a reader holds wins; a
 // reader with none of them is refused. The scope is applied to the filter, never trusted from it.
 import { PermissionDeniedError } from "@warden/grpc/errors";
-import type { AuditQueryFilter } from "./audit-store.ts";
+import type { AccessScope, AuditQueryFilter, Reader } from "./ports.ts";
+
+export type { AccessScope, Reader } from "./ports.ts";
 
 /** Role names per scope (AUDIT_ROLES_ALL, AUDIT_ROLES_TEAM, AUDIT_ROLES_OWN). */
 export type AccessRoles = {
@@ -17,31 +19,15 @@ export const DEFAULT_ACCESS_ROLES: AccessRoles = {
   own: ["engineer"],
 };
 
-/** The authenticated caller, from a verified token. */
-export type Reader = {
-  id: string;
-  type: string;
-  name?: string | undefined;
-  roles: readonly string[];
-  /** From the token's team claim, when it has one. */
-  team?: string | undefined;
-};
-
-export type AccessScope =
-  | { kind: "all" }
-  | { kind: "team"; team: string }
-  /** Records whose actor is the reader. Also a team lead's scope when the token names no team. */
-  | { kind: "own"; actorId: string };
-
 export function accessScopeFor(reader: Reader, roles: AccessRoles = DEFAULT_ACCESS_ROLES): AccessScope {
   const has = (names: readonly string[]): boolean => names.some((r) => reader.roles.includes(r));
   if (has(roles.all)) return { kind: "all" };
   if (has(roles.team)) {
     return reader.team !== undefined && reader.team !== ""
       ? { kind: "team", team: reader.team }
-      : { kind: "own", actorId: reader.id };
+      : { kind: "own", actorId: reader.id, actorType: reader.type };
   }
-  if (has(roles.own)) return { kind: "own", actorId: reader.id };
+  if (has(roles.own)) return { kind: "own", actorId: reader.id, actorType: reader.type };
   throw new PermissionDeniedError(
     `principal ${JSON.stringify(reader.id)} holds no audit role (one of ${[...roles.all, ...roles.team, ...roles.own].join(", ")})`,
   );
@@ -66,6 +52,6 @@ export function scopedFilter(filter: AuditQueryFilter, scope: AccessScope): Audi
           `this role reads only its own actions: filter.actor_id must be empty or ${JSON.stringify(scope.actorId)}`,
         );
       }
-      return { ...filter, actorId: scope.actorId };
+      return { ...filter, actorId: scope.actorId, actorType: scope.actorType };
   }
 }

@@ -5,11 +5,18 @@
 import { UnavailableError } from "@warden/grpc/errors";
 import type { AuditRecord } from "../domain/audit-record.ts";
 import type { CheckpointPublicKeys } from "../domain/checkpoint.ts";
-import type { VerifyChainResult } from "../domain/verify-chain.ts";
 import { accessScopeFor, scopedFilter, type AccessRoles, type Reader } from "./access-scope.ts";
-import { matchesFilter, type AuditQueryFilter, type AuditStore, type Page } from "./audit-store.ts";
-import type { AccessLog, AuditAccess, RecordFeed } from "./ports.ts";
-import { verifyStoredChain } from "./verify-stored-chain.ts";
+import { matchesFilter } from "./matches-filter.ts";
+import type {
+  AccessLog,
+  AuditAccess,
+  AuditQueryFilter,
+  AuditStore,
+  ExternalCheckpoints,
+  Page,
+  RecordFeed,
+} from "./ports.ts";
+import { verifyStoredChain, type VerifyStoredChainResult } from "./verify-stored-chain.ts";
 
 export type AuditReaderDeps = {
   store: AuditStore;
@@ -17,6 +24,11 @@ export type AuditReaderDeps = {
   feed: RecordFeed;
   publicKeys: CheckpointPublicKeys;
   roles?: AccessRoles | undefined;
+  /**
+   * Where Verify takes the signed checkpoints from (the WARDEN_AUDIT stream, outside the audited
+   * database). Absent: the database's own, and Verify says so.
+   */
+  checkpoints?: ExternalCheckpoints | undefined;
 };
 
 export type TailRequest = {
@@ -25,72 +37,55 @@ export type TailRequest = {
   types?: readonly string[] | undefined;
 };
 
-export class AuditReader {
-  readonly #deps: AuditReaderDeps;
-
-  constructor(deps: AuditReaderDeps) {
-    this.#deps = deps;
-  }
-
-  async #record(access: AuditAccess): Promise<void> {
-    try {
-      await this.#deps.accessLog.recorded(access);
-    } catch (err) {
-      throw new UnavailableError("cannot record this read of the audit trail; refused", { cause: err });
-    }
-  }
-
-  #scope(reader: Reader, filter: AuditQueryFilter) {
-    const scope = accessScopeFor(reader, this.#deps.roles);
-    return { scope, filter: scopedFilter(filter, scope) };
-  }
-
-  async query(
+export type AuditReader = {
+  query(
     reader: Reader,
     filter: AuditQueryFilter,
     page: { size: number; afterSeq?: number | undefined },
-  ): Promise<Page<AuditRecord>> {
-    const scoped = this.#scope(reader, filter);
-    await this.#record({ method: "query", reader, scope: scoped.scope, filter, page });
-    return this.#deps.store.query(scoped.filter, page);
-  }
-
+  ): Promise<Page<AuditRecord>>;
   /** Every matching record in seq order (the read is recorded before the first one). */
-  async export(reader: Reader, filter: AuditQueryFilter): Promise<AsyncIterable<AuditRecord>> {
-    const scoped = this.#scope(reader, filter);
-    await this.#record({ method: "export", reader, scope: scoped.scope, filter });
-    return this.#deps.store.find(scoped.filter);
-  }
-
+  export(reader: Reader, filter: AuditQueryFilter): Promise<AsyncIterable<AuditRecord>>;
   /** Verifies the chain over a range; any audit role may (it reveals no record content). */
-  async verify(reader: Reader, range: { fromSeq?: number; toSeq?: number }): Promise<VerifyChainResult> {
-    const scope = accessScopeFor(reader, this.#deps.roles);
-    await this.#record({
-      method: "verify",
-      reader,
-      scope,
-      range: { fromSeq: range.fromSeq ?? 1, toSeq: range.toSeq },
-    });
-    return verifyStoredChain({ store: this.#deps.store, publicKeys: this.#deps.publicKeys }, range);
-  }
-
+  verify(reader: Reader, range: { fromSeq?: number; toSeq?: number }): Promise<VerifyStoredChainResult>;
   /**
    * Records as they are committed: first the stored ones after `afterSeq`, then live ones. The live
    * subscription opens before the store is read, so nothing falls between; a gap in the live seqs
    * (a dropped message, an overflowing buffer) is filled from the store. Ends when `signal` aborts
    * (throwing its reason, so a shutdown reaches the client as UNAVAILABLE).
    */
-  async *tail(reader: Reader, request: TailRequest, signal: AbortSignal): AsyncGenerator<AuditRecord> {
-    const scoped = this.#scope(reader, { types: request.types });
-    await this.#record({
+  tail(reader: Reader, request: TailRequest, signal: AbortSignal): AsyncGenerator<AuditRecord>;
+};
+
+export function createAuditReader(deps: AuditReaderDeps): AuditReader {
+  const { store } = deps;
+
+  const record = async (access: AuditAccess): Promise<void> => {
+    try {
+      await deps.accessLog.recorded(access);
+    } catch (err) {
+      throw new UnavailableError("cannot record this read of the audit trail; refused", { cause: err });
+    }
+  };
+
+  const scoped = (reader: Reader, filter: AuditQueryFilter) => {
+    const scope = accessScopeFor(reader, deps.roles);
+    return { scope, filter: scopedFilter(filter, scope) };
+  };
+
+  async function* tail(
+    reader: Reader,
+    request: TailRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<AuditRecord> {
+    const asked = scoped(reader, { types: request.types });
+    await record({
       method: "tail",
       reader,
-      scope: scoped.scope,
+      scope: asked.scope,
       filter: { types: request.types },
       page: { size: 0, afterSeq: request.afterSeq },
     });
-    const { store } = this.#deps;
-    const live = this.#deps.feed.open();
+    const live = deps.feed.open();
     const onAbort = (): void => live.close();
     signal.addEventListener("abort", onAbort, { once: true });
     try {
@@ -98,23 +93,23 @@ export class AuditReader {
       if (last === 0) {
         last = (await store.lastRecord())?.seq ?? 0;
       } else {
-        for await (const record of store.stream(last + 1, Number.MAX_SAFE_INTEGER)) {
+        for await (const stored of store.stream(last + 1, Number.MAX_SAFE_INTEGER)) {
           signal.throwIfAborted();
-          last = record.seq;
-          if (matchesFilter(record, scoped.filter)) yield record;
+          last = stored.seq;
+          if (matchesFilter(stored, asked.filter)) yield stored;
         }
       }
-      for await (const record of live) {
-        if (record.seq <= last) continue;
-        if (record.seq > last + 1) {
-          for await (const missed of store.stream(last + 1, record.seq - 1)) {
+      for await (const fresh of live) {
+        if (fresh.seq <= last) continue;
+        if (fresh.seq > last + 1) {
+          for await (const missed of store.stream(last + 1, fresh.seq - 1)) {
             signal.throwIfAborted();
             last = missed.seq;
-            if (matchesFilter(missed, scoped.filter)) yield missed;
+            if (matchesFilter(missed, asked.filter)) yield missed;
           }
         }
-        last = record.seq;
-        if (matchesFilter(record, scoped.filter)) yield record;
+        last = fresh.seq;
+        if (matchesFilter(fresh, asked.filter)) yield fresh;
       }
       signal.throwIfAborted();
     } finally {
@@ -122,4 +117,46 @@ export class AuditReader {
       live.close();
     }
   }
+
+  return {
+    async query(reader, filter, page) {
+      const asked = scoped(reader, filter);
+      await record({ method: "query", reader, scope: asked.scope, filter, page });
+      return store.query(asked.filter, page);
+    },
+    async export(reader, filter) {
+      const asked = scoped(reader, filter);
+      await record({ method: "export", reader, scope: asked.scope, filter });
+      return store.find(asked.filter);
+    },
+    async verify(reader, range) {
+      const scope = accessScopeFor(reader, deps.roles);
+      await record({
+        method: "verify",
+        reader,
+        scope,
+        range: { fromSeq: range.fromSeq ?? 1, toSeq: range.toSeq },
+      });
+      const external = deps.checkpoints;
+      let checkpoints;
+      if (external !== undefined) {
+        try {
+          checkpoints = await external.read();
+        } catch (err) {
+          // Never fall back to the database's own: they are what a rewrite would have replaced.
+          throw new UnavailableError(
+            `cannot read the signed checkpoints from the ${external.source}; not verified`,
+            {
+              cause: err,
+            },
+          );
+        }
+      }
+      return verifyStoredChain(
+        { store, publicKeys: deps.publicKeys },
+        { ...range, checkpoints, checkpointSource: external?.source },
+      );
+    },
+    tail,
+  };
 }

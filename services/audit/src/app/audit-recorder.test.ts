@@ -1,20 +1,23 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import {
+  createInMemoryAuditStore,
+  type InMemoryAuditStore,
+} from "../adapters/fakes/in-memory-audit-store.ts";
 import { InMemoryRecordPublisher } from "../adapters/fakes/in-memory-ports.ts";
 import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import { verifyChain } from "../domain/verify-chain.ts";
-import { AuditRecorder } from "./audit-recorder.ts";
-import { AuditWriter } from "./audit-writer.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { createAuditRecorder } from "./audit-recorder.ts";
+import { createAuditWriter } from "./audit-writer.ts";
+import { createCheckpointer } from "./checkpointer.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
 
 function recorder(store: InMemoryAuditStore, publisher: InMemoryRecordPublisher, every = 10) {
-  return new AuditRecorder({
-    writer: new AuditWriter({ store }),
-    checkpointer: new Checkpointer({ store, signer, every, intervalMs: 3_600_000 }),
+  return createAuditRecorder({
+    writer: createAuditWriter({ store }),
+    checkpointer: createCheckpointer({ store, signer, every, intervalMs: 3_600_000 }),
     store,
     publisher,
     retryDelayMs: 1,
@@ -25,7 +28,7 @@ const POLL = { timeout: 1_000, interval: 2 };
 
 describe("AuditRecorder", () => {
   it("publishes committed records in seq order, with checkpoints after the records they cover", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     const publisher = new InMemoryRecordPublisher();
     const r = recorder(store, publisher);
     await r.start();
@@ -41,7 +44,7 @@ describe("AuditRecorder", () => {
   });
 
   it("retries a failed publish until it succeeds, and the write path does not wait for it", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     const publisher = new InMemoryRecordPublisher();
     const r = recorder(store, publisher);
     await r.start();
@@ -53,7 +56,7 @@ describe("AuditRecorder", () => {
   });
 
   it("after a crash between commit and publish, the next start publishes what is missing", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     const publisher = new InMemoryRecordPublisher();
     const first = recorder(store, publisher);
     await first.start();
@@ -74,7 +77,7 @@ describe("AuditRecorder", () => {
   });
 
   it("checkpoints on its timer a head that a crashed predecessor committed but never checkpointed", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     const publisher = new InMemoryRecordPublisher();
     const first = recorder(store, publisher, 1_000);
     await first.start();
@@ -86,9 +89,9 @@ describe("AuditRecorder", () => {
     expect(publisher.checkpoints.map((c) => c.seq)).toEqual([10]);
 
     // The successor commits nothing (no events are left); once T has passed its tick signs seq 25.
-    const second = new AuditRecorder({
-      writer: new AuditWriter({ store }),
-      checkpointer: new Checkpointer({ store, signer, every: 1_000, intervalMs: 1 }),
+    const second = createAuditRecorder({
+      writer: createAuditWriter({ store }),
+      checkpointer: createCheckpointer({ store, signer, every: 1_000, intervalMs: 1 }),
       store,
       publisher,
       retryDelayMs: 1,
@@ -104,13 +107,13 @@ describe("AuditRecorder", () => {
   });
 
   it("taking over from another writer, publishes that writer's unpublished tail first (once)", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     const publisher = new InMemoryRecordPublisher();
     const standby = recorder(store, publisher);
     await standby.start(); // started while the chain was empty
 
     // The other replica commits 1..30 and publishes only 1..25 before dying.
-    const other = new AuditWriter({ store });
+    const other = createAuditWriter({ store });
     const written = await other.write(sampleIncoming(0, 30));
     await publisher.publishRecords(written.committed.slice(0, 25).map((c) => c.record));
 

@@ -1,12 +1,15 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import {
+  createInMemoryAuditStore,
+  type InMemoryAuditStore,
+} from "../adapters/fakes/in-memory-audit-store.ts";
 import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import { ChainConflictError } from "../domain/errors.ts";
 import { GENESIS_HASH } from "../domain/hash-chain.ts";
-import type { AppendResult, AuditStore } from "./audit-store.ts";
-import { AuditWriter, type IncomingAuditEvent } from "./audit-writer.ts";
+import type { AppendResult, AuditStore } from "./ports.ts";
+import { createAuditWriter, type IncomingAuditEvent } from "./audit-writer.ts";
 import { verifyStoredChain } from "./verify-stored-chain.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
@@ -38,8 +41,8 @@ async function expectIntactChain(store: InMemoryAuditStore, count: number): Prom
 
 describe("AuditWriter", () => {
   it("records each event once when every event is delivered three times", async () => {
-    const store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store });
+    const store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store });
     // 60 events × 3 deliveries, shuffled, in batches of 25: duplicates land in the same batch and across batches.
     const all = shuffled([...deliveries(0, 60, 1), ...deliveries(0, 60, 2), ...deliveries(0, 60, 3)], 7);
     let acked = 0;
@@ -58,8 +61,8 @@ describe("AuditWriter", () => {
   });
 
   it("returns committed records in seq order with the head after the write", async () => {
-    const store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store, clock: () => new Date("2025-05-05T05:05:05Z") });
+    const store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store, clock: () => new Date("2025-05-05T05:05:05Z") });
     const result = await writer.write(sampleIncoming(0, 3));
     expect(result.committed.map((c) => [c.record.seq, c.record.eventId])).toEqual([
       [1, "evt-0"],
@@ -73,9 +76,9 @@ describe("AuditWriter", () => {
   });
 
   it("resumes from the last committed seq after a restart", async () => {
-    const store = new InMemoryAuditStore();
-    await new AuditWriter({ store }).write(sampleIncoming(0, 10));
-    const restarted = new AuditWriter({ store });
+    const store = createInMemoryAuditStore();
+    await createAuditWriter({ store }).write(sampleIncoming(0, 10));
+    const restarted = createAuditWriter({ store });
     // The crash happened before the acks: the first five come again, with five new ones.
     const result = await restarted.write(sampleIncoming(5, 10));
     expect(result.duplicates.map((d) => d.eventId)).toEqual(["evt-5", "evt-6", "evt-7", "evt-8", "evt-9"]);
@@ -84,9 +87,9 @@ describe("AuditWriter", () => {
   });
 
   it("never forks when two writers append to the same store concurrently", async () => {
-    const store = new InMemoryAuditStore();
-    const a = new AuditWriter({ store, maxConflictRetries: 100 });
-    const b = new AuditWriter({ store, maxConflictRetries: 100 });
+    const store = createInMemoryAuditStore();
+    const a = createAuditWriter({ store, maxConflictRetries: 100 });
+    const b = createAuditWriter({ store, maxConflictRetries: 100 });
     const events = sampleIncoming(0, 200);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).write(events.slice(i * 10, i * 10 + 20))),
@@ -95,10 +98,10 @@ describe("AuditWriter", () => {
   });
 
   it("skips an event recorded beyond its dedupe window (the store refuses it), and re-chains the rest", async () => {
-    const store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store });
+    const store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store });
     await writer.write(sampleIncoming(100, 1)); // primes the writer's window
-    await new AuditWriter({ store }).write(sampleIncoming(3, 1)); // evt-3 recorded by another writer
+    await createAuditWriter({ store }).write(sampleIncoming(3, 1)); // evt-3 recorded by another writer
     const result = await writer.write(sampleIncoming(0, 6));
     expect(result.duplicates.map((d) => d.eventId)).toEqual(["evt-3"]);
     expect(result.committed.map((c) => [c.record.seq, c.record.eventId])).toEqual([
@@ -113,8 +116,8 @@ describe("AuditWriter", () => {
   });
 
   it("remembers only the configured window, and the store still catches older redeliveries", async () => {
-    const store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store, dedupeWindow: 5 });
+    const store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store, dedupeWindow: 5 });
     await writer.write(sampleIncoming(0, 20));
     const again = await writer.write(sampleIncoming(0, 20));
     expect(again.committed).toHaveLength(0);
@@ -123,7 +126,7 @@ describe("AuditWriter", () => {
   });
 
   it("reloads the head after a failed write, and gives up on a store that keeps moving", async () => {
-    const inner = new InMemoryAuditStore();
+    const inner = createInMemoryAuditStore();
     let fail = true;
     const flaky: AuditStore = {
       ...bindAll(inner),
@@ -132,7 +135,7 @@ describe("AuditWriter", () => {
         return inner.appendBatch(records);
       },
     };
-    const writer = new AuditWriter({ store: flaky });
+    const writer = createAuditWriter({ store: flaky });
     await expect(writer.write(sampleIncoming(0, 3))).rejects.toThrow("connection reset");
     fail = false;
     expect((await writer.write(sampleIncoming(0, 3))).committed).toHaveLength(3);
@@ -146,12 +149,12 @@ describe("AuditWriter", () => {
         }),
     };
     await expect(
-      new AuditWriter({ store: moving, maxConflictRetries: 2 }).write(sampleIncoming(10, 1)),
+      createAuditWriter({ store: moving, maxConflictRetries: 2 }).write(sampleIncoming(10, 1)),
     ).rejects.toThrow(ChainConflictError);
   });
 
   it("after a write that failed half-way, the redelivery skips what landed with one lookup", async () => {
-    const inner = new InMemoryAuditStore();
+    const inner = createInMemoryAuditStore();
     let failHalfWay = true;
     let lookups = 0;
     const store: AuditStore = {
@@ -167,7 +170,7 @@ describe("AuditWriter", () => {
         return inner.existingEventIds(ids);
       },
     };
-    const writer = new AuditWriter({ store });
+    const writer = createAuditWriter({ store });
     await expect(writer.write(deliveries(0, 100, 1))).rejects.toThrow(/ECONNRESET/);
     const retry = await writer.write(deliveries(0, 100, 2)); // the redelivery
     expect(retry.duplicates).toHaveLength(60);
@@ -178,8 +181,8 @@ describe("AuditWriter", () => {
   });
 
   it("serialises concurrent write() calls of one writer", async () => {
-    const store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store });
+    const store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store });
     await Promise.all([0, 1, 2, 3].map((i) => writer.write(sampleIncoming(i * 5, 5))));
     await expectIntactChain(store, 20);
   });

@@ -16,7 +16,7 @@ import { ChainConflictError } from "../domain/errors.ts";
 import type { FieldEncryptor } from "../domain/field-encryption.ts";
 import { chainRecords, EMPTY_CHAIN, headOf, type ChainHead } from "../domain/hash-chain.ts";
 import { recordFromEvent } from "../domain/record-from-event.ts";
-import type { AuditStore } from "./audit-store.ts";
+import type { AuditStore } from "./ports.ts";
 
 export type IncomingAuditEvent = {
   /** Subject the event arrived on. */
@@ -55,23 +55,30 @@ export type AuditWriterDeps = {
 type Pending<E> = { event: E; draft: AuditRecordDraft; index: number };
 
 /** Insertion-ordered set that forgets its oldest entries beyond a capacity. */
-class RecentIds {
-  readonly #ids = new Set<string>();
-  readonly #capacity: number;
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-  has(id: string): boolean {
-    return this.#ids.has(id);
-  }
-  add(id: string): void {
-    this.#ids.add(id);
-    if (this.#ids.size > this.#capacity) {
-      const oldest = this.#ids.values().next();
-      if (oldest.done !== true) this.#ids.delete(oldest.value);
-    }
-  }
+type RecentIds = { has(id: string): boolean; add(id: string): void };
+
+function createRecentIds(capacity: number): RecentIds {
+  const ids = new Set<string>();
+  return {
+    has: (id) => ids.has(id),
+    add(id) {
+      ids.add(id);
+      if (ids.size > capacity) {
+        const oldest = ids.values().next();
+        if (oldest.done !== true) ids.delete(oldest.value);
+      }
+    },
+  };
 }
+
+export type AuditWriter = {
+  /**
+   * The head this writer will extend (loaded from the store when not cached). Serialised with
+   * write(): a load started before a write finished could otherwise answer, and cache, an older head.
+   */
+  head(): Promise<ChainHead>;
+  write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>>;
+};
 
 /**
  * Writer of one chain. Calls to write() are serialised within the process; across processes the
@@ -79,72 +86,53 @@ class RecentIds {
  * The head is cached between writes and reloaded from the store after any failure, so a restarted
  * or fenced writer resumes from the last committed seq.
  */
-export class AuditWriter {
-  readonly #store: AuditStore;
-  readonly #encryptor: FieldEncryptor | undefined;
-  readonly #clock: () => Date;
-  readonly #log: Logger | undefined;
-  readonly #maxConflictRetries: number;
-  readonly #windowSize: number;
-  #recent: RecentIds | undefined;
-  #head: ChainHead | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
+  const store = deps.store;
+  const encryptor = deps.encryptor;
+  const clock = deps.clock ?? (() => new Date());
+  const log = deps.logger?.child({ module: "audit-writer" });
+  const maxConflictRetries = deps.maxConflictRetries ?? 5;
+  const windowSize = deps.dedupeWindow ?? 50_000;
+  let recentIds: RecentIds | undefined;
+  let cachedHead: ChainHead | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: AuditWriterDeps) {
-    this.#store = deps.store;
-    this.#encryptor = deps.encryptor;
-    this.#clock = deps.clock ?? (() => new Date());
-    this.#log = deps.logger?.child({ module: "audit-writer" });
-    this.#maxConflictRetries = deps.maxConflictRetries ?? 5;
-    this.#windowSize = deps.dedupeWindow ?? 50_000;
-  }
-
-  /**
-   * The head this writer will extend (loaded from the store when not cached). Serialised with
-   * write(): a load started before a write finished could otherwise answer, and cache, an older head.
-   */
-  head(): Promise<ChainHead> {
-    const run = this.#queue.then(() => this.#currentHead());
-    this.#queue = run.catch(() => undefined);
+  const serialised = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
     return run;
-  }
+  };
 
-  async #currentHead(): Promise<ChainHead> {
-    if (this.#head === undefined) {
-      if (this.#recent === undefined) {
-        await this.#loadTail();
+  const currentHead = async (): Promise<ChainHead> => {
+    if (cachedHead === undefined) {
+      if (recentIds === undefined) {
+        await loadTail();
       } else {
-        const loaded = headOf(await this.#store.lastRecord());
-        this.#head ??= loaded;
+        const loaded = headOf(await store.lastRecord());
+        cachedHead ??= loaded;
       }
     }
-    return this.#head ?? EMPTY_CHAIN;
-  }
+    return cachedHead ?? EMPTY_CHAIN;
+  };
 
   /** Head and dedupe window from one read of the chain's tail (a restarted writer's first step). */
-  async #loadTail(): Promise<void> {
-    const tail = await this.#store.recentEvents(Math.max(1, this.#windowSize));
-    const recent = new RecentIds(this.#windowSize);
+  const loadTail = async (): Promise<void> => {
+    const tail = await store.recentEvents(Math.max(1, windowSize));
+    const recent = createRecentIds(windowSize);
     for (const e of tail) recent.add(e.eventId);
-    this.#recent = recent;
+    recentIds = recent;
     const last = tail.at(-1);
-    this.#head ??= last === undefined ? EMPTY_CHAIN : { seq: last.seq, hash: last.hash };
-  }
+    cachedHead ??= last === undefined ? EMPTY_CHAIN : { seq: last.seq, hash: last.hash };
+  };
 
-  write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> {
-    const run = this.#queue.then(() => this.#write(batch));
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
+  const getRecentIds = async (): Promise<RecentIds> => {
+    if (recentIds === undefined) await loadTail();
+    return recentIds ?? createRecentIds(windowSize);
+  };
 
-  async #recentIds(): Promise<RecentIds> {
-    if (this.#recent === undefined) await this.#loadTail();
-    return this.#recent ?? new RecentIds(this.#windowSize);
-  }
-
-  async #write<E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> {
-    const receivedAt = this.#clock();
-    const recent = await this.#recentIds();
+  const write = async <E extends IncomingAuditEvent>(batch: readonly E[]): Promise<WriteResult<E>> => {
+    const receivedAt = clock();
+    const recent = await getRecentIds();
     const committed: { event: E; record: AuditRecord; index: number }[] = [];
     const duplicates: { event: E; eventId: string; index: number }[] = [];
 
@@ -160,7 +148,7 @@ export class AuditWriter {
         return;
       }
       seen.add(draft.eventId);
-      pending.push({ event, index, draft: this.#encryptor ? this.#encryptor.encrypt(draft) : draft });
+      pending.push({ event, index, draft: encryptor ? encryptor.encrypt(draft) : draft });
     });
 
     let conflicts = 0;
@@ -168,15 +156,15 @@ export class AuditWriter {
       while (pending.length > 0) {
         const records = chainRecords(
           pending.map((p) => p.draft),
-          await this.#currentHead(),
-          this.#clock(),
+          await currentHead(),
+          clock(),
         );
-        const result = await this.#store.appendBatch(records);
+        const result = await store.appendBatch(records);
         records.slice(0, result.written).forEach((record, i) => {
           const p = pending[i];
           if (p !== undefined) committed.push({ event: p.event, record, index: p.index });
           recent.add(record.eventId);
-          this.#head = headOf(record);
+          cachedHead = headOf(record);
         });
 
         let rest = pending.slice(result.written);
@@ -190,7 +178,7 @@ export class AuditWriter {
           // Usually more of them follow (the redelivery of a write that failed after part of it
           // landed): look the rest up at once rather than meeting them one insert at a time.
           if (rest.length > 0) {
-            const stored = await this.#store.existingEventIds(rest.map((p) => p.draft.eventId));
+            const stored = await store.existingEventIds(rest.map((p) => p.draft.eventId));
             for (const p of rest) {
               if (stored.has(p.draft.eventId)) {
                 duplicates.push({ event: p.event, eventId: p.draft.eventId, index: p.index });
@@ -200,10 +188,10 @@ export class AuditWriter {
             rest = rest.filter((p) => !stored.has(p.draft.eventId));
           }
         } else if (stop !== null) {
-          this.#head = undefined;
+          cachedHead = undefined;
           conflicts++;
-          this.#log?.warn({ stop, conflicts }, "chain head moved under this writer; reloading it");
-          if (conflicts > this.#maxConflictRetries) {
+          log?.warn({ stop, conflicts }, "chain head moved under this writer; reloading it");
+          if (conflicts > maxConflictRetries) {
             throw new ChainConflictError(
               `another writer kept extending the chain (${stop.reason} at seq ${stop.seq}, ${conflicts} times)`,
             );
@@ -213,7 +201,7 @@ export class AuditWriter {
       }
     } catch (err) {
       // Unknown how much of the last insert landed: reload the head before the next write.
-      this.#head = undefined;
+      cachedHead = undefined;
       throw err;
     }
 
@@ -222,7 +210,12 @@ export class AuditWriter {
       committed: committed.map(({ event, record }) => ({ event, record })),
       duplicates: duplicates.map(({ event, eventId }) => ({ event, eventId })),
       toAck,
-      head: await this.#currentHead(),
+      head: await currentHead(),
     };
-  }
+  };
+
+  return {
+    head: () => serialised(currentHead),
+    write: (batch) => serialised(() => write(batch)),
+  };
 }

@@ -1,17 +1,17 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import { createInMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
 import { CheckpointSigner, verifyCheckpointSignature } from "../domain/checkpoint.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { createCheckpointer } from "./checkpointer.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
 const head = (seq: number) => ({ seq, hash: seq.toString(16).padStart(64, "0") });
 
 describe("Checkpointer", () => {
   it("signs every N records or after T ms, only when the head moved", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     let now = Date.UTC(2025, 0, 1);
-    const checkpointer = new Checkpointer({
+    const checkpointer = createCheckpointer({
       store,
       signer,
       every: 100,
@@ -31,16 +31,16 @@ describe("Checkpointer", () => {
   });
 
   it("continues from the stored latest checkpoint after a restart", async () => {
-    const store = new InMemoryAuditStore();
+    const store = createInMemoryAuditStore();
     const now = Date.UTC(2025, 0, 1);
-    await new Checkpointer({
+    await createCheckpointer({
       store,
       signer,
       every: 10,
       intervalMs: 60_000,
       clock: () => new Date(now),
     }).checkpoint(head(40));
-    const restarted = new Checkpointer({
+    const restarted = createCheckpointer({
       store,
       signer,
       every: 10,
@@ -52,8 +52,8 @@ describe("Checkpointer", () => {
   });
 
   it("refuses nonsense settings", () => {
-    const store = new InMemoryAuditStore();
-    expect(() => new Checkpointer({ store, signer, every: 0, intervalMs: 1 })).toThrow(RangeError);
-    expect(() => new Checkpointer({ store, signer, every: 1, intervalMs: 0 })).toThrow(RangeError);
+    const store = createInMemoryAuditStore();
+    expect(() => createCheckpointer({ store, signer, every: 0, intervalMs: 1 })).toThrow(RangeError);
+    expect(() => createCheckpointer({ store, signer, every: 1, intervalMs: 0 })).toThrow(RangeError);
   });
 });

@@ -4,7 +4,7 @@
 import type { Logger } from "pino";
 import type { Checkpoint, CheckpointSigner } from "../domain/checkpoint.ts";
 import type { ChainHead } from "../domain/hash-chain.ts";
-import type { AuditStore } from "./audit-store.ts";
+import type { AuditStore } from "./ports.ts";
 
 export type CheckpointerDeps = {
   store: Pick<AuditStore, "saveCheckpoint" | "latestCheckpoint">;
@@ -17,53 +17,51 @@ export type CheckpointerDeps = {
   logger?: Logger | undefined;
 };
 
-export class Checkpointer {
-  readonly #deps: CheckpointerDeps;
-  readonly #clock: () => Date;
-  #last: { seq: number; at: number } | undefined;
-
-  constructor(deps: CheckpointerDeps) {
-    if (!Number.isInteger(deps.every) || deps.every < 1)
-      throw new RangeError("every must be a positive integer");
-    if (!(deps.intervalMs > 0)) throw new RangeError("intervalMs must be positive");
-    this.#deps = deps;
-    this.#clock = deps.clock ?? (() => new Date());
-  }
-
+export type Checkpointer = {
   /** The signer's public key id (publish it with the key so outside verifiers can match it). */
-  get keyId(): string {
-    return this.#deps.signer.keyId;
-  }
-
-  async #lastCheckpoint(): Promise<{ seq: number; at: number }> {
-    if (this.#last === undefined) {
-      const stored = await this.#deps.store.latestCheckpoint();
-      this.#last = stored === null ? { seq: 0, at: 0 } : { seq: stored.seq, at: Date.parse(stored.time) };
-    }
-    return this.#last;
-  }
-
+  readonly keyId: string;
   /** Whether a checkpoint of `head` is due. */
-  async isDue(head: ChainHead): Promise<boolean> {
-    const last = await this.#lastCheckpoint();
-    if (head.seq <= last.seq) return false;
-    return (
-      head.seq - last.seq >= this.#deps.every || this.#clock().getTime() - last.at >= this.#deps.intervalMs
-    );
-  }
-
+  isDue(head: ChainHead): Promise<boolean>;
   /** Signs and stores a checkpoint of `head` when one is due; call after each write and on a timer. */
-  async maybeCheckpoint(head: ChainHead): Promise<Checkpoint | null> {
-    return (await this.isDue(head)) ? this.checkpoint(head) : null;
-  }
-
+  maybeCheckpoint(head: ChainHead): Promise<Checkpoint | null>;
   /** Signs and stores a checkpoint of `head` now. */
-  async checkpoint(head: ChainHead): Promise<Checkpoint> {
-    const now = this.#clock();
-    const checkpoint = this.#deps.signer.sign(head, now);
-    await this.#deps.store.saveCheckpoint(checkpoint);
-    this.#last = { seq: head.seq, at: now.getTime() };
-    this.#deps.logger?.debug({ seq: head.seq }, "checkpoint signed");
-    return checkpoint;
-  }
+  checkpoint(head: ChainHead): Promise<Checkpoint>;
+};
+
+export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
+  if (!Number.isInteger(deps.every) || deps.every < 1)
+    throw new RangeError("every must be a positive integer");
+  if (!(deps.intervalMs > 0)) throw new RangeError("intervalMs must be positive");
+  const clock = deps.clock ?? (() => new Date());
+  let last: { seq: number; at: number } | undefined;
+
+  const lastCheckpoint = async (): Promise<{ seq: number; at: number }> => {
+    if (last === undefined) {
+      const stored = await deps.store.latestCheckpoint();
+      last = stored === null ? { seq: 0, at: 0 } : { seq: stored.seq, at: Date.parse(stored.time) };
+    }
+    return last;
+  };
+
+  const isDue = async (head: ChainHead): Promise<boolean> => {
+    const previous = await lastCheckpoint();
+    if (head.seq <= previous.seq) return false;
+    return head.seq - previous.seq >= deps.every || clock().getTime() - previous.at >= deps.intervalMs;
+  };
+
+  const checkpoint = async (head: ChainHead): Promise<Checkpoint> => {
+    const now = clock();
+    const signed = deps.signer.sign(head, now);
+    await deps.store.saveCheckpoint(signed);
+    last = { seq: head.seq, at: now.getTime() };
+    deps.logger?.debug({ seq: head.seq }, "checkpoint signed");
+    return signed;
+  };
+
+  return {
+    keyId: deps.signer.keyId,
+    isDue,
+    maybeCheckpoint: async (head) => ((await isDue(head)) ? checkpoint(head) : null),
+    checkpoint,
+  };
 }

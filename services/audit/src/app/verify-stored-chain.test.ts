@@ -1,10 +1,13 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import { InMemoryAuditStore } from "../adapters/fakes/in-memory-audit-store.ts";
+import {
+  createInMemoryAuditStore,
+  type InMemoryAuditStore,
+} from "../adapters/fakes/in-memory-audit-store.ts";
 import { sampleIncoming } from "../testing/sample-events.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
-import { AuditWriter } from "./audit-writer.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { createAuditWriter } from "./audit-writer.ts";
+import { createCheckpointer } from "./checkpointer.ts";
 import { verifyStoredChain } from "./verify-stored-chain.ts";
 
 const signer = new CheckpointSigner(generateKeyPairSync("ed25519").privateKey);
@@ -13,9 +16,9 @@ describe("verifyStoredChain (paged)", () => {
   let store: InMemoryAuditStore;
 
   beforeEach(async () => {
-    store = new InMemoryAuditStore();
-    const writer = new AuditWriter({ store });
-    const checkpointer = new Checkpointer({ store, signer, every: 25, intervalMs: 3_600_000 });
+    store = createInMemoryAuditStore();
+    const writer = createAuditWriter({ store });
+    const checkpointer = createCheckpointer({ store, signer, every: 25, intervalMs: 3_600_000 });
     for (let i = 0; i < 100; i += 10) {
       const { head } = await writer.write(sampleIncoming(i, 10));
       await checkpointer.maybeCheckpoint(head);
@@ -28,6 +31,21 @@ describe("verifyStoredChain (paged)", () => {
   it("CONTROL: verifies chunk by chunk", async () => {
     expect(await verify()).toMatchObject({ ok: true, count: 100, lastSeq: 100, checkpointsChecked: 4 });
     expect(await verify({ fromSeq: 31, toSeq: 64 })).toMatchObject({ ok: true, count: 34, lastSeq: 64 });
+  });
+
+  it("says when a range asked beyond the head was cut there, and where the checkpoints came from", async () => {
+    expect(await verify({ fromSeq: 1, toSeq: 99_999 })).toMatchObject({
+      ok: true,
+      lastSeq: 100,
+      count: 100,
+      rangeCutAtHead: true,
+      checkpointSource: "database",
+    });
+    expect(await verify({ fromSeq: 1, toSeq: 100 })).toMatchObject({ ok: true, rangeCutAtHead: false });
+    expect(await verify({ fromSeq: 31, toSeq: 64 })).toMatchObject({ ok: true, rangeCutAtHead: false });
+    expect(await verify()).toMatchObject({ ok: true, rangeCutAtHead: false });
+    const external = await store.checkpoints({ fromSeq: 1 });
+    expect(await verify({ checkpoints: external })).toMatchObject({ ok: true, checkpointSource: "stream" });
   });
 
   it("finds a record missing at a chunk boundary", async () => {

@@ -4,7 +4,7 @@
 import type { AuditRecord } from "../domain/audit-record.ts";
 import type { Checkpoint, CheckpointPublicKeys } from "../domain/checkpoint.ts";
 import { verifyChain, type VerifyChainResult } from "../domain/verify-chain.ts";
-import type { AuditStore } from "./audit-store.ts";
+import type { AuditStore, CheckpointSourceKind } from "./ports.ts";
 
 export type VerifyStoredChainRequest = {
   /** First seq; default 1. */
@@ -18,11 +18,35 @@ export type VerifyStoredChainRequest = {
    * Default: those stored in the database.
    */
   checkpoints?: readonly Checkpoint[] | undefined;
+  /** Where `checkpoints` came from; default "stream" when they are given. */
+  checkpointSource?: CheckpointSourceKind | undefined;
+};
+
+export type VerifyStoredChainResult = VerifyChainResult & {
+  /** Where the checkpoints checked against came from. */
+  checkpointSource: CheckpointSourceKind;
+  /**
+   * True when toSeq was given beyond the chain's head: the range verified ends at the head
+   * (lastSeq), not at toSeq.
+   */
+  rangeCutAtHead: boolean;
 };
 
 export async function verifyStoredChain(
   deps: { store: Pick<AuditStore, "range" | "stream" | "checkpoints">; publicKeys: CheckpointPublicKeys },
   request: VerifyStoredChainRequest = {},
+): Promise<VerifyStoredChainResult> {
+  const checkpointSource: CheckpointSourceKind =
+    request.checkpoints === undefined ? "database" : (request.checkpointSource ?? "stream");
+  const result = await verifyRange(deps, request);
+  // The cursor read every stored record up to toSeq: one that ends earlier, intact, ended at the head.
+  const rangeCutAtHead = result.ok && request.toSeq !== undefined && result.lastSeq < request.toSeq;
+  return { ...result, checkpointSource, rangeCutAtHead };
+}
+
+async function verifyRange(
+  deps: { store: Pick<AuditStore, "range" | "stream" | "checkpoints">; publicKeys: CheckpointPublicKeys },
+  request: VerifyStoredChainRequest,
 ): Promise<VerifyChainResult> {
   const fromSeq = Math.max(1, request.fromSeq ?? 1);
   const toSeq = request.toSeq ?? Number.MAX_SAFE_INTEGER;

@@ -4,7 +4,7 @@
 // nothing can be recorded (the event stream is gone).
 import { describe, expect, it } from "vitest";
 import type { AccessScope } from "../app/access-scope.ts";
-import type { AuditQueryFilter } from "../app/audit-store.ts";
+import type { AuditQueryFilter } from "../app/ports.ts";
 import type { AccessLog, AuditAccess, AuditReadMethod } from "../app/ports.ts";
 
 /** A recorded access as every implementation can show it. */
@@ -34,7 +34,7 @@ export function describeAccessLogContract(name: string, make: () => Promise<Acce
         {
           method: "query",
           reader: alice,
-          scope: { kind: "own", actorId: "alice" },
+          scope: { kind: "own", actorId: "alice", actorType: "human" },
           filter: { types: ["warden.decision.*"], environment: "production" },
           page: { size: 50, afterSeq: 100 },
         },
@@ -46,7 +46,7 @@ export function describeAccessLogContract(name: string, make: () => Promise<Acce
         {
           method: "query",
           readerId: "alice",
-          scope: { kind: "own", actorId: "alice" },
+          scope: { kind: "own", actorId: "alice", actorType: "human" },
           filter: { types: ["warden.decision.*"], environment: "production" },
           page: { size: 50, afterSeq: 100 },
         },

@@ -3,7 +3,7 @@
 // drift from the store it stands for. `make` returns a fresh, empty store for each case.
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AuditStore } from "../app/audit-store.ts";
+import type { AuditStore } from "../app/ports.ts";
 import type { AuditRecord } from "../domain/audit-record.ts";
 import { CheckpointSigner } from "../domain/checkpoint.ts";
 import { chainRecords, EMPTY_CHAIN, headOf, type ChainHead } from "../domain/hash-chain.ts";

@@ -6,11 +6,11 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { sampleIncoming } from "@warden/audit/sample-events";
 import {
-  AuditWriter,
+  createAuditWriter,
   CheckpointSigner,
   EMPTY_CHAIN,
   FieldEncryptor,
-  MongoAuditStore,
+  createMongoAuditStore,
   chainRecords,
   parseEncryptionKey,
   recordFromEvent,
@@ -52,9 +52,9 @@ try {
   const bareMs = performance.now() - t0;
 
   // 2. AuditWriter end to end: map, encrypt, chain, insert (events/s).
-  const store = new MongoAuditStore(db);
+  const store = createMongoAuditStore(db);
   await store.ensureIndexes();
-  const writer = new AuditWriter({ store, encryptor });
+  const writer = createAuditWriter({ store, encryptor });
   const events = sampleIncoming(0, total);
   t0 = performance.now();
   let committed = 0;

@@ -7,7 +7,6 @@
 import {
   MongoBulkWriteError,
   MongoServerError,
-  type Collection,
   type Db,
   type Filter,
   type IndexDescription,
@@ -23,12 +22,12 @@ import type {
   PageRequest,
   RecentEvent,
   SeqRange,
-} from "../../app/audit-store.ts";
-import { MAX_PAGE_SIZE } from "../../app/audit-store.ts";
+} from "../../app/ports.ts";
+import { MAX_PAGE_SIZE } from "../../app/ports.ts";
+import { AUDIT_EVENTS_INDEXES } from "./audit-collections.ts";
 import type { AuditRecord } from "../../domain/audit-record.ts";
 import type { Checkpoint } from "../../domain/checkpoint.ts";
 import { assertChainSegment, GENESIS_HASH, headOf, type ChainHead } from "../../domain/hash-chain.ts";
-import { AUDIT_EVENTS_INDEXES } from "./audit-collections.ts";
 
 export const AUDIT_EVENTS_COLLECTION = "audit_events";
 export const AUDIT_CHECKPOINTS_COLLECTION = "audit_checkpoints";
@@ -70,6 +69,7 @@ function whereOf(filter: AuditQueryFilter, afterSeq: number | undefined): Filter
   const where: Filter<AuditEventDocument> = {};
   if (afterSeq !== undefined) where.seq = { $gt: afterSeq };
   if (filter.actorId !== undefined) where["actor.id"] = filter.actorId;
+  if (filter.actorType !== undefined) where["actor.type"] = filter.actorType;
   if (filter.team !== undefined) where["actor.team"] = filter.team;
   if (filter.agentId !== undefined) where.agentId = filter.agentId;
   if (filter.action !== undefined) where["what.action"] = filter.action;
@@ -103,133 +103,49 @@ export type MongoAuditStoreOptions = {
   insertChunk?: number | undefined;
 };
 
-export class MongoAuditStore implements AuditStore {
-  readonly #events: Collection<AuditEventDocument>;
-  readonly #checkpoints: Collection<AuditCheckpointDocument>;
-  /**
-   * A record known to be stored (read or appended by this process). Records never change, so an
-   * append extending it needs no lookup of its predecessor — on FerretDB a lookup by seq is a scan.
-   */
-  #known: ChainHead | undefined;
-
-  /** Records per insert command (MongoAuditStoreOptions.insertChunk). */
-  readonly #insertChunk: number;
-
-  constructor(db: Db, options: MongoAuditStoreOptions = {}) {
-    const insertChunk = options.insertChunk ?? DEFAULT_INSERT_CHUNK;
-    if (!Number.isInteger(insertChunk) || insertChunk < 1)
-      throw new RangeError("insertChunk must be a positive integer");
-    this.#insertChunk = insertChunk;
-    const collectionOptions = { writeConcern: WRITE_CONCERN, readConcern: READ_CONCERN };
-    this.#events = db.collection<AuditEventDocument>(AUDIT_EVENTS_COLLECTION, collectionOptions);
-    this.#checkpoints = db.collection<AuditCheckpointDocument>(
-      AUDIT_CHECKPOINTS_COLLECTION,
-      collectionOptions,
-    );
-  }
-
+export type MongoAuditStore = AuditStore & {
   /**
    * Creates the missing indexes (idempotent). The unique seq index is what fences concurrent writers.
    * Only missing ones are created: FerretDB 1.24 drops the connection (a server panic) when asked
    * to create an index that exists.
    */
-  async ensureIndexes(): Promise<void> {
-    const wanted = AUDIT_EVENTS_INDEXES; // audit-collections.json, shared with deploy/mongodb
-    const missing = async (): Promise<IndexDescription[]> => {
-      const names = new Set(
-        (await this.#events.indexes().catch(() => [])).map((index) => String(index.name)),
-      );
-      return wanted.filter((index) => !names.has(String(index.name)));
-    };
-    const toCreate = await missing();
-    if (toCreate.length === 0) return;
-    try {
-      await this.#events.createIndexes(toCreate);
-    } catch (err) {
-      // Another replica may have created them at the same moment.
-      if ((await missing()).length > 0) throw err;
-    }
-  }
+  ensureIndexes(): Promise<void>;
+};
 
-  async lastRecord(): Promise<AuditRecord | null> {
-    const [doc] = await this.#events.find({}).sort({ seq: -1 }).limit(1).toArray();
-    if (doc === undefined) return null;
-    this.#known = headOf(doc);
-    return toRecord(doc);
-  }
+export function createMongoAuditStore(db: Db, options: MongoAuditStoreOptions = {}): MongoAuditStore {
+  /** Records per insert command (MongoAuditStoreOptions.insertChunk). */
+  const insertChunk = options.insertChunk ?? DEFAULT_INSERT_CHUNK;
+  if (!Number.isInteger(insertChunk) || insertChunk < 1)
+    throw new RangeError("insertChunk must be a positive integer");
+  const collectionOptions = { writeConcern: WRITE_CONCERN, readConcern: READ_CONCERN };
+  const events = db.collection<AuditEventDocument>(AUDIT_EVENTS_COLLECTION, collectionOptions);
+  const checkpointDocs = db.collection<AuditCheckpointDocument>(
+    AUDIT_CHECKPOINTS_COLLECTION,
+    collectionOptions,
+  );
+  /**
+   * A record known to be stored (read or appended by this process). Records never change, so an
+   * append extending it needs no lookup of its predecessor — on FerretDB a lookup by seq is a scan.
+   */
+  let known: ChainHead | undefined;
 
-  async recentEvents(limit: number): Promise<RecentEvent[]> {
-    if (limit <= 0) return [];
-    const docs = await this.#events
-      .find({}, { projection: { _id: 1, seq: 1, hash: 1 } })
-      .sort({ seq: -1 })
-      .limit(limit)
-      .toArray();
-    const [last] = docs;
-    if (last !== undefined) this.#known = headOf(last);
-    return docs.map((d) => ({ eventId: d._id, seq: d.seq, hash: d.hash })).reverse();
-  }
-
-  async existingEventIds(eventIds: readonly string[]): Promise<ReadonlySet<string>> {
-    if (eventIds.length === 0) return new Set();
-    const docs = await this.#events
-      .find({ _id: { $in: [...eventIds] } }, { projection: { _id: 1 } })
-      .toArray();
-    return new Set(docs.map((d) => d._id));
-  }
-
-  async appendBatch(records: readonly AuditRecord[]): Promise<AppendResult> {
-    assertChainSegment(records);
-    const first = records[0];
-    if (first === undefined) return { written: 0, stoppedBy: null };
-    // Records never change once written, so this check cannot race: either seq - 1 holds the hash
-    // records[0] links to, or the caller's head is stale and inserting would fork or leave a gap.
-    if (!(await this.#extendsStoredChain(first)))
-      return { written: 0, stoppedBy: { reason: "stale_head", index: 0, seq: first.seq } };
-
-    // One insert command per chunk, each ordered, the next only after the previous landed whole:
-    // FerretDB 1.24 does not honour "ordered" across its own insert batches (see insertChunk).
-    let result: AppendResult = { written: records.length, stoppedBy: null };
-    for (let from = 0; from < records.length; from += this.#insertChunk) {
-      const chunk = records.slice(from, from + this.#insertChunk);
-      try {
-        await this.#events.insertMany(
-          chunk.map((r) => ({ _id: r.eventId, ...r })),
-          { ordered: true },
-        );
-      } catch (err) {
-        const firstError = err instanceof MongoBulkWriteError ? firstWriteError(err) : undefined;
-        if (firstError === undefined || firstError.code !== DUPLICATE_KEY) {
-          const landed = records[from - 1]; // the chunks before this one are stored
-          if (landed !== undefined) this.#known = headOf(landed);
-          throw err;
-        }
-        result = await this.#reconcileDuplicate(records, from + firstError.index);
-        break;
-      }
-    }
-    const last = records[result.written - 1];
-    if (last !== undefined) this.#known = headOf(last);
-    return result;
-  }
-
-  async #extendsStoredChain(first: AuditRecord): Promise<boolean> {
+  const extendsStoredChain = async (first: AuditRecord): Promise<boolean> => {
     if (first.seq === 1) return first.prevHash === GENESIS_HASH;
-    if (this.#known?.seq === first.seq - 1) return this.#known.hash === first.prevHash;
-    const before = await this.#events.findOne({ seq: first.seq - 1 }, { projection: { seq: 1, hash: 1 } });
+    if (known?.seq === first.seq - 1) return known.hash === first.prevHash;
+    const before = await events.findOne({ seq: first.seq - 1 }, { projection: { seq: 1, hash: 1 } });
     if (before === null) return false;
-    this.#known = headOf(before);
+    known = headOf(before);
     return before.hash === first.prevHash;
-  }
+  };
 
   /** An ordered insert stopped at records[index] on a duplicate key: find out which key. */
-  async #reconcileDuplicate(records: readonly AuditRecord[], index: number): Promise<AppendResult> {
+  const reconcileDuplicate = async (
+    records: readonly AuditRecord[],
+    index: number,
+  ): Promise<AppendResult> => {
     const record = records[index];
     if (record === undefined) return { written: index, stoppedBy: null };
-    const sameEvent = await this.#events.findOne(
-      { _id: record.eventId },
-      { projection: { seq: 1, hash: 1 } },
-    );
+    const sameEvent = await events.findOne({ _id: record.eventId }, { projection: { seq: 1, hash: 1 } });
     if (sameEvent !== null) {
       // Our own record (an insert the driver retried after it had landed): it is committed.
       if (sameEvent.seq === record.seq && sameEvent.hash === record.hash)
@@ -237,64 +153,142 @@ export class MongoAuditStore implements AuditStore {
       return { written: index, stoppedBy: { reason: "duplicate_event", index, eventId: record.eventId } };
     }
     return { written: index, stoppedBy: { reason: "seq_taken", index, seq: record.seq } };
-  }
+  };
 
-  async range(fromSeq: number, toSeq: number, limit?: number): Promise<AuditRecord[]> {
-    const cursor = this.#events.find({ seq: { $gte: fromSeq, $lte: toSeq } }).sort({ seq: 1 });
-    if (limit !== undefined && Number.isFinite(limit)) cursor.limit(limit);
-    return (await cursor.toArray()).map(toRecord);
-  }
+  return {
+    async ensureIndexes() {
+      const wanted = AUDIT_EVENTS_INDEXES; // audit-collections.json, shared with deploy/mongodb
+      const missing = async (): Promise<IndexDescription[]> => {
+        const names = new Set((await events.indexes().catch(() => [])).map((index) => String(index.name)));
+        return wanted.filter((index) => !names.has(String(index.name)));
+      };
+      const toCreate = await missing();
+      if (toCreate.length === 0) return;
+      try {
+        await events.createIndexes(toCreate);
+      } catch (err) {
+        // Another replica may have created them at the same moment.
+        if ((await missing()).length > 0) throw err;
+      }
+    },
 
-  async *stream(fromSeq: number, toSeq: number): AsyncIterable<AuditRecord> {
-    const cursor = this.#events
-      .find({ seq: { $gte: fromSeq, $lte: toSeq } })
-      .sort({ seq: 1 })
-      .batchSize(1000);
-    try {
-      for await (const doc of cursor) yield toRecord(doc);
-    } finally {
-      await cursor.close();
-    }
-  }
+    async lastRecord() {
+      const [doc] = await events.find({}).sort({ seq: -1 }).limit(1).toArray();
+      if (doc === undefined) return null;
+      known = headOf(doc);
+      return toRecord(doc);
+    },
 
-  async query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>> {
-    const size = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(page.size)));
-    const docs = await this.#events
-      .find(whereOf(filter, page.afterSeq))
-      .sort({ seq: 1 })
-      .limit(size + 1)
-      .toArray();
-    const items = docs.slice(0, size).map(toRecord);
-    const last = items.at(-1);
-    return { items, nextAfterSeq: docs.length > size && last !== undefined ? last.seq : null };
-  }
+    async recentEvents(limit): Promise<RecentEvent[]> {
+      if (limit <= 0) return [];
+      const docs = await events
+        .find({}, { projection: { _id: 1, seq: 1, hash: 1 } })
+        .sort({ seq: -1 })
+        .limit(limit)
+        .toArray();
+      const [last] = docs;
+      if (last !== undefined) known = headOf(last);
+      return docs.map((d) => ({ eventId: d._id, seq: d.seq, hash: d.hash })).reverse();
+    },
 
-  async *find(filter: AuditQueryFilter, afterSeq?: number): AsyncIterable<AuditRecord> {
-    const cursor = this.#events.find(whereOf(filter, afterSeq)).sort({ seq: 1 }).batchSize(1000);
-    try {
-      for await (const doc of cursor) yield toRecord(doc);
-    } finally {
-      await cursor.close();
-    }
-  }
+    async existingEventIds(eventIds) {
+      if (eventIds.length === 0) return new Set();
+      const docs = await events.find({ _id: { $in: [...eventIds] } }, { projection: { _id: 1 } }).toArray();
+      return new Set(docs.map((d) => d._id));
+    },
 
-  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    try {
-      await this.#checkpoints.insertOne({ _id: checkpoint.seq, ...checkpoint });
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) return;
-      throw err;
-    }
-  }
+    async appendBatch(records) {
+      assertChainSegment(records);
+      const first = records[0];
+      if (first === undefined) return { written: 0, stoppedBy: null };
+      // Records never change once written, so this check cannot race: either seq - 1 holds the hash
+      // records[0] links to, or the caller's head is stale and inserting would fork or leave a gap.
+      if (!(await extendsStoredChain(first)))
+        return { written: 0, stoppedBy: { reason: "stale_head", index: 0, seq: first.seq } };
 
-  async checkpoints(range: SeqRange): Promise<Checkpoint[]> {
-    const seq =
-      range.toSeq === undefined ? { $gte: range.fromSeq } : { $gte: range.fromSeq, $lte: range.toSeq };
-    return (await this.#checkpoints.find({ seq }).sort({ seq: 1 }).toArray()).map(toCheckpoint);
-  }
+      // One insert command per chunk, each ordered, the next only after the previous landed whole:
+      // FerretDB 1.24 does not honour "ordered" across its own insert batches (see insertChunk).
+      let result: AppendResult = { written: records.length, stoppedBy: null };
+      for (let from = 0; from < records.length; from += insertChunk) {
+        const chunk = records.slice(from, from + insertChunk);
+        try {
+          await events.insertMany(
+            chunk.map((r) => ({ _id: r.eventId, ...r })),
+            { ordered: true },
+          );
+        } catch (err) {
+          const firstError = err instanceof MongoBulkWriteError ? firstWriteError(err) : undefined;
+          if (firstError === undefined || firstError.code !== DUPLICATE_KEY) {
+            const landed = records[from - 1]; // the chunks before this one are stored
+            if (landed !== undefined) known = headOf(landed);
+            throw err;
+          }
+          result = await reconcileDuplicate(records, from + firstError.index);
+          break;
+        }
+      }
+      const last = records[result.written - 1];
+      if (last !== undefined) known = headOf(last);
+      return result;
+    },
 
-  async latestCheckpoint(): Promise<Checkpoint | null> {
-    const [doc] = await this.#checkpoints.find({}).sort({ seq: -1 }).limit(1).toArray();
-    return doc === undefined ? null : toCheckpoint(doc);
-  }
+    async range(fromSeq, toSeq, limit) {
+      const cursor = events.find({ seq: { $gte: fromSeq, $lte: toSeq } }).sort({ seq: 1 });
+      if (limit !== undefined && Number.isFinite(limit)) cursor.limit(limit);
+      return (await cursor.toArray()).map(toRecord);
+    },
+
+    async *stream(fromSeq, toSeq) {
+      const cursor = events
+        .find({ seq: { $gte: fromSeq, $lte: toSeq } })
+        .sort({ seq: 1 })
+        .batchSize(1000);
+      try {
+        for await (const doc of cursor) yield toRecord(doc);
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    async query(filter: AuditQueryFilter, page: PageRequest): Promise<Page<AuditRecord>> {
+      const size = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(page.size)));
+      const docs = await events
+        .find(whereOf(filter, page.afterSeq))
+        .sort({ seq: 1 })
+        .limit(size + 1)
+        .toArray();
+      const items = docs.slice(0, size).map(toRecord);
+      const last = items.at(-1);
+      return { items, nextAfterSeq: docs.length > size && last !== undefined ? last.seq : null };
+    },
+
+    async *find(filter, afterSeq) {
+      const cursor = events.find(whereOf(filter, afterSeq)).sort({ seq: 1 }).batchSize(1000);
+      try {
+        for await (const doc of cursor) yield toRecord(doc);
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    async saveCheckpoint(checkpoint) {
+      try {
+        await checkpointDocs.insertOne({ _id: checkpoint.seq, ...checkpoint });
+      } catch (err) {
+        if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) return;
+        throw err;
+      }
+    },
+
+    async checkpoints(range: SeqRange) {
+      const seq =
+        range.toSeq === undefined ? { $gte: range.fromSeq } : { $gte: range.fromSeq, $lte: range.toSeq };
+      return (await checkpointDocs.find({ seq }).sort({ seq: 1 }).toArray()).map(toCheckpoint);
+    },
+
+    async latestCheckpoint() {
+      const [doc] = await checkpointDocs.find({}).sort({ seq: -1 }).limit(1).toArray();
+      return doc === undefined ? null : toCheckpoint(doc);
+    },
+  };
 }

@@ -79,8 +79,17 @@ describe("audit wire mapping", () => {
         lastSeq: 5,
         lastHash: "x",
         lastCheckpointedSeq: 5,
+        checkpointSource: "stream",
+        rangeCutAtHead: false,
       }),
-    ).toMatchObject({ ok: true, recordsChecked: 5, lastGoodSeq: 5 });
+    ).toMatchObject({
+      ok: true,
+      recordsChecked: 5,
+      lastGoodSeq: 5,
+      checkpointSource: auditV1.CheckpointSource.CHECKPOINT_SOURCE_STREAM,
+      rangeCutAtHead: false,
+      detail: "",
+    });
     expect(
       verifyResultToWire({
         ok: false,
@@ -90,9 +99,12 @@ describe("audit wire mapping", () => {
         count: 8,
         checkpointsChecked: 0,
         lastGoodSeq: 8,
+        checkpointSource: "database",
+        rangeCutAtHead: false,
       }),
     ).toMatchObject({
       ok: false,
+      checkpointSource: auditV1.CheckpointSource.CHECKPOINT_SOURCE_DATABASE,
       firstBadSeq: 9,
       problem: auditV1.Problem.PROBLEM_REWRITTEN,
       detail: "bad checkpoint signature: key unknown",

@@ -1,9 +1,10 @@
 // Mapping between the audit's domain types and warden.audit.v1 (the only place that knows both).
 import { auditV1, commonV1 } from "@warden/contracts";
 import { InvalidArgumentError } from "@warden/grpc/errors";
-import type { AuditQueryFilter } from "../../app/audit-store.ts";
+import type { AuditQueryFilter } from "../../app/ports.ts";
 import type { AuditRecord, EncryptedValue, RetentionClass } from "../../domain/audit-record.ts";
-import type { ChainProblem, VerifyChainResult } from "../../domain/verify-chain.ts";
+import type { ChainProblem } from "../../domain/verify-chain.ts";
+import type { VerifyStoredChainResult } from "../../app/verify-stored-chain.ts";
 
 const MAX_TYPES = 64;
 
@@ -174,13 +175,24 @@ export function pageSizeFromWire(size: number): number {
   return size;
 }
 
-export function verifyResultToWire(result: VerifyChainResult): auditV1.VerifyResponse {
+const SOURCE_TO_WIRE = {
+  stream: auditV1.CheckpointSource.CHECKPOINT_SOURCE_STREAM,
+  database: auditV1.CheckpointSource.CHECKPOINT_SOURCE_DATABASE,
+} as const;
+
+export function verifyResultToWire(result: VerifyStoredChainResult): auditV1.VerifyResponse {
+  const checkpointSource = SOURCE_TO_WIRE[result.checkpointSource];
   if (result.ok) {
     return auditV1.VerifyResponse.fromPartial({
       ok: true,
       recordsChecked: result.count,
       checkpointsChecked: result.checkpointsChecked,
       lastGoodSeq: result.lastSeq,
+      checkpointSource,
+      rangeCutAtHead: result.rangeCutAtHead,
+      detail: result.rangeCutAtHead
+        ? `range cut at the head: the chain ends at seq ${result.lastSeq}, before to_seq`
+        : "",
     });
   }
   return auditV1.VerifyResponse.fromPartial({
@@ -191,5 +203,6 @@ export function verifyResultToWire(result: VerifyChainResult): auditV1.VerifyRes
     recordsChecked: result.count,
     checkpointsChecked: result.checkpointsChecked,
     lastGoodSeq: result.lastGoodSeq,
+    checkpointSource,
   });
 }

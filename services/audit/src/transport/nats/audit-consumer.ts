@@ -56,7 +56,16 @@ export type RunningAuditConsumer = {
   stop(): Promise<void>;
 };
 
-type Held = IncomingAuditEvent & { msg: JsMsg; envelope: Envelope<unknown> };
+type Held = IncomingAuditEvent & {
+  msg: JsMsg;
+  envelope: Envelope<unknown>;
+  /**
+   * When the event entered WARDEN_EVENTS, by the stream's own clock (ms). Commit lag is measured
+   * from it, never from the envelope's `time`, which the sender chose: a replayed or back-dated
+   * envelope must not move the histogram.
+   */
+  storedAtMs: number;
+};
 
 const MAX_RETRY_DELAY_MS = 10_000;
 /** Consecutive failed writes after which the outage is logged at ERROR (someone should look). */
@@ -131,6 +140,7 @@ export async function consumeAllEvents(options: AuditConsumerOptions): Promise<R
           envelope,
           subject: msg.subject,
           fallbackId: `${topology.streams.events}:${msg.seq}`,
+          storedAtMs: msg.time.getTime(),
         });
       } catch (err) {
         if (err instanceof InvalidMessageError) await handleInvalid(msg, err);
@@ -172,8 +182,8 @@ export async function consumeAllEvents(options: AuditConsumerOptions): Promise<R
         metrics.headSeq.set(result.head.seq);
         metrics.outbox.set(options.recorder.outboxSize);
         const now = Date.now();
-        for (const { record } of result.committed) {
-          metrics.commitLagSeconds.observe(Math.max(0, now - Date.parse(record.time)) / 1000);
+        for (const { event } of result.committed) {
+          metrics.commitLagSeconds.observe(Math.max(0, now - event.storedAtMs) / 1000);
         }
       }
     } catch (err) {

@@ -182,6 +182,64 @@ export function problemToNumber(object: Problem): number {
   }
 }
 
+/** Where Verify took the signed checkpoints from. */
+export const CheckpointSource = {
+  CHECKPOINT_SOURCE_UNSPECIFIED: "CHECKPOINT_SOURCE_UNSPECIFIED",
+  /** CHECKPOINT_SOURCE_STREAM - The WARDEN_AUDIT stream: outside the audited database. */
+  CHECKPOINT_SOURCE_STREAM: "CHECKPOINT_SOURCE_STREAM",
+  /** CHECKPOINT_SOURCE_DATABASE - The audit_checkpoints collection of the audited database. */
+  CHECKPOINT_SOURCE_DATABASE: "CHECKPOINT_SOURCE_DATABASE",
+  UNRECOGNIZED: "UNRECOGNIZED",
+} as const;
+
+export type CheckpointSource = typeof CheckpointSource[keyof typeof CheckpointSource];
+
+export function checkpointSourceFromJSON(object: any): CheckpointSource {
+  switch (object) {
+    case 0:
+    case "CHECKPOINT_SOURCE_UNSPECIFIED":
+      return CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED;
+    case 1:
+    case "CHECKPOINT_SOURCE_STREAM":
+      return CheckpointSource.CHECKPOINT_SOURCE_STREAM;
+    case 2:
+    case "CHECKPOINT_SOURCE_DATABASE":
+      return CheckpointSource.CHECKPOINT_SOURCE_DATABASE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CheckpointSource.UNRECOGNIZED;
+  }
+}
+
+export function checkpointSourceToJSON(object: CheckpointSource): string {
+  switch (object) {
+    case CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED:
+      return "CHECKPOINT_SOURCE_UNSPECIFIED";
+    case CheckpointSource.CHECKPOINT_SOURCE_STREAM:
+      return "CHECKPOINT_SOURCE_STREAM";
+    case CheckpointSource.CHECKPOINT_SOURCE_DATABASE:
+      return "CHECKPOINT_SOURCE_DATABASE";
+    case CheckpointSource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function checkpointSourceToNumber(object: CheckpointSource): number {
+  switch (object) {
+    case CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED:
+      return 0;
+    case CheckpointSource.CHECKPOINT_SOURCE_STREAM:
+      return 1;
+    case CheckpointSource.CHECKPOINT_SOURCE_DATABASE:
+      return 2;
+    case CheckpointSource.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 /** One committed audit record: who, what, when, where, why and outcome of one event. */
 export interface AuditRecord {
   /** Position in the chain: gapless, starting at 1. */
@@ -334,6 +392,16 @@ export interface VerifyResponse {
   checkpointsChecked: number;
   /** Last seq verified good. */
   lastGoodSeq: number;
+  /**
+   * Where the signed checkpoints checked against came from: the WARDEN_AUDIT stream (outside the
+   * audited database) when the service reads it, else the database.
+   */
+  checkpointSource: CheckpointSource;
+  /**
+   * True when to_seq lies beyond the chain's head: only the records up to the head
+   * (last_good_seq) exist and were verified.
+   */
+  rangeCutAtHead: boolean;
 }
 
 export interface ExportRequest {
@@ -1781,6 +1849,8 @@ function createBaseVerifyResponse(): VerifyResponse {
     recordsChecked: 0,
     checkpointsChecked: 0,
     lastGoodSeq: 0,
+    checkpointSource: CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED,
+    rangeCutAtHead: false,
   };
 }
 
@@ -1806,6 +1876,12 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     }
     if (message.lastGoodSeq !== 0) {
       writer.uint32(56).uint64(message.lastGoodSeq);
+    }
+    if (message.checkpointSource !== CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED) {
+      writer.uint32(64).int32(checkpointSourceToNumber(message.checkpointSource));
+    }
+    if (message.rangeCutAtHead !== false) {
+      writer.uint32(72).bool(message.rangeCutAtHead);
     }
     return writer;
   },
@@ -1879,6 +1955,22 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
             message.lastGoodSeq = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.checkpointSource = checkpointSourceFromJSON(reader.int32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.rangeCutAtHead = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1916,6 +2008,16 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
         : isSet(object.last_good_seq)
         ? globalThis.Number(object.last_good_seq)
         : 0,
+      checkpointSource: isSet(object.checkpointSource)
+        ? checkpointSourceFromJSON(object.checkpointSource)
+        : isSet(object.checkpoint_source)
+        ? checkpointSourceFromJSON(object.checkpoint_source)
+        : CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED,
+      rangeCutAtHead: isSet(object.rangeCutAtHead)
+        ? globalThis.Boolean(object.rangeCutAtHead)
+        : isSet(object.range_cut_at_head)
+        ? globalThis.Boolean(object.range_cut_at_head)
+        : false,
     };
   },
 
@@ -1942,6 +2044,12 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     if (message.lastGoodSeq !== 0) {
       obj.lastGoodSeq = Math.round(message.lastGoodSeq);
     }
+    if (message.checkpointSource !== CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED) {
+      obj.checkpointSource = checkpointSourceToJSON(message.checkpointSource);
+    }
+    if (message.rangeCutAtHead !== false) {
+      obj.rangeCutAtHead = message.rangeCutAtHead;
+    }
     return obj;
   },
 
@@ -1957,6 +2065,8 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     message.recordsChecked = object.recordsChecked ?? 0;
     message.checkpointsChecked = object.checkpointsChecked ?? 0;
     message.lastGoodSeq = object.lastGoodSeq ?? 0;
+    message.checkpointSource = object.checkpointSource ?? CheckpointSource.CHECKPOINT_SOURCE_UNSPECIFIED;
+    message.rangeCutAtHead = object.rangeCutAtHead ?? false;
     return message;
   },
 };
