@@ -128,6 +128,17 @@ function verifierCases(name: string, makeVerifier: () => TokenVerifier) {
       expect(typeErr.message).toContain("claim warden_type");
     });
 
+    it("rejects a token with an empty role name (control: the same token with a named role passes)", async () => {
+      const emptyRole = await authErrorOf(
+        makeVerifier().verify(await issuer.issue({ sub: "x", roles: [""] })),
+      );
+      expect(emptyRole.code).toBe("malformed");
+      expect(emptyRole.message).toContain("roles");
+      expect(
+        (await makeVerifier().verify(await issuer.issue({ sub: "x", roles: ["viewer"] }))).roles,
+      ).toEqual(["viewer"]);
+    });
+
     it("rejects an empty token as missing", async () => {
       expect((await authErrorOf(makeVerifier().verify(""))).code).toBe("missing");
     });

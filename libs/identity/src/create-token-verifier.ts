@@ -56,7 +56,9 @@ export interface TokenVerifier {
 const claimsSchema = z.object({
   sub: z.string().min(1, "empty sub claim"),
   type: z.enum(principalTypes).optional(),
-  roles: z.array(z.string()).optional(),
+  // Every role is a name: an empty or oversized one is a malformed token, not a role nobody holds
+  // (events carry roles, and their schema refuses such names).
+  roles: z.array(z.string().min(1, "empty role name").max(128)).max(64).optional(),
   name: z.string().optional(),
 });
 

@@ -58,6 +58,7 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
     routes: killSwitchHttp({
       service,
       verifier,
+      log,
       slack:
         config.SLACK_SIGNING_SECRET === undefined
           ? undefined

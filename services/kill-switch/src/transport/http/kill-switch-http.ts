@@ -5,6 +5,7 @@
 //   GET  /api/emergency-stop   the Status JSON (bearer token required).
 //   POST /api/slack/command    a Slack-compatible slash command (form body, signed with the signing
 //                              secret; stale, forged and replayed requests are refused with 401).
+import type { Logger } from "pino";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWardenError } from "@warden/grpc/errors";
 import type { WardenErrorCode } from "@warden/grpc/errors";
@@ -42,6 +43,8 @@ export type KillSwitchHttpOptions = {
   verifier: { verify(token: string): Promise<Principal> };
   /** Absent: the slash-command endpoint answers 404. */
   slack?: { signingSecret: string; users: ReadonlyMap<string, Person>; replays: ReplayGuard } | undefined;
+  /** Where an unexpected failure (answered 500) is logged with its cause. */
+  log?: Pick<Logger, "error"> | undefined;
   now?: () => number;
 };
 
@@ -223,6 +226,8 @@ export function killSwitchHttp(
       await route(req, res);
     } catch (err) {
       const { status, body } = errorBody(err);
+      if (status >= 500)
+        options.log?.error({ err, path: req.url, method: req.method }, "emergency-stop HTTP request failed");
       if (!res.headersSent) send(res, status, body);
       else res.end();
     }
