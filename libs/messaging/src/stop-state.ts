@@ -18,7 +18,7 @@ import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Actor } from "./envelope.ts";
-import { events } from "./events/index.ts";
+import { ACTOR_TYPE_TO_WIRE, events } from "./events/index.ts";
 import { EmergencyStopView, KILLSWITCH_STATE_KEY } from "./events/killswitch.ts";
 import { z } from "zod";
 import type { EventPublisher } from "./publish.ts";
@@ -276,13 +276,7 @@ export async function watchStopState(
         data: {
           acknowledgement: {
             consumer: {
-              type: (
-                {
-                  human: "ACTOR_TYPE_HUMAN",
-                  ai_agent: "ACTOR_TYPE_AI_AGENT",
-                  service: "ACTOR_TYPE_SERVICE",
-                } as const
-              )[ack.consumer.type],
+              type: ACTOR_TYPE_TO_WIRE[ack.consumer.type],
               id: ack.consumer.id,
               roles: ack.consumer.roles,
             },

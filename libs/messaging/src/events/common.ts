@@ -28,6 +28,12 @@ export const UInt64 = z.union([z.number().int().nonnegative(), z.string().regex(
 export const Timestamp = z.iso.datetime({ offset: true });
 
 export const ActorType = z.enum(["ACTOR_TYPE_HUMAN", "ACTOR_TYPE_AI_AGENT", "ACTOR_TYPE_SERVICE"]);
+/** An envelope actor's type (`human`, `ai_agent`, `service`) as the proto enum writes it. */
+export const ACTOR_TYPE_TO_WIRE = {
+  human: "ACTOR_TYPE_HUMAN",
+  ai_agent: "ACTOR_TYPE_AI_AGENT",
+  service: "ACTOR_TYPE_SERVICE",
+} as const;
 export const Environment = z.enum([
   "ENVIRONMENT_DEVELOPMENT",
   "ENVIRONMENT_STAGING",

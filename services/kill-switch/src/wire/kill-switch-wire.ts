@@ -1,5 +1,6 @@
 // Domain ↔ proto JSON (warden.killswitch.v1), shared by the gRPC transport and the NATS event
 // adapter. Proto JSON: enum value names, camelCase fields, RFC 3339 times.
+import { ACTOR_TYPE_TO_WIRE } from "@warden/messaging";
 import { InvalidArgumentError } from "@warden/grpc/errors";
 import type { Principal } from "@warden/identity";
 import type { Acknowledgement, ConsumerStatus, Status } from "../domain/status.ts";
@@ -13,11 +14,7 @@ const KIND_TO_WIRE = {
   agent: "SCOPE_KIND_AGENT",
   service: "SCOPE_KIND_SERVICE",
 } as const;
-const ACTOR_TO_WIRE = {
-  human: "ACTOR_TYPE_HUMAN",
-  ai_agent: "ACTOR_TYPE_AI_AGENT",
-  service: "ACTOR_TYPE_SERVICE",
-} as const;
+const ACTOR_TO_WIRE = ACTOR_TYPE_TO_WIRE;
 
 export type ScopeJson = { kind: string; value?: string };
 

@@ -3,6 +3,7 @@
 // service knows the wire format.
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
+import { ACTOR_TYPE_TO_WIRE } from "@warden/messaging";
 import type { ActionRequestData, DecisionData } from "@warden/messaging";
 import type { ActionRequest } from "../domain/action-request.ts";
 import type { AiRole, Decision, Effect, Outcome } from "../domain/decision.ts";
@@ -141,11 +142,7 @@ export function decisionToWire(
   };
 }
 
-const ACTOR_TYPES = {
-  human: "ACTOR_TYPE_HUMAN",
-  ai_agent: "ACTOR_TYPE_AI_AGENT",
-  service: "ACTOR_TYPE_SERVICE",
-} as const;
+const ACTOR_TYPES = ACTOR_TYPE_TO_WIRE;
 
 /** The dry-run fields of a Decision (ADR 0009): empty unless someone other than the agent asked. */
 export function dryRunToWire(
