@@ -45,6 +45,9 @@ export function topology(namespace = "") {
         const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
         return rest === "" || rest.includes(".") ? undefined : rest;
       },
+      /** The agent reports how a guarded action ended (the SDK's `guard`). */
+      actionExecuted: (agentId: string) => `${ev}.action.executed.${token(agentId)}`,
+      actionExecutedAll: `${ev}.action.executed.>`,
       actionVerdict: (outcome: string, agentId: string) =>
         `${ev}.action.verdict.${token(outcome)}.${token(agentId)}`,
 
@@ -103,6 +106,14 @@ export function topology(namespace = "") {
       policyEvaluateAll: `${rpc}.policy.evaluate.*`,
       agentOfPolicyEvaluate: (subject: string): string | undefined => {
         const prefix = `${rpc}.policy.evaluate.`;
+        const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+        return rest === "" || rest.includes(".") ? undefined : rest;
+      },
+      /** An agent consumes its approval, once, before it acts; the last token is the agent id. */
+      approvalConsume: (agentId: string) => `${rpc}.approval.consume.${token(agentId)}`,
+      approvalConsumeAll: `${rpc}.approval.consume.*`,
+      agentOfApprovalConsume: (subject: string): string | undefined => {
+        const prefix = `${rpc}.approval.consume.`;
         const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
         return rest === "" || rest.includes(".") ? undefined : rest;
       },

@@ -7,4 +7,5 @@
 
 export * from "./warden/common/v1/common.ts";
 export * from "./warden/common/v1/action_request.ts";
+export * from "./warden/common/v1/action_executed.ts";
 export * from "./warden/common/v1/invalid_event.ts";

@@ -318,6 +318,33 @@ export interface DecideResponse {
   approval?: Approval | undefined;
 }
 
+/**
+ * An agent uses its approval, once, just before it acts (the SDK's `guard`). Sent as proto3 JSON
+ * on `wardenrpc.approval.consume.<agent_id>` (NATS request-reply, served by the approval service):
+ * the subject's last token is the agent's identity, and only the agent the approval was granted to
+ * may consume it. Succeeds exactly once, and only while the request digest, the bundle digest and
+ * the kill-switch epoch the approval is bound to still hold.
+ */
+export interface ConsumeRequest {
+  actionId: string;
+  /** The digest of the exact request the agent is about to execute. */
+  requestDigest: string;
+}
+
+export interface ConsumeResponse {
+  /** True when this call consumed the approval: the agent may act now, once. */
+  consumed: boolean;
+  /**
+   * Why not, when `consumed` is false: "not_found", "not_approved", "already_consumed",
+   * "digest_mismatch", "bundle_changed", "epoch_changed", "frozen", "expired", "wrong_agent".
+   */
+  refusal: string;
+  /** A sentence for people and logs. */
+  message: string;
+  /** The approval after the call. */
+  approval?: Approval | undefined;
+}
+
 function createBaseApproval(): Approval {
   return {
     actionId: "",
@@ -1518,6 +1545,218 @@ export const DecideResponse: MessageFns<DecideResponse> = {
   },
   fromPartial(object: DeepPartial<DecideResponse>): DecideResponse {
     const message = createBaseDecideResponse();
+    message.approval = (object.approval !== undefined && object.approval !== null)
+      ? Approval.fromPartial(object.approval)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseConsumeRequest(): ConsumeRequest {
+  return { actionId: "", requestDigest: "" };
+}
+
+export const ConsumeRequest: MessageFns<ConsumeRequest> = {
+  encode(message: ConsumeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actionId !== "") {
+      writer.uint32(10).string(message.actionId);
+    }
+    if (message.requestDigest !== "") {
+      writer.uint32(18).string(message.requestDigest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestDigest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumeRequest {
+    return {
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      requestDigest: isSet(object.requestDigest)
+        ? globalThis.String(object.requestDigest)
+        : isSet(object.request_digest)
+        ? globalThis.String(object.request_digest)
+        : "",
+    };
+  },
+
+  toJSON(message: ConsumeRequest): unknown {
+    const obj: any = {};
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.requestDigest !== "") {
+      obj.requestDigest = message.requestDigest;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsumeRequest>): ConsumeRequest {
+    return ConsumeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumeRequest>): ConsumeRequest {
+    const message = createBaseConsumeRequest();
+    message.actionId = object.actionId ?? "";
+    message.requestDigest = object.requestDigest ?? "";
+    return message;
+  },
+};
+
+function createBaseConsumeResponse(): ConsumeResponse {
+  return { consumed: false, refusal: "", message: "", approval: undefined };
+}
+
+export const ConsumeResponse: MessageFns<ConsumeResponse> = {
+  encode(message: ConsumeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumed !== false) {
+      writer.uint32(8).bool(message.consumed);
+    }
+    if (message.refusal !== "") {
+      writer.uint32(18).string(message.refusal);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.consumed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.refusal = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumeResponse {
+    return {
+      consumed: isSet(object.consumed) ? globalThis.Boolean(object.consumed) : false,
+      refusal: isSet(object.refusal) ? globalThis.String(object.refusal) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined,
+    };
+  },
+
+  toJSON(message: ConsumeResponse): unknown {
+    const obj: any = {};
+    if (message.consumed !== false) {
+      obj.consumed = message.consumed;
+    }
+    if (message.refusal !== "") {
+      obj.refusal = message.refusal;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsumeResponse>): ConsumeResponse {
+    return ConsumeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumeResponse>): ConsumeResponse {
+    const message = createBaseConsumeResponse();
+    message.consumed = object.consumed ?? false;
+    message.refusal = object.refusal ?? "";
+    message.message = object.message ?? "";
     message.approval = (object.approval !== undefined && object.approval !== null)
       ? Approval.fromPartial(object.approval)
       : undefined;
