@@ -21,6 +21,7 @@ import {
 } from "./fixtures/echo-service.ts";
 import type { EchoRequest, EchoResponse } from "./fixtures/echo-service.ts";
 import { grpcService, publicGrpcService } from "./grpc-service.ts";
+import type { GrpcRefusal } from "./refusal-middleware.ts";
 import type {
   PublicServiceImplementation,
   WardenCallContext,
@@ -219,6 +220,48 @@ describe("authentication", () => {
     closers.push(() => ping.close());
     await expect(ping.client.ping({ message: "hello" })).resolves.toMatchObject({ message: "hello" });
     await expect(healthClient(address).check({ service: "" })).resolves.toEqual({ status: SERVING });
+  });
+});
+
+describe("refusals", () => {
+  it("tells onRefusal of each refused call, before the caller hears no, and of nothing else", async () => {
+    const refusals: GrpcRefusal[] = [];
+    const { address } = await startServer({
+      onRefusal: async (refusal) => {
+        await delay(50); // the answer waits for the record
+        refusals.push(refusal);
+      },
+    });
+    const missing = await clientErrorOf(echoClient(address).echo({ message: "hi" }));
+    expect(missing.code).toBe(Status.UNAUTHENTICATED);
+    expect(refusals).toHaveLength(1); // recorded before the answer arrived
+
+    const bob = await issuer.issue({ sub: "bob", type: "ai_agent", roles: ["approver"] });
+    await clientErrorOf(echoClient(address, bob).adminEcho({}));
+    await clientErrorOf(echoClient(address, bob).echo({ fail: "needs-auditor" }));
+    // A control: an invalid argument and a good call are not refusals.
+    await clientErrorOf(echoClient(address, bob).echo({ fail: "invalid" }));
+    await echoClient(address, bob).echo({ message: "sentinel" });
+
+    expect(refusals.map((r) => [r.code, r.method.split("/").pop(), r.principal?.id, r.missingRoles])).toEqual(
+      [
+        ["unauthenticated", "Echo", undefined, []],
+        ["permission_denied", "AdminEcho", "bob", ["security-lead"]],
+        ["permission_denied", "Echo", "bob", ["auditor"]],
+      ],
+    );
+    expect(refusals[0]?.reason).toMatch(/no bearer token/);
+    expect(refusals[1]?.principal).toMatchObject({ type: "ai_agent", roles: ["approver"] });
+    expect(refusals[0]?.peer).toMatch(/127\.0\.0\.1/);
+  });
+
+  it("answers the refusal even when recording it fails, and logs the failure", async () => {
+    const { address } = await startServer({
+      onRefusal: () => Promise.reject(new Error("stream unavailable")),
+    });
+    const error = await clientErrorOf(echoClient(address).echo({ message: "hi" }));
+    expect(error.code).toBe(Status.UNAUTHENTICATED);
+    expect(logLines.some((l) => l["msg"] === "could not record an access refusal")).toBe(true);
   });
 });
 

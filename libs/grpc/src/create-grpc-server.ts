@@ -11,6 +11,8 @@ import { errorMappingMiddleware } from "./error-mapping-middleware.ts";
 import type { GrpcServiceRegistration } from "./grpc-service.ts";
 import { loggingMiddleware } from "./logging-middleware.ts";
 import { metricsMiddleware } from "./metrics-middleware.ts";
+import { refusalMiddleware } from "./refusal-middleware.ts";
+import type { RefusalListener } from "./refusal-middleware.ts";
 import { createTerminator } from "./terminator-middleware.ts";
 
 export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
@@ -34,6 +36,11 @@ export type GrpcServerOptions = {
   channelOptions?: ChannelOptions;
   /** The service's metrics registry: per-call count and latency by method and status code. */
   registry?: Registry;
+  /**
+   * Told of every UNAUTHENTICATED / PERMISSION_DENIED answer before it is sent (libs/service publishes
+   * it as `warden.access.refused.<service>`, so the audit holds every refused attempt).
+   */
+  onRefusal?: RefusalListener;
 };
 
 export type GrpcServer = {
@@ -50,8 +57,8 @@ export type GrpcServer = {
 
 /**
  * The gRPC server every Warden service runs. Middleware order (outermost first):
- * telemetry → metrics (with `registry`) → logging → error mapping → terminator → auth (authenticated
- * services only).
+ * telemetry → metrics (with `registry`) → logging → error mapping → refusals (with `onRefusal`) →
+ * terminator → auth (authenticated services only).
  * Health and reflection are mounted without auth.
  */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
@@ -68,10 +75,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const traced = createServer(options.channelOptions).use(openTelemetryServerMiddleware());
   const measured =
     options.registry === undefined ? traced : traced.use(metricsMiddleware(rpcMetrics(options.registry)));
-  const server = measured
-    .use(loggingMiddleware(logger))
-    .use(errorMappingMiddleware())
-    .use(terminator.middleware);
+  const mapped = measured.use(loggingMiddleware(logger)).use(errorMappingMiddleware());
+  const server = (
+    options.onRefusal === undefined ? mapped : mapped.use(refusalMiddleware(options.onRefusal))
+  ).use(terminator.middleware);
 
   server.add(HealthDefinition, HealthServiceImpl(health));
   if (options.descriptorSet !== undefined) {

@@ -38,3 +38,5 @@ export type { GrpcServer, GrpcServerOptions } from "./create-grpc-server.ts";
 export { bearerTokenMiddleware, createGrpcClient } from "./create-grpc-client.ts";
 export type { GrpcClient, GrpcClientOptions, TokenSource } from "./create-grpc-client.ts";
 export { ServerError, Status } from "nice-grpc-common";
+export { refusalMiddleware } from "./refusal-middleware.ts";
+export type { GrpcRefusal, RefusalListener } from "./refusal-middleware.ts";

@@ -1,3 +1,4 @@
+import type { Principal } from "./principal.ts";
 export type AuthErrorCode =
   "missing" | "expired" | "wrong_issuer" | "wrong_audience" | "bad_signature" | "malformed";
 
@@ -16,13 +17,16 @@ export class AuthError extends Error {
 export class PermissionError extends Error {
   readonly principalId: string;
   readonly missingRoles: readonly string[];
+  /** The verified caller, when the thrower had it (so a refusal event can name who was refused). */
+  readonly principal: Principal | undefined;
 
-  constructor(principalId: string, missingRoles: readonly string[]) {
+  constructor(principalId: string, missingRoles: readonly string[], principal?: Principal) {
     const noun = missingRoles.length === 1 ? "role" : "roles";
     super(`principal "${principalId}" lacks the required ${noun}: ${missingRoles.join(", ")}`);
     this.name = "PermissionError";
     this.principalId = principalId;
     this.missingRoles = missingRoles;
+    this.principal = principal;
   }
 }
 

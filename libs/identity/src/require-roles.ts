@@ -6,7 +6,7 @@ export function requireRoles(principal: Principal, roles: string | readonly stri
   const required = typeof roles === "string" ? [roles] : roles;
   const missing = required.filter((role) => !principal.roles.includes(role));
   if (missing.length > 0) {
-    throw new PermissionError(principal.id, missing);
+    throw new PermissionError(principal.id, missing, principal);
   }
 }
 

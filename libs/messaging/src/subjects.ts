@@ -87,6 +87,10 @@ export function topology(namespace = "") {
       invalid: (reason: InvalidReason) => `${ev}.invalid.${reason}`,
       invalidAll: `${ev}.invalid.>`,
 
+      /** A caller was refused at a service's door (bad credential or missing role); the last token is the service. */
+      accessRefused: (service: string) => `${ev}.access.refused.${token(service)}`,
+      accessRefusedAll: `${ev}.access.refused.*`,
+
       /** Someone read the audit trail (Query, Export, Verify, Tail): the reads are audited too. */
       auditQueried: `${ev}.audit.queried`,
       /** The audit store's head is behind the audit stream: the audit refuses to write. */

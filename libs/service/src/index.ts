@@ -7,3 +7,5 @@ export type { ServiceNats, ServiceNatsOptions } from "./connect-service-nats.ts"
 export { startServiceGrpc } from "./start-service-grpc.ts";
 export type { ServiceGrpcOptions } from "./start-service-grpc.ts";
 export { natsHealth, stopStateHealth } from "./health-checks.ts";
+export { accessRefusedData, publishAccessRefusals } from "./access-refusals.ts";
+export type { AccessRefusalOptions } from "./access-refusals.ts";

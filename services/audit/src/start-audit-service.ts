@@ -169,6 +169,7 @@ export async function startAuditService(
     services: [auditGrpcService(reader)],
     config,
     registry,
+    refusals: { service: SERVICE, publisher, topology },
   });
 
   const natsCheck = natsHealth(nc);

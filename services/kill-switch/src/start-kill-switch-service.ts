@@ -45,6 +45,7 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
     verifier,
     services: [killSwitchGrpcService(service)],
     config,
+    refusals: { service: SERVICE, publisher, topology },
   });
 
   const slackUsers = new Map<string, Person>(

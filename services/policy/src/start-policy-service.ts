@@ -145,6 +145,7 @@ export async function startPolicyService(
     ],
     config,
     registry,
+    refusals: { service: SERVICE, publisher, topology },
   });
 
   const ops = await startOpsServer({

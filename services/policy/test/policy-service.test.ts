@@ -15,6 +15,7 @@ import type {
   EventPublisher,
   InvalidEventData,
   Topology,
+  AccessRefusedData,
 } from "@warden/messaging";
 import { createLogger, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
@@ -34,6 +35,7 @@ let decisionSub: Subscription;
 const decisions = new Map<string, Envelope<DecisionData>>();
 const bundleEvents: Envelope<unknown>[] = [];
 const invalidReports: Envelope<InvalidEventData>[] = [];
+const accessRefusals: Envelope<AccessRefusedData>[] = [];
 /** What the service logs at warn and above, one parsed pino line each. */
 const warnings: { level: string; msg: string; [key: string]: unknown }[] = [];
 
@@ -83,6 +85,8 @@ beforeAll(async () => {
       if (envelope.type.startsWith("warden.policy.bundle")) bundleEvents.push(envelope);
       if (envelope.type === events.invalidMessage.type)
         invalidReports.push(envelope as Envelope<InvalidEventData>);
+      if (envelope.type === events.accessRefused.type && msg.subject === t.subjects.accessRefused("policy"))
+        accessRefusals.push(envelope as Envelope<AccessRefusedData>);
     },
   });
   agentPublisher = createPublisher(nc, { source: "test-agent" });
@@ -309,6 +313,37 @@ describe("gRPC PolicyService", () => {
     } finally {
       anonymous.close();
     }
+    // The refusal is an event on warden.access.refused.policy (so the audit holds it).
+    const refused = await vi.waitFor(
+      () =>
+        present(
+          accessRefusals.find((e) => e.data.operation.endsWith("/GetBundle")),
+          "the access refusal",
+        ),
+      WAIT,
+    );
+    expect(refused.data).toMatchObject({ service: "policy", transport: "grpc", code: "unauthenticated" });
+    expect(refused.data.reason).toMatch(/no bearer token/);
+    // A verified caller without the role: the refusal names who and which roles would do.
+    const mallory = await client(await issuer.issue({ sub: "mallory", type: "human" }));
+    try {
+      await expect(mallory.client.getBundle({})).rejects.toMatchObject({ code: 7 }); // PERMISSION_DENIED
+    } finally {
+      mallory.close();
+    }
+    const denied = await vi.waitFor(
+      () =>
+        present(
+          accessRefusals.find((e) => e.data.actor?.id === "mallory"),
+          "mallory's refusal",
+        ),
+      WAIT,
+    );
+    expect(denied.data).toMatchObject({
+      code: "permission_denied",
+      actor: { type: "ACTOR_TYPE_HUMAN", id: "mallory" },
+      missingRoles: ["policy-author or security-lead or auditor"],
+    });
     const token = await issuer.issue({ sub: "release-pipeline", type: "service" });
     const c = await client(token);
     try {

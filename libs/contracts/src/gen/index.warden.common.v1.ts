@@ -7,5 +7,6 @@
 
 export * from "./warden/common/v1/common.ts";
 export * from "./warden/common/v1/action_request.ts";
+export * from "./warden/common/v1/access_refused.ts";
 export * from "./warden/common/v1/action_executed.ts";
 export * from "./warden/common/v1/invalid_event.ts";

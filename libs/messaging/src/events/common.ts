@@ -123,3 +123,17 @@ export const InvalidEventData = z.strictObject({
   streamSeq: UInt64.optional(),
 });
 export type InvalidEventData = z.infer<typeof InvalidEventData>;
+
+/** warden.common.v1.AccessRefused: a caller refused at a service's door (libs/service publishes it). */
+export const AccessRefusedData = z.strictObject({
+  service: z.string().min(1).max(64),
+  transport: z.enum(["grpc", "http", "nats"]),
+  operation: z.string().min(1).max(256),
+  code: z.enum(["unauthenticated", "permission_denied"]),
+  reason: unset(text(1024), ""),
+  actor: ActorData.optional(),
+  missingRoles: z.array(z.string().max(128)).max(32).optional(),
+  peer: unset(text(256), ""),
+  refusedAt: Timestamp.optional(),
+});
+export type AccessRefusedData = z.infer<typeof AccessRefusedData>;

@@ -18,6 +18,7 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.common.v1.OutboundMessage", common.OutboundMessage],
   ["warden.common.v1.AiContext", common.AiContext],
   ["warden.common.v1.InvalidEvent", common.InvalidEventData],
+  ["warden.common.v1.AccessRefused", common.AccessRefusedData],
   ["warden.policy.v1.Decision", policy.DecisionData],
   ["warden.policy.v1.MatchedRule", policy.MatchedRule],
   ["warden.policy.v1.ApprovalRequirement", policy.ApprovalRequirement],

@@ -2,7 +2,7 @@
 // message in proto/warden/<domain>/v1, a schema here, a definition below, and an entry in
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
-import { ActionRequestData, InvalidEventData } from "./common.ts";
+import { AccessRefusedData, ActionRequestData, InvalidEventData } from "./common.ts";
 import {
   AcknowledgedData,
   ActivatedData,
@@ -32,6 +32,10 @@ export const events = {
   bundleRejected: defineEvent("warden.policy.bundle_rejected", BundleRejectedData, {
     requiresActionId: false,
     proto: "warden.policy.v1.BundleRejected",
+  }),
+  accessRefused: defineEvent("warden.access.refused", AccessRefusedData, {
+    requiresActionId: false,
+    proto: "warden.common.v1.AccessRefused",
   }),
   invalidMessage: defineEvent("warden.invalid.message", InvalidEventData, {
     requiresActionId: false,

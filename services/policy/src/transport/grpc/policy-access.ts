@@ -36,7 +36,11 @@ function callerOf(principal: Principal): Caller {
 function requireOneOf(principal: Principal, roles: readonly string[]): void {
   if (roles.some((role) => hasRoles(principal, role))) return;
   // No role configured: nobody else may; name that rather than an empty list.
-  throw new PermissionError(principal.id, roles.length === 0 ? ["(none configured)"] : [roles.join(" or ")]);
+  throw new PermissionError(
+    principal.id,
+    roles.length === 0 ? ["(none configured)"] : [roles.join(" or ")],
+    principal,
+  );
 }
 
 export function createPolicyAccess(config: PolicyAccessConfig): PolicyAccess {
