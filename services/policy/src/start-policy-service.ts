@@ -52,7 +52,14 @@ export interface RunningPolicyService {
 /** `log`: the service's logger (tests read what it says); one from LOG_LEVEL otherwise. */
 export async function startPolicyService(
   config: PolicyConfig,
-  options: { log?: Logger } = {},
+  options: {
+    log?: Logger;
+    /**
+     * Wall clock (epoch ms) for decisions and usage windows; default Date.now. Tests that count
+     * within a rate window pin it, so a slow run never slides requests out of the window.
+     */
+    clock?: () => number;
+  } = {},
 ): Promise<RunningPolicyService> {
   const log = options.log ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const instanceId = `${SERVICE}@${hostname()}:${process.pid}`;
@@ -64,7 +71,11 @@ export async function startPolicyService(
     acknowledge: { publisher, instanceId, consumer: { type: "service", id: SERVICE, roles: [] } },
   });
   // Reads nothing yet: the bundle names the agents whose usage is counted.
-  const usage = createUsageWatcher(nc, topology, { log, leaseMs: config.USAGE_LEASE });
+  const usage = createUsageWatcher(nc, topology, {
+    log,
+    leaseMs: config.USAGE_LEASE,
+    ...(options.clock !== undefined && { now: options.clock }),
+  });
   const registry = createMetricsRegistry({ service: SERVICE });
 
   const source = createFsBundleSource(config.POLICY_BUNDLE_DIR);
@@ -74,6 +85,7 @@ export async function startPolicyService(
     decisions: instrumentDecisions(natsDecisionSink(publisher, topology), registry),
     usage,
     bundleEvents: natsBundleEvents(publisher, topology, instanceId),
+    ...(options.clock !== undefined && { clock: options.clock }),
   });
   log.info({ bundle: service.status() }, "policy bundle active");
   const metrics = createPolicyMetrics(registry, {
