@@ -152,13 +152,16 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
               ? `stop: ${stop.error}\n`
               : `stop: ${stop.active ? `ACTIVE (${stop.scopes.join(", ")})` : "clear"} at epoch ${stop.epoch}; ${stop.confirmed} of ${stop.consumers} consumers confirmed\n`,
           );
-        if (!hasToken)
-          io.err("no token: pass --token or set WARDEN_TOKEN to see the bundle digest and the stop state\n");
-        if (down)
-          io.err(
-            "some services do not answer: `make up` starts them locally; addresses: --<service>-addr or WARDEN_<SERVICE>_ADDR\n",
-          );
       }
+      // Notes for people, on stderr in both modes.
+      if (!hasToken)
+        io.err("no token: pass --token or set WARDEN_TOKEN to see the bundle digest and the stop state\n");
+      if (down)
+        io.err(
+          "some services do not answer: `make up` starts them locally; addresses: --<service>-addr or WARDEN_<SERVICE>_ADDR\n",
+        );
+      if (refused)
+        io.err("the bundle or stop read was refused: see the bundle / stop lines (a role the token lacks)\n");
       ctx.exit(code);
     });
 }
