@@ -52,7 +52,8 @@ export class ServiceCallError extends Error {
     if (cause instanceof ClientError) {
       status = Status[cause.code];
       exitCode = EXIT_BY_STATUS[cause.code] ?? EXIT.failed;
-      const details = cause.details === "" ? status : cause.details;
+      // grpc-js's connection errors end in an empty "Resolution note:"; keep what helps.
+      const details = cause.details === "" ? status : cause.details.replace(/\.? ?Resolution note: ?$/, "");
       switch (cause.code) {
         case Status.UNAVAILABLE:
           message = `${where} is unavailable: ${details}`;
