@@ -12,6 +12,13 @@ process.once("SIGINT", () => {
   process.once("SIGINT", () => process.exit(130));
 });
 
+// The reader of stdout went away (`warden audit export | head`): stop quietly, like other tools.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  interrupt.abort();
+  process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+});
+
 try {
   process.exitCode = await runCli(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
