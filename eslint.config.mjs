@@ -182,6 +182,26 @@ export default tseslint.config(
     },
   },
   {
+    // Applications (the CLI) use the services' public APIs — gRPC, events, a package's index —
+    // never a service's files (issue #15).
+    files: ["apps/*/src/**/*.ts"],
+    rules: {
+      "import-x/no-restricted-paths": [
+        "error",
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            zone(
+              "**/apps/*/src/**",
+              ["**/services/**"],
+              "apps/ use the services' public APIs (gRPC, events, package index), not their files",
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
     // process.env is read in config.ts only (STYLE.md item 4); scripts and tests own their env.
     files: ["apps/*/src/**/*.ts", "libs/*/src/**/*.ts", "services/*/src/**/*.ts"],
     ignores: ["**/config.ts", "**/*.test.ts", "libs/testing/**"],

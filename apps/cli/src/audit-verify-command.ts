@@ -1,13 +1,14 @@
-import type { KeyObject } from "node:crypto";
 import type { Checkpoint, VerifyStoredChainResult } from "@warden/audit";
-import { readStreamCheckpoints, verifyAuditDatabase } from "@warden/audit";
-import { EXIT } from "./cli-error.ts";
+import { parsePublicKey, readStreamCheckpoints, verifyAuditDatabase } from "@warden/audit";
+import { CliInputError, EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
+import { startProgress } from "./output.ts";
 
 export interface AuditVerifyOptions {
   readonly mongoUrl: string;
   readonly db: string;
-  readonly publicKey: readonly KeyObject[];
+  /** The `--public-key` texts (PEM or base64), parsed here. */
+  readonly publicKey: readonly string[];
   readonly from?: number;
   readonly to?: number;
   /** Read the checkpoints from the WARDEN_AUDIT stream instead of the database. */
@@ -34,14 +35,24 @@ function message(err: unknown): string {
 
 /**
  * `warden audit verify`: recomputes the stored hash chain and checks the signed checkpoints, naming
- * the first bad seq. Exit 0 intact, 1 a problem found, 2 could not verify.
+ * the first bad seq (offline mode: the CLI reads the database itself). Exit 0 intact, 1 a problem
+ * found, 3 could not reach or read the database or the stream.
  */
 export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promise<number> {
   const fail = (what: string, err: unknown, hint: string): number => {
     io.err(`warden audit verify: could not verify: ${what}: ${message(err)}\n  ${hint}\n`);
-    return EXIT.invalid;
+    return EXIT.unavailable;
   };
 
+  const publicKeys = options.publicKey.map((text, i) => {
+    try {
+      return parsePublicKey(text, "--public-key");
+    } catch (err) {
+      throw new CliInputError([
+        `--public-key #${i + 1}: ${err instanceof Error ? err.message : "not an Ed25519 public key"}`,
+      ]);
+    }
+  });
   let checkpoints: Checkpoint[] | undefined;
   if (options.natsUrl !== undefined) {
     try {
@@ -56,12 +67,14 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
   }
 
   const started = performance.now();
+  const progress = startProgress(io, "verifying the audit chain | {duration}s");
+  const tick = setInterval(() => progress.update(0), 500);
   let result: VerifyStoredChainResult;
   try {
     result = await verifyAuditDatabase({
       mongoUrl: options.mongoUrl,
       db: options.db,
-      publicKeys: options.publicKey,
+      publicKeys,
       fromSeq: options.from,
       toSeq: options.to,
       checkpoints,
@@ -72,6 +85,9 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
       err,
       "check --mongo-url and --db, and that the user may read audit_events and audit_checkpoints",
     );
+  } finally {
+    clearInterval(tick);
+    progress.stop();
   }
   const seconds = (performance.now() - started) / 1000;
   if (options.json) {

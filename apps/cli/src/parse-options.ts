@@ -1,9 +1,12 @@
-import type { KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
-import { parsePublicKey } from "@warden/audit";
 import type { StopScope, StopState } from "@warden/policy";
-import { STOP_CLEAR } from "@warden/policy";
+
+// Types only from @warden/policy and @warden/audit here: the commands that need those packages load
+// them when they run, so `warden stop status` does not pay for the policy engine or the Mongo driver.
+
+/** No stop (the policy's STOP_CLEAR). */
+export const STOP_CLEAR: StopState = Object.freeze({ kind: "clear" });
 
 const SCOPE_KINDS = ["environment", "agent", "service"] as const;
 
@@ -54,13 +57,15 @@ export function parseSeq(value: string): number {
 
 /**
  * `--public-key`, repeatable: a file holding the key, or the key itself (SPKI PEM, or base64 of
- * the 32 raw Ed25519 bytes). Collects every occurrence, for rotated keys.
+ * the 32 raw Ed25519 bytes). Collects the texts of every occurrence, for rotated keys; `audit
+ * verify` parses them (parsePublicKey of @warden/audit) when it runs.
  */
-export function parsePublicKeyOption(value: string, previous: readonly KeyObject[] = []): KeyObject[] {
-  const text = existsSync(value) ? readFileSync(value, "utf8") : value;
+export function readPublicKeyOption(value: string, previous: readonly string[] = []): string[] {
   try {
-    return [...previous, parsePublicKey(text, "--public-key")];
+    return [...previous, existsSync(value) ? readFileSync(value, "utf8") : value];
   } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : "not an Ed25519 public key");
+    throw new InvalidArgumentError(
+      `cannot read ${value}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }

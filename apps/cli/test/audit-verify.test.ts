@@ -126,10 +126,10 @@ describe("warden audit verify (child process)", { timeout: 30_000 }, () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false });
   });
 
-  test("NATS unreachable: says what to check on stderr, nothing on stdout, exit 2", async () => {
+  test("NATS unreachable: says what to check on stderr, nothing on stdout, exit 3", async () => {
     const port = await freePort();
     const run = await warden(verifyArgs(intact, "--nats-url", `nats://127.0.0.1:${port}`));
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(3);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/^warden audit verify: could not verify: reading checkpoints/m);
     expect(run.stderr).toMatch(/check --nats-url/);

@@ -53,6 +53,11 @@ describe("import boundaries (eslint.config.mjs)", () => {
     ["services/demo/src/app/undeclared-dependency.ts", "import-x/no-extraneous-dependencies", "'fast-check'"],
     ["libs/util/src/imports-service.ts", "no-restricted-imports", "libs/ import no service"],
     ["libs/util/src/imports-service-path.ts", "import-x/no-restricted-paths", "libs/ import no service"],
+    [
+      "apps/tool/src/imports-service-path.ts",
+      "import-x/no-restricted-paths",
+      "apps/ use the services' public APIs",
+    ],
   ])("%s is reported by %s", (file, ruleId, text) => {
     expect(reported(file)).toContainEqual({ ruleId, message: expect.stringContaining(text) as string });
   });

@@ -1,0 +1,69 @@
+// The CLI's configuration from the environment. Flags win over these; the only place that reads
+// process.env (STYLE.md item 4).
+
+/** The services the CLI talks to, by their flag / env name. */
+export const SERVICES = ["policy", "audit", "killswitch", "approval", "rollback"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** How messages name each service. */
+export const SERVICE_LABEL: Readonly<Record<ServiceName, string>> = {
+  policy: "policy",
+  audit: "audit",
+  killswitch: "kill-switch",
+  approval: "approval",
+  rollback: "rollback",
+};
+
+/**
+ * Default addresses: the ports `make up` binds (scripts/dev-env.ts). The approval and rollback
+ * services are not in dev-env.ts yet: 50054 is the approval service's agreed port; rollback takes
+ * 50056 because dev-env.ts gives 50055 to the audit service.
+ */
+export const DEFAULT_ADDRESSES: Readonly<Record<ServiceName, string>> = {
+  policy: "127.0.0.1:50051",
+  killswitch: "127.0.0.1:50053",
+  approval: "127.0.0.1:50054",
+  audit: "127.0.0.1:50055",
+  rollback: "127.0.0.1:50056",
+};
+
+/** What each service's env var is called: WARDEN_<SERVICE>_ADDR. */
+export const addressEnvVar = (service: ServiceName): string => `WARDEN_${service.toUpperCase()}_ADDR`;
+
+export interface CliEnv {
+  /** WARDEN_TOKEN: the bearer token. */
+  readonly token?: string;
+  /** WARDEN_TOKEN_FILE: a file holding the token. */
+  readonly tokenFile?: string;
+  /** WARDEN_<SERVICE>_ADDR. */
+  readonly addresses: Partial<Record<ServiceName, string>>;
+  /** WARDEN_DEV_KEY_FILE: the dev issuer's key (default .warden/dev-issuer.pem). */
+  readonly devKeyFile?: string;
+  /** WARDEN_DEV_ISSUER / WARDEN_DEV_AUDIENCE: the dev issuer's `iss` and `aud`. */
+  readonly devIssuer?: string;
+  readonly devAudience?: string;
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value.trim();
+
+/** Reads the CLI's environment variables (default: the process's). */
+export function readCliEnv(env: Readonly<Record<string, string | undefined>> = process.env): CliEnv {
+  const addresses: Partial<Record<ServiceName, string>> = {};
+  for (const service of SERVICES) {
+    const value = nonEmpty(env[addressEnvVar(service)]);
+    if (value !== undefined) addresses[service] = value;
+  }
+  const optional = (key: keyof Omit<CliEnv, "addresses">, name: string): Partial<CliEnv> => {
+    const value = nonEmpty(env[name]);
+    return value === undefined ? {} : { [key]: value };
+  };
+  return {
+    addresses,
+    ...optional("token", "WARDEN_TOKEN"),
+    ...optional("tokenFile", "WARDEN_TOKEN_FILE"),
+    ...optional("devKeyFile", "WARDEN_DEV_KEY_FILE"),
+    ...optional("devIssuer", "WARDEN_DEV_ISSUER"),
+    ...optional("devAudience", "WARDEN_DEV_AUDIENCE"),
+  };
+}
