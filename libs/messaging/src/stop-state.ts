@@ -169,7 +169,7 @@ export type WatchOptions = {
   refreshMs?: number;
   now?: () => number;
   /**
-   * Called synchronously whenever a read or the watch brings a new view, before the acknowledgement
+   * Called synchronously with each view a read or the watch brings, before the acknowledgement
    * is published (so an agent can abort what the stop covers first, then confirm the epoch). The
    * lease running out is not a change: poll `current()` for it.
    */
