@@ -6,9 +6,11 @@
 // Verdicts across a reconnect: the client subscribes to its verdict subject once, at connect, and
 // registers each action's waiter BEFORE it asks the policy, so a verdict published right after the
 // decision is never missed. The subscription is core NATS: nats.js re-subscribes after a reconnect,
-// but a verdict published while the connection was down is not redelivered. A waiter then keeps
-// waiting until its deadline and fails with RequestTimeoutError("verdict") — closed, never open.
-// Ask again with the same actionId to get the approval's current state.
+// but a verdict published while the connection was down is not redelivered by it. So on every
+// reconnect, while waiters are pending, the client reads this agent's verdicts back from
+// WARDEN_EVENTS (they are events there) from the oldest waiter's start on. If that read fails too,
+// the waiter keeps waiting until its deadline and fails with RequestTimeoutError("verdict") —
+// closed, never open.
 import { randomBytes, randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
 import {
@@ -44,6 +46,7 @@ import type {
   StopView,
   Topology,
 } from "@warden/messaging";
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { canonicalDigest, stopRefusal, toWireRequest } from "./action.ts";
@@ -98,6 +101,8 @@ export type RequestOptions = {
   /** Deadline for the whole call, including the wait for an approval's verdict (default 15 min). */
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Called with the policy's decision as soon as it arrives (before any wait for a verdict). */
+  onDecision?: ((decision: DecisionData) => void) | undefined;
 };
 
 /** What the agent may do, once the policy (and, when needed, the approvers) said so. */
@@ -144,6 +149,8 @@ export type WardenAgent = {
 };
 
 type VerdictWaiter = {
+  /** When the waiter was registered (epoch ms): where a catch-up read starts. */
+  since: number;
   promise: Promise<ActionVerdictData>;
   settle: (result: { verdict: ActionVerdictData } | { error: Error }) => void;
 };
@@ -239,7 +246,7 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
 
   // Verdicts: one subscription for the agent, a waiter per action registered before it asks.
   const waiters = new Map<string, VerdictWaiter>();
-  const onVerdict = (msg: Msg): void => {
+  const onVerdict = (msg: { subject: string; data: Uint8Array }): void => {
     let verdict: ActionVerdictData;
     try {
       const envelope = decodeEventAs(msg.data, events.actionVerdict);
@@ -274,6 +281,33 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     },
   });
 
+  // After a reconnect, verdicts published while the connection was down are read back from
+  // WARDEN_EVENTS (an ordered consumer over this agent's verdicts, from the oldest waiter on).
+  const catchUpVerdicts = async (): Promise<void> => {
+    if (waiters.size === 0) return;
+    const since = Math.min(...[...waiters.values()].map((w) => w.since)) - 1_000;
+    const consumer = await jetstream(nc).consumers.get(t.streams.events, {
+      filter_subjects: [t.subjects.actionVerdictsOf(agentId)],
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(since).toISOString(),
+    });
+    let pending = (await consumer.info(true)).num_pending;
+    while (pending > 0 && waiters.size > 0) {
+      const m = await consumer.next({ expires: 2_000 });
+      if (m === null) break;
+      onVerdict(m);
+      pending = m.info.pending;
+    }
+    await consumer.delete().catch(() => undefined);
+  };
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "reconnect" && !closed) {
+        catchUpVerdicts().catch((err: unknown) => log.warn({ err }, "cannot catch up on verdicts"));
+      }
+    }
+  })();
+
   const expectVerdict = (actionId: string): VerdictWaiter => {
     let settle!: VerdictWaiter["settle"];
     const promise = new Promise<ActionVerdictData>((resolve, reject) => {
@@ -285,7 +319,7 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     });
     // A waiter nobody awaits (the decision was not approval_required) must not be an unhandled rejection.
     promise.catch(() => undefined);
-    const waiter = { promise, settle };
+    const waiter = { since: Date.now(), promise, settle };
     waiters.set(actionId, waiter);
     return waiter;
   };
@@ -430,6 +464,7 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
         opts.signal,
       );
       const decision = decisionOf(result, wire, digest);
+      opts.onDecision?.(decision);
       const base = { actionId, request: wire, decision };
       switch (decision.outcome) {
         case "OUTCOME_ALLOW":

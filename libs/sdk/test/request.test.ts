@@ -19,7 +19,7 @@ import {
   StopStateUnknownError,
 } from "../src/index.ts";
 import type { WardenAgent } from "../src/index.ts";
-import { collect, executedOf, startApprovalStandIn, startWarden, WAIT } from "./support.ts";
+import { collect, executedOf, startApprovalStandIn, startTcpProxy, startWarden, WAIT } from "./support.ts";
 import type { ApprovalStandIn, Warden } from "./support.ts";
 
 const AGENT = "release-pipeline";
@@ -289,10 +289,10 @@ describe("approvals (approval service stand-in)", () => {
   ] as const)("%s → ApprovalRefusedError, never runs", async (status, reason) => {
     const actionId = id("refused");
     let ran = false;
-    const pending = agent.guard({ ...production, actionId }, () => (ran = true));
+    const pending = agent.guard({ ...production, actionId }, () => (ran = true)).catch((e: unknown) => e);
     await approval.seen(actionId);
     await approval.refuse(actionId, status, reason);
-    const err = await pending.catch((e: unknown) => e);
+    const err = await pending;
     expect(err).toBeInstanceOf(ApprovalRefusedError);
     expect((err as ApprovalRefusedError).status).toBe(status);
     expect(ran).toBe(false);
@@ -320,5 +320,32 @@ describe("approvals (approval service stand-in)", () => {
     expect((err as ConsumeRefusedError).refusal).toBe("already_consumed");
     expect(ranAgain).toBe(false);
     expect(approval.consumeCalls.get(actionId)).toBe(2);
+  });
+
+  it("a verdict published while the agent was cut off is read back after the reconnect", async () => {
+    const proxy = await startTcpProxy(w.natsUrl);
+    const cutOff = await connect({
+      agentId: AGENT,
+      natsUrl: proxy.url,
+      namespace: w.t.namespace,
+      reconnectTimeWaitMs: 100,
+    });
+    try {
+      const actionId = id("partitioned");
+      let decided!: () => void;
+      const waiting = new Promise<void>((resolve) => (decided = resolve));
+      const pending = cutOff.request(
+        { ...production, actionId },
+        { timeoutMs: 30_000, onDecision: () => decided() },
+      );
+      await waiting; // the agent has its approval_required decision and waits for the verdict
+      await proxy.cut();
+      await approval.approve(actionId); // the agent's core subscription cannot see this one
+      await proxy.restore();
+      await expect(pending).resolves.toMatchObject({ outcome: "approved", actionId });
+    } finally {
+      await cutOff.close();
+      await proxy.close();
+    }
   });
 });
