@@ -547,7 +547,11 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     const decided = await request(action, opts, traceparent);
     if (decided.outcome === "denied") throw new DeniedError(decided.decision);
     if (decided.outcome === "refused") throw new ApprovalRefusedError(decided.verdict);
-    if (decided.outcome === "approved") await consume(decided, traceparent, opts.signal);
+    if (decided.outcome === "approved") {
+      // Never spend an approval the agent may not use now (a stop came during the wait).
+      refuseIfStopped(decided.request);
+      await consume(decided, traceparent, opts.signal);
+    }
     // The stop may have come while the approval was consumed: look again, last thing before acting.
     refuseIfStopped(decided.request);
     if (closed) throw new ClosedError(decided.actionId);
