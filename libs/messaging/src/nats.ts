@@ -8,7 +8,8 @@ import {
 } from "@nats-io/jetstream";
 import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { connect, nanos } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Topology } from "./subjects.ts";
 
@@ -19,6 +20,15 @@ export type NatsConnectOptions = {
   user?: string | undefined;
   pass?: string | undefined;
   token?: string | undefined;
+  /** A NATS credentials file (JWT + nkey seed), read at connect. */
+  credsFile?: string | undefined;
+  /**
+   * The prefix of this connection's reply subjects (default `_INBOX`). Agents use their own
+   * (`_INBOX_<agent>`), so a permission set can keep one agent from reading another's replies.
+   */
+  inboxPrefix?: string | undefined;
+  /** Wait between reconnect attempts (nats.js default 2 s). */
+  reconnectTimeWaitMs?: number | undefined;
 };
 
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
@@ -31,6 +41,11 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     noAsyncTraces: true,
     ...(options.user !== undefined && { user: options.user, pass: options.pass }),
     ...(options.token !== undefined && { token: options.token }),
+    ...(options.credsFile !== undefined && {
+      authenticator: credsAuthenticator(new Uint8Array(readFileSync(options.credsFile))),
+    }),
+    ...(options.inboxPrefix !== undefined && { inboxPrefix: options.inboxPrefix }),
+    ...(options.reconnectTimeWaitMs !== undefined && { reconnectTimeWait: options.reconnectTimeWaitMs }),
   });
 }
 

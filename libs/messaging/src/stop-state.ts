@@ -168,6 +168,12 @@ export type WatchOptions = {
   /** How often the state is re-read to renew the lease. */
   refreshMs?: number;
   now?: () => number;
+  /**
+   * Called synchronously with each view a read or the watch brings, before the acknowledgement
+   * is published (so an agent can abort what the stop covers first, then confirm the epoch). The
+   * lease running out is not a change: poll `current()` for it.
+   */
+  onChange?: (view: StopView) => void;
 };
 
 /** Starts following the state; resolves once the first read settled (confirmed or not). */
@@ -196,6 +202,13 @@ export async function watchStopState(
     if (next.kind !== view.kind) log.info({ from: view.kind, to: next.kind }, "emergency-stop state changed");
     view = next;
     confirmedAt = next.kind === "unknown" ? -Infinity : confirmedAsOf;
+    if (options.onChange !== undefined) {
+      try {
+        options.onChange(next);
+      } catch (err) {
+        log.error({ err }, "emergency-stop onChange handler failed");
+      }
+    }
   };
 
   let kv: KV | undefined;

@@ -24,6 +24,14 @@ describe("topology", () => {
     expect(t.subjects.decisionsOf("a.b>")).toBe("t1.warden.decision.*.a_b_");
   });
 
+  it("gives each agent its own verdict filter and reply inbox", () => {
+    const t = topology("t1");
+    expect(t.subjects.actionVerdictsOf("kb-qa")).toBe("t1.warden.action.verdict.*.kb-qa");
+    expect(t.subjects.actionVerdict("proceed", "kb-qa")).toBe("t1.warden.action.verdict.proceed.kb-qa");
+    expect(t.agentInbox("kb-qa")).toBe("t1._INBOX_kb-qa");
+    expect(defaultTopology.agentInbox("a.b>")).toBe("_INBOX_a_b_");
+  });
+
   it("namespaces streams, buckets and subjects together", () => {
     const t = topology("ci-7");
     expect(t.streams.events).toBe("CI_7_WARDEN_EVENTS");

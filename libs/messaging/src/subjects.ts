@@ -50,6 +50,8 @@ export function topology(namespace = "") {
       actionExecutedAll: `${ev}.action.executed.>`,
       actionVerdict: (outcome: string, agentId: string) =>
         `${ev}.action.verdict.${token(outcome)}.${token(agentId)}`,
+      /** Every verdict for one agent, whatever its outcome (what the SDK subscribes to). */
+      actionVerdictsOf: (agentId: string) => `${ev}.action.verdict.*.${token(agentId)}`,
 
       decision: (outcome: string, agentId: string) => `${ev}.decision.${token(outcome)}.${token(agentId)}`,
       /**
@@ -104,6 +106,11 @@ export function topology(namespace = "") {
       auditCheckpoint: `${au}.checkpoint`,
       auditAll: `${au}.>`,
     },
+    /**
+     * The reply-subject prefix of one agent's connection (nats.js `inboxPrefix`): a permission set
+     * can give each agent its own inbox, so no agent reads another's replies.
+     */
+    agentInbox: (agentId: string) => `${p}_INBOX_${token(agentId)}`,
     rpc: {
       /** Synchronous decision for one agent; the last token is the agent id (its identity). */
       policyEvaluate: (agentId: string) => `${rpc}.policy.evaluate.${token(agentId)}`,

@@ -137,3 +137,27 @@ export const AccessRefusedData = z.strictObject({
   refusedAt: Timestamp.optional(),
 });
 export type AccessRefusedData = z.infer<typeof AccessRefusedData>;
+export const ExecutionOutcome = z.enum([
+  "EXECUTION_OUTCOME_SUCCEEDED",
+  "EXECUTION_OUTCOME_FAILED",
+  "EXECUTION_OUTCOME_ABORTED",
+]);
+
+/** warden.common.v1.ActionExecuted — how a guarded action ended (the SDK's `guard`). */
+export const ActionExecutedData = z.strictObject({
+  actionId: unset(id, ""),
+  agentId: unset(id, ""),
+  outcome: unset(ExecutionOutcome, "EXECUTION_OUTCOME_UNSPECIFIED"),
+  durationMs: unset(z.number().nonnegative(), 0),
+  resultDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex>")
+    .optional(),
+  error: text(4096).optional(),
+  requestDigest: z.string().max(256).optional(),
+  approved: z.boolean().optional(),
+  ai: AiContext.optional(),
+  startedAt: Timestamp,
+  finishedAt: Timestamp,
+});
+export type ActionExecutedData = z.infer<typeof ActionExecutedData>;

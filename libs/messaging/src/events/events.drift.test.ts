@@ -5,6 +5,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { readDescriptorSet } from "@warden/contracts";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import * as approval from "./approval.ts";
 import * as common from "./common.ts";
 import * as killswitch from "./killswitch.ts";
 import * as policy from "./policy.ts";
@@ -19,6 +20,10 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.common.v1.AiContext", common.AiContext],
   ["warden.common.v1.InvalidEvent", common.InvalidEventData],
   ["warden.common.v1.AccessRefused", common.AccessRefusedData],
+  ["warden.common.v1.ActionExecuted", common.ActionExecutedData],
+  ["warden.approval.v1.ActionVerdict", approval.ActionVerdictData],
+  ["warden.approval.v1.ConsumeRequest", approval.ConsumeRequestData],
+  ["warden.approval.v1.ConsumeResponse", approval.ConsumeResponseData],
   ["warden.policy.v1.Decision", policy.DecisionData],
   ["warden.policy.v1.MatchedRule", policy.MatchedRule],
   ["warden.policy.v1.ApprovalRequirement", policy.ApprovalRequirement],
@@ -43,6 +48,9 @@ const enums: [string, z.ZodEnum][] = [
   ["warden.common.v1.RiskLevel", common.RiskLevel],
   ["warden.common.v1.ChangeType", common.ChangeType],
   ["warden.common.v1.VersionChange", common.VersionChange],
+  ["warden.common.v1.ExecutionOutcome", common.ExecutionOutcome],
+  ["warden.approval.v1.ApprovalStatus", approval.ApprovalStatus],
+  ["warden.approval.v1.Verdict", approval.Verdict],
   ["warden.policy.v1.Outcome", policy.Outcome],
   ["warden.policy.v1.Effect", policy.Effect],
   ["warden.policy.v1.AiAutonomy", policy.AiAutonomy],

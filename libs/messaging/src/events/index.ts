@@ -2,7 +2,8 @@
 // message in proto/warden/<domain>/v1, a schema here, a definition below, and an entry in
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
-import { AccessRefusedData, ActionRequestData, InvalidEventData } from "./common.ts";
+import { ActionVerdictData, ConsumeRequestData, ConsumeResponseData } from "./approval.ts";
+import { AccessRefusedData, ActionExecutedData, ActionRequestData, InvalidEventData } from "./common.ts";
 import {
   AcknowledgedData,
   ActivatedData,
@@ -15,11 +16,20 @@ import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.
 export * from "./common.ts";
 export * from "./policy.ts";
 export * from "./killswitch.ts";
+export * from "./approval.ts";
 
 export const events = {
   actionRequested: defineEvent("warden.action.requested", ActionRequestData, {
     requiresActionId: true,
     proto: "warden.common.v1.ActionRequest",
+  }),
+  actionExecuted: defineEvent("warden.action.executed", ActionExecutedData, {
+    requiresActionId: true,
+    proto: "warden.common.v1.ActionExecuted",
+  }),
+  actionVerdict: defineEvent("warden.action.verdict", ActionVerdictData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ActionVerdict",
   }),
   decisionMade: defineEvent("warden.decision.made", DecisionData, {
     requiresActionId: true,
@@ -61,6 +71,21 @@ export const events = {
   killswitchRefused: defineEvent("warden.killswitch.refused", RefusedData, {
     requiresActionId: false,
     proto: "warden.killswitch.v1.Refused",
+  }),
+} as const;
+
+/**
+ * Request-reply bodies that are not events (no envelope), read with the same proto3 JSON mapping
+ * and limits through parseEventData / parseEventDataBytes.
+ */
+export const rpcBodies = {
+  consumeRequest: defineEvent("warden.rpc.approval_consume_request", ConsumeRequestData, {
+    requiresActionId: false,
+    proto: "warden.approval.v1.ConsumeRequest",
+  }),
+  consumeResponse: defineEvent("warden.rpc.approval_consume_response", ConsumeResponseData, {
+    requiresActionId: false,
+    proto: "warden.approval.v1.ConsumeResponse",
   }),
 } as const;
 
