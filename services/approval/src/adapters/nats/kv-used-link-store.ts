@@ -9,7 +9,7 @@ import type { UsedLinkStore } from "../../app/notifier-port.ts";
 const KEY = /^[A-Za-z0-9_=-]{1,128}$/;
 
 function keyOf(linkId: string): string {
-  if (!KEY.test(linkId)) throw new Error(`link id ${JSON.stringify(linkId)} is not a valid KV key`);
+  if (!KEY.test(linkId)) throw new Error(`link id (${linkId.length} chars) is not a valid KV key`);
   return `link.${linkId}`;
 }
 

@@ -84,7 +84,8 @@ export function approvalLinksHttp(
 
   const sameOrigin = (req: IncomingMessage): boolean => {
     const given = req.headers.origin;
-    if (typeof given === "string" && given !== "null") return given === origin;
+    // "null" (opaque origin) and an empty header say nothing: fall back to the Referer.
+    if (typeof given === "string" && given !== "" && given !== "null") return given === origin;
     const referer = req.headers.referer;
     return typeof referer === "string" && URL.canParse(referer) && new URL(referer).origin === origin;
   };
