@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once, cached by version) the real servers Warden's tests and `make up` use, and promtool.
 # Everything comes from package registries: the Go module proxy, Maven Central and (promtool) Debian's.
-# Usage: scripts/build-servers.sh [nats|temporal|ferretdb|testserver|promtool|all]
+# Usage: scripts/build-servers.sh [nats|temporal|ferretdb|testserver|promtool|chromium|all]
 set -euo pipefail
 
 CACHE="${WARDEN_CACHE:-$HOME/.cache/warden}"
@@ -113,6 +113,22 @@ build_promtool() {
   say "promtool ready in $((SECONDS - t0)) s"
 }
 
+# Debian's chromium at /usr/bin/chromium, for the headless browser tests (playwright-core drives it;
+# Playwright's own browser download is not reachable here). Installed with apt-get as root.
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then say "chromium present at /usr/bin/chromium"; return; fi
+  command -v apt-get >/dev/null && [[ $(id -u) -eq 0 ]] \
+    || fail "chromium missing: install Debian's chromium package (apt-get install -y chromium) as root"
+  say "installing chromium (apt-get) — log: $LOGDIR/chromium.log"
+  local t0=$SECONDS
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >"$LOGDIR/chromium.log" 2>&1 \
+      && ! { apt-get update -qq >>"$LOGDIR/chromium.log" 2>&1 \
+             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >>"$LOGDIR/chromium.log" 2>&1; }; then
+    fail "chromium install failed; see $LOGDIR/chromium.log"
+  fi
+  say "chromium installed in $((SECONDS - t0)) s"
+}
+
 # Print the path of a built server binary (building it first if needed).
 path_of() {
   case $1 in
@@ -136,8 +152,9 @@ case "${1:-all}" in
   ferretdb) build_ferretdb ;;
   testserver) command -v mvn >/dev/null || fail "Maven and Java 17 are required for the Temporal test server"; build_testserver ;;
   promtool) build_promtool ;;
+  chromium) ensure_chromium ;;
   all)
     command -v mvn >/dev/null || fail "Maven and Java 17 are required for the Temporal test server"
-    build_promtool; build_nats; build_ferretdb; build_testserver; build_temporal ;;
-  *) fail "usage: $0 [nats|temporal|ferretdb|testserver|promtool|all|path NAME]" ;;
+    build_promtool; build_nats; build_ferretdb; build_testserver; build_temporal; ensure_chromium ;;
+  *) fail "usage: $0 [nats|temporal|ferretdb|testserver|promtool|chromium|all|path NAME]" ;;
 esac

@@ -8,6 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import type { KvOptions } from "@nats-io/kv";
 import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -103,6 +104,36 @@ export function streamSpecs(topology: Topology, options: ProvisionOptions = {}):
   ];
 }
 
+type BucketSpec = { name: string; options: Partial<KvOptions> };
+
+/** The KV buckets of the topology (created when missing; an existing bucket is left as it is). */
+export function bucketSpecs(topology: Topology, options: ProvisionOptions = {}): BucketSpec[] {
+  const replicas = options.replicas ?? 1;
+  return [
+    {
+      name: topology.kv.killswitch,
+      options: {
+        history: 16,
+        replicas,
+        storage: StorageType.File,
+        description: "Emergency-stop state (kill switch), watched by every service and agent",
+      },
+    },
+    {
+      name: topology.kv.approvalLinks,
+      options: {
+        history: 1,
+        replicas,
+        storage: StorageType.File,
+        // Per-message TTL (allow_msg_ttl): each used link id lives as long as its link could be
+        // replayed, then disappears; the delete marker itself lives a minute.
+        markerTTL: 60_000,
+        description: "Used signed approval links (single use), one key per link id with the link's TTL",
+      },
+    },
+  ];
+}
+
 function isNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.status === 404;
 }
@@ -117,7 +148,7 @@ function differs(spec: StreamSpec, current: StreamConfig): boolean {
 }
 
 /**
- * Creates the streams and the kill-switch KV bucket when missing and brings drifted ones back to
+ * Creates the streams and the KV buckets (kill switch, used approval links) when missing and brings drifted ones back to
  * their spec. Running it twice is a no-op (the second report lists everything as unchanged).
  */
 export async function provisionTopology(
@@ -144,25 +175,21 @@ export async function provisionTopology(
       report.unchanged.push(spec.name);
     }
   }
-  const bucket = topology.kv.killswitch;
   const kvm = new Kvm(nc);
-  let exists = true;
-  try {
-    await jsm.streams.info(`KV_${bucket}`);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    exists = false;
-  }
-  if (exists) {
-    report.unchanged.push(`KV_${bucket}`);
-  } else {
-    await kvm.create(bucket, {
-      history: 16,
-      replicas: options.replicas ?? 1,
-      storage: StorageType.File,
-      description: "Emergency-stop state (kill switch), watched by every service and agent",
-    });
-    report.created.push(`KV_${bucket}`);
+  for (const bucket of bucketSpecs(topology, options)) {
+    let exists = true;
+    try {
+      await jsm.streams.info(`KV_${bucket.name}`);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      exists = false;
+    }
+    if (exists) {
+      report.unchanged.push(`KV_${bucket.name}`);
+    } else {
+      await kvm.create(bucket.name, bucket.options);
+      report.created.push(`KV_${bucket.name}`);
+    }
   }
   return report;
 }

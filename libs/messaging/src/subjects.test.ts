@@ -36,6 +36,7 @@ describe("topology", () => {
     const t = topology("ci-7");
     expect(t.streams.events).toBe("CI_7_WARDEN_EVENTS");
     expect(t.kv.killswitch).toBe("CI_7_warden_killswitch");
+    expect(t.kv.approvalLinks).toBe("CI_7_warden_approval_links");
     expect(t.subjects.allEvents).toBe("ci-7.warden.>");
     expect(defaultTopology.streams.events).toBe("WARDEN_EVENTS");
     expect(() => topology("Bad Name")).toThrow(/namespace/);

@@ -32,7 +32,11 @@ export function topology(namespace = "") {
   return {
     namespace,
     streams: { events: `${P}WARDEN_EVENTS`, audit: `${P}WARDEN_AUDIT` },
-    kv: { killswitch: `${P}warden_killswitch` },
+    kv: {
+      killswitch: `${P}warden_killswitch`,
+      /** Used signed approval links (single use): one key per link id, each with the link's own TTL. */
+      approvalLinks: `${P}warden_approval_links`,
+    },
     subjects: {
       /** Agents publish action requests here; the last token is the agent id (its identity). */
       actionRequested: (agentId: string) => `${ev}.action.requested.${token(agentId)}`,

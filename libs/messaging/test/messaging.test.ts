@@ -77,7 +77,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const jsm = await jetstreamManager(nc);
-  for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
+  for (const name of [
+    t.streams.events,
+    t.streams.audit,
+    `KV_${t.kv.killswitch}`,
+    `KV_${t.kv.approvalLinks}`,
+  ]) {
     await jsm.streams.delete(name).catch(() => undefined);
   }
   await drainNats(nc);
@@ -85,9 +90,11 @@ afterAll(async () => {
 });
 
 describe("provisioning", () => {
-  it("creates the streams and the kill-switch bucket, and a second run is a no-op", async () => {
+  it("creates the streams and the buckets, and a second run is a no-op", async () => {
     const first = await provisionTopology(nc, t);
-    expect(first.created.sort()).toEqual([t.streams.audit, t.streams.events, `KV_${t.kv.killswitch}`].sort());
+    expect(first.created.sort()).toEqual(
+      [t.streams.audit, t.streams.events, `KV_${t.kv.killswitch}`, `KV_${t.kv.approvalLinks}`].sort(),
+    );
     const jsm = await jetstreamManager(nc);
     const before = await jsm.streams.info(t.streams.events);
 
@@ -98,6 +105,8 @@ describe("provisioning", () => {
       unchanged: expect.arrayContaining(first.created) as string[],
     });
     const after = await jsm.streams.info(t.streams.events);
+    // Used approval links expire one by one (per-message TTL), so the bucket allows message TTLs.
+    expect((await jsm.streams.info(`KV_${t.kv.approvalLinks}`)).config.allow_msg_ttl).toBe(true);
     expect(after.created).toEqual(before.created);
     expect(after.config.subjects).toEqual([t.subjects.allEvents]);
   });
