@@ -12,7 +12,7 @@ NODE_STAMP := tools/node_modules/.installed
 DEPS_STAMP := node_modules/.modules.yaml
 
 .PHONY: help tools install servers up down status demo test test-unit test-integration test-e2e \
-        lint typecheck format proto proto-check bench bench-envelope bench-policy clean
+        lint typecheck format proto proto-check bench bench-envelope bench-policy clean deploy-tools deploy-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -34,6 +34,15 @@ install: $(DEPS_STAMP) ## install the workspace dependencies
 
 servers: ## build nats-server, Temporal CLI, FerretDB, the Temporal test server and promtool (cached by version)
 	scripts/build-servers.sh all
+
+deploy-tools: ## build helm and kubeconform, fetch the Kubernetes JSON schemas (deploy/ checks; ~3 min once, cached)
+	scripts/build-servers.sh deploy-tools
+
+deploy-check: install deploy-tools ## helm lint/template + kubeconform, promtool check config, nats-server -t, compose schema
+	scripts/build-servers.sh promtool
+	scripts/build-servers.sh nats
+	pnpm exec vitest run --project integration test/ops/deploy-helm.test.ts
+	pnpm exec vitest run --project unit test/unit/deploy
 
 up: install servers ## start NATS, Temporal (+UI), FerretDB and the Warden services in the background
 	node scripts/dev-env.ts up

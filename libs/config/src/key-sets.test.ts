@@ -31,12 +31,21 @@ describe("shared key sets", () => {
   it("parse with their defaults, the gRPC port the service's own", () => {
     expect(parseConfig(schema, { ...base, JWKS_URL: "https://id.example.com/jwks" })).toEqual({
       ...base,
+      NATS_STREAM_REPLICAS: 1,
       WARDEN_NAMESPACE: "",
       GRPC_HOST: "0.0.0.0",
       GRPC_PORT: 50099,
       JWT_AUDIENCE: "warden",
       JWKS_URL: "https://id.example.com/jwks",
     });
+  });
+
+  it("take the stream replica count, 1 to 5", () => {
+    const ok = { ...base, JWKS_URL: "https://id.example.com/jwks" };
+    expect(parseConfig(schema, { ...ok, NATS_STREAM_REPLICAS: "3" }).NATS_STREAM_REPLICAS).toBe(3);
+    expect(messageOf(() => parseConfig(schema, { ...ok, NATS_STREAM_REPLICAS: "0" }))).toContain(
+      "NATS_STREAM_REPLICAS: invalid",
+    );
   });
 
   it("accept the development key file instead of a JWKS", () => {

@@ -1,12 +1,16 @@
 import { z } from "zod";
-import { natsUrl, port, url } from "./keys.ts";
+import { integer, natsUrl, port, url } from "./keys.ts";
 
 // Key sets shared by the services, spread into a service's schema next to `serviceKeys`, so every
 // service spells and documents NATS_URL, WARDEN_NAMESPACE, GRPC_* and JWT_* the same way.
 
-/** Where the NATS server is. */
+/** Where the NATS server is, and how many servers keep each stream. */
 export const natsKeys = {
   NATS_URL: natsUrl(),
+  NATS_STREAM_REPLICAS: integer(
+    { min: 1, max: 5 },
+    "replicas of the streams and the kill-switch bucket the service provisions: 1 on a single server, 3 on a production cluster, e.g. 3",
+  ).default(1),
 };
 
 /** The installation's namespace (prefix of subjects and streams). */

@@ -9,6 +9,7 @@ import {
   list,
   logLevel,
   natsUrl,
+  mongoUrl,
   oneOf,
   port,
   secret,
@@ -28,6 +29,24 @@ describe("key helpers", () => {
     expect(url().parse("mongodb://h:27017/db")).toBe("mongodb://h:27017/db");
     expect(url(["http:", "https:"]).safeParse("mongodb://h").success).toBe(false);
     expect(url().safeParse("not a url").success).toBe(false);
+  });
+
+  it("mongoUrl takes one host or a replica set's seed list, and refuses other schemes", () => {
+    for (const ok of [
+      "mongodb://127.0.0.1:27017/",
+      "mongodb://u:p%40ss@m1:27017,m2:27017,m3:27017/?replicaSet=rs0&authSource=warden_audit",
+      "mongodb+srv://cluster.example.net/warden",
+    ]) {
+      expect(mongoUrl().parse(ok)).toBe(ok);
+    }
+    for (const bad of [
+      "http://m1:27017",
+      "mongodb://",
+      "mongodb://m1:27017,,m2:27017/",
+      "mongodb://m1:99999/",
+    ]) {
+      expect(mongoUrl().safeParse(bad).success, bad).toBe(false);
+    }
   });
 
   it("hostPort takes host:port without a scheme", () => {

@@ -25,6 +25,27 @@ export function natsUrl(description = "a nats:// URL, e.g. nats://127.0.0.1:4222
   return urlWith(natsProtocols, "not a nats://, tls://, ws:// or wss:// URL").describe(description);
 }
 
+/**
+ * A MongoDB connection string, mongodb:// or mongodb+srv://, with one host or a replica set's seed
+ * list (`mongodb://u:p@m1:27017,m2:27017,m3:27017/?replicaSet=rs0`, which WHATWG URL parsing refuses).
+ */
+export function mongoUrl(
+  description = "a mongodb:// URL, e.g. mongodb://m1:27017,m2:27017,m3:27017/?replicaSet=rs0",
+) {
+  return z
+    .string()
+    .refine((value) => {
+      const match = /^(mongodb(?:\+srv)?:\/\/)([^/?#]*)(.*)$/.exec(value);
+      if (match === null) return false;
+      const [, scheme = "", authority = "", rest = ""] = match;
+      const at = authority.lastIndexOf("@");
+      const userinfo = at === -1 ? "" : authority.slice(0, at + 1);
+      const hosts = authority.slice(at + 1).split(",");
+      return hosts.every((host) => host !== "" && URL.canParse(`${scheme}${userinfo}${host}${rest}`));
+    }, "not a mongodb:// or mongodb+srv:// URL")
+    .describe(description);
+}
+
 /** A `host:port` address (no scheme), e.g. a Temporal frontend. */
 export function hostPort(description = "a host:port address, e.g. 127.0.0.1:7233") {
   return z

@@ -138,8 +138,9 @@ function isNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.status === 404;
 }
 
-function differs(spec: StreamSpec, current: StreamConfig): boolean {
+function differs(spec: StreamSpec, current: StreamConfig, replicasGiven: boolean): boolean {
   return (
+    (replicasGiven && spec.num_replicas !== current.num_replicas) ||
     JSON.stringify([...spec.subjects].sort()) !== JSON.stringify([...current.subjects].sort()) ||
     spec.duplicate_window !== current.duplicate_window ||
     spec.max_age !== current.max_age ||
@@ -149,7 +150,9 @@ function differs(spec: StreamSpec, current: StreamConfig): boolean {
 
 /**
  * Creates the streams and the KV buckets (kill switch, used approval links) when missing and brings drifted ones back to
- * their spec. Running it twice is a no-op (the second report lists everything as unchanged).
+ * their spec. Running it twice is a no-op (the second report lists everything as unchanged). The
+ * replica count counts as drift only when `replicas` is given (a stream at R3 is left alone by a
+ * caller that did not say), and only for the streams: the bucket keeps the count it was made with.
  */
 export async function provisionTopology(
   nc: NatsConnection,
@@ -168,7 +171,7 @@ export async function provisionTopology(
     if (current === undefined) {
       await jsm.streams.add(spec);
       report.created.push(spec.name);
-    } else if (differs(spec, current)) {
+    } else if (differs(spec, current, options.replicas !== undefined)) {
       await jsm.streams.update(spec.name, { ...current, ...spec });
       report.updated.push(spec.name);
     } else {

@@ -5,8 +5,8 @@ import type { EventPublisher, Topology } from "@warden/messaging";
 export type ServiceNatsOptions = {
   /** The service name: the events' `source`. */
   service: string;
-  /** The NATS_URL and WARDEN_NAMESPACE keys. */
-  config: { NATS_URL: string; WARDEN_NAMESPACE: string };
+  /** The NATS_URL, WARDEN_NAMESPACE and (default 1) NATS_STREAM_REPLICAS keys. */
+  config: { NATS_URL: string; WARDEN_NAMESPACE: string; NATS_STREAM_REPLICAS?: number | undefined };
   /** Shown in the server's connection list; default the service name. */
   connectionName?: string | undefined;
 };
@@ -24,7 +24,9 @@ export async function connectServiceNats(options: ServiceNatsOptions): Promise<S
     servers: options.config.NATS_URL,
     name: options.connectionName ?? options.service,
   });
-  await provisionTopology(nc, topology);
+  // Replicas are always passed: a stream found at another count is brought to this one (R1 → R3 when a
+  // cluster grows), so every replica of every service must be given the same NATS_STREAM_REPLICAS.
+  await provisionTopology(nc, topology, { replicas: options.config.NATS_STREAM_REPLICAS ?? 1 });
   const publisher = createPublisher(nc, { source: options.service });
   return { nc, topology, publisher };
 }

@@ -2,7 +2,16 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export type ServerName = "nats" | "temporal" | "ferretdb" | "testserver" | "promtool";
+export type ServerName =
+  | "nats"
+  | "temporal"
+  | "ferretdb"
+  | "testserver"
+  | "promtool"
+  | "helm"
+  | "kubeconform"
+  | "k8s-schemas"
+  | "promtool-full";
 
 const buildScript = fileURLToPath(new URL("../../../scripts/build-servers.sh", import.meta.url));
 const cache = new Map<ServerName, string>();

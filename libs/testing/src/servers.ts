@@ -1,6 +1,14 @@
 // Everything that starts or probes a server, without the vitest-only parts (scripts import this).
 export { startMongo, mongoAnswers, type MongoServer } from "./mongo.ts";
-export { startNats, natsAnswers, type NatsOptions, type NatsServer } from "./nats.ts";
+export {
+  startNats,
+  startNatsCluster,
+  natsAnswers,
+  type NatsCluster,
+  type NatsClusterNode,
+  type NatsOptions,
+  type NatsServer,
+} from "./nats.ts";
 export { serverBinary, type ServerName } from "./server-binary.ts";
 export {
   freePort,

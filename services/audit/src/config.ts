@@ -11,12 +11,12 @@ import {
   hasTokenKeySource,
   identityKeys,
   list,
+  mongoUrl,
   namespaceKey,
   natsKeys,
   parseConfig,
   serviceKeys,
   tokenKeySourceIssue,
-  url,
   z,
 } from "@warden/config";
 import { DEFAULT_INSERT_CHUNK } from "./adapters/mongo/mongo-audit-store.ts";
@@ -49,7 +49,7 @@ const schema = z
     ...serviceKeys,
     ...natsKeys,
     ...namespaceKey,
-    MONGO_URL: url(["mongodb:", "mongodb+srv:"], "a mongodb:// URL, e.g. mongodb://127.0.0.1:27017/"),
+    MONGO_URL: mongoUrl(),
     MONGO_DB: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,63}$/)

@@ -145,3 +145,5 @@ export {
   type RestoreAuditFromStreamRequest,
   type RestoreAuditFromStreamResult,
 } from "./restore-audit-from-stream.ts";
+// The configuration schema, for tools that check a deployment's environment (test/ops/deploy-helm.test.ts).
+export { loadConfig } from "./config.ts";

@@ -55,3 +55,5 @@ export { loadBundle } from "./app/load-bundle.ts";
 export type { PolicyTestReport } from "./app/run-policy-tests.ts";
 export { runPolicyTests } from "./app/run-policy-tests.ts";
 export { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
+// The configuration schema, for tools that check a deployment's environment (test/ops/deploy-helm.test.ts).
+export { loadConfig } from "./config.ts";

@@ -9,9 +9,13 @@ import { freePort } from "@warden/testing";
 
 export type ServiceProcess = {
   readonly name: string;
+  readonly pid: number;
   readonly grpcPort: number;
   readonly opsPort: number;
+  /** SIGTERM, then SIGKILL after 20 s. */
   stop(): Promise<void>;
+  /** SIGKILL to this child's pid only, and wait until it has exited. */
+  kill(): Promise<void>;
 };
 
 export async function startServiceProcess(
@@ -56,6 +60,10 @@ export async function startServiceProcess(
     }
     log.end();
   };
+  const kill = async (): Promise<void> => {
+    if (!exited) child.kill("SIGKILL");
+    await exit;
+  };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`${name} exited before it was ready (log: ${logFile})`);
@@ -63,7 +71,7 @@ export async function startServiceProcess(
       (r) => r.ok,
       () => false,
     );
-    if (ready) return { name, grpcPort, opsPort, stop };
+    if (ready) return { name, pid: child.pid ?? 0, grpcPort, opsPort, stop, kill };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`${name} not ready within ${timeoutMs} ms (log: ${logFile})`);

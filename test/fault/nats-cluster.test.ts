@@ -1,0 +1,203 @@
+// Scale-out on a real 3-node NATS cluster (loopback): streams and the kill-switch bucket at R3, two
+// policy replicas and two audit replicas as processes, decisions driven over NATS request-reply.
+// Phase 1 runs healthy; phase 2 starts right after the node leading WARDEN_EVENTS is SIGKILLed;
+// phase 3 right after one replica of each service is SIGKILLed. Every phase must complete its
+// decisions (the flow never stops for long), every answered decision — answered means recorded
+// in JetStream first (ADR 0005) — is in the audit store exactly once (counted by actionId), and the
+// chain is one gapless, verifying chain. Decisions/s per phase are printed, not asserted.
+// Control: the same run at R1 — the killed node held the only copy of WARDEN_EVENTS, so phase 2
+// cannot complete: decisions stop.
+//
+//   SCALE_DECISIONS (per phase, default 1500), SCALE_INFLIGHT (default 16)
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AUDIT_EVENTS_COLLECTION } from "@warden/audit";
+import { provisionTopology, requestRpc, topology as makeTopology } from "@warden/messaging";
+import { startNatsCluster, testServers, uniqueName, type NatsCluster } from "@warden/testing";
+import { MongoClient } from "mongodb";
+import { afterEach, expect, it } from "vitest";
+import { startServiceProcess, type ServiceProcess } from "../e2e/lib/service-process.ts";
+import { AuditProcess, auditEnvironment, auditKeys, checkChain, openLog } from "./lib/audit-process.ts";
+
+const DECISIONS = Number(process.env.SCALE_DECISIONS ?? 1500);
+const INFLIGHT = Number(process.env.SCALE_INFLIGHT ?? 16);
+/** A phase gives up after this many failed requests, each followed by a 250 ms pause (so the R1
+ *  control ends, bounded: 400 failures over 16 workers ≈ 25 × (2 s timeout + 250 ms) at most; the R3
+ *  run's outage costs ~160 here: the requests in flight at the kill, reconnect, leader election). */
+const MAX_FAILURES = 400;
+const ROOT = join(import.meta.dirname, "../..");
+
+type Phase = { name: string; ok: number; failed: number; seconds: number; complete: boolean };
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+async function scenario(replicas: 1 | 3): Promise<{
+  phases: Phase[];
+  acked: string[];
+  nc: NatsConnection;
+  cluster: NatsCluster;
+  auditDb: string;
+  publicKeyPem: string;
+}> {
+  const cluster = await startNatsCluster(3);
+  cleanups.push(() => cluster.stop());
+  const namespace = uniqueName(`scale${replicas}`).toLowerCase();
+  const t = makeTopology(namespace);
+  const nc = await connect({ servers: [...cluster.urls], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  cleanups.push(() => nc.close());
+  await provisionTopology(nc, t, { replicas });
+
+  const keys = auditKeys();
+  const dir = mkdtempSync(join(tmpdir(), "warden-scale-"));
+  const auditDb = uniqueName("scale-audit");
+  const log = openLog(join(dir, "audit.log"));
+  // Each service is pointed at a different member; the client learns the others from the cluster.
+  const audits: AuditProcess[] = [];
+  for (const i of [0, 1]) {
+    const env = auditEnvironment({
+      natsUrl: cluster.urls[i] ?? "",
+      mongoUrl: testServers().mongoUrl,
+      namespace,
+      db: auditDb,
+      keys,
+      extra: { NATS_STREAM_REPLICAS: String(replicas), AUDIT_ACK_WAIT: "5s", AUDIT_PIN_TIMEOUT: "2s" },
+    });
+    const audit = await AuditProcess.start(env, log);
+    audits.push(audit);
+    cleanups.push(() => audit.kill("SIGKILL"));
+  }
+  const policies: ServiceProcess[] = [];
+  for (const i of [1, 2]) {
+    const policy = await startServiceProcess(
+      "policy",
+      {
+        NATS_URL: cluster.urls[i] ?? "",
+        NATS_STREAM_REPLICAS: String(replicas),
+        WARDEN_NAMESPACE: namespace,
+        POLICY_BUNDLE_DIR: join(ROOT, "governance"),
+        POLICY_WATCH: "false",
+        JWT_ISSUER: "scale-test",
+        JWT_DEV_KEY_FILE: join(dir, "dev.pem"),
+      },
+      join(dir, `policy-${i}.log`),
+    );
+    policies.push(policy);
+    cleanups.push(() => policy.stop());
+  }
+
+  const acked: string[] = [];
+  const subject = t.rpc.policyEvaluate("release-pipeline");
+  const encoder = new TextEncoder();
+  let next = 0;
+  async function phase(name: string): Promise<Phase> {
+    let ok = 0;
+    let failed = 0;
+    let started = 0;
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: INFLIGHT }, async () => {
+        // Until DECISIONS answered (attempts in flight included), or MAX_FAILURES failed.
+        while (started - failed < DECISIONS && failed < MAX_FAILURES) {
+          started++;
+          const actionId = `${namespace}-${next++}`;
+          const body = {
+            actionId,
+            agentId: "release-pipeline",
+            action: "change.deploy",
+            changeType: "CHANGE_TYPE_CODE",
+            environment: next % 3 === 0 ? "ENVIRONMENT_PRODUCTION" : "ENVIRONMENT_DEVELOPMENT",
+            versionChange: "VERSION_CHANGE_PATCH",
+          };
+          try {
+            await requestRpc(nc, subject, encoder.encode(JSON.stringify(body)), { timeoutMs: 2_000 });
+            acked.push(actionId);
+            ok++;
+          } catch {
+            failed++;
+            // Not a tight loop while the client reconnects or a stream elects a leader.
+            await sleep(250);
+          }
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { name, ok, failed, seconds, complete: ok === DECISIONS };
+  }
+
+  const phases: Phase[] = [await phase("before")];
+  // Kill the member leading WARDEN_EVENTS (with R1: the one holding its only copy).
+  const jsm = await jetstreamManager(nc);
+  const leader = (await jsm.streams.info(t.streams.events)).cluster?.leader ?? "";
+  process.kill(cluster.node(leader).pid, "SIGKILL");
+  phases.push(await phase(`NATS ${leader.replace(/^.*-/, "")} killed`));
+  if (phases[1]?.complete === true) {
+    const [audit] = audits;
+    const [policy] = policies;
+    await audit?.kill("SIGKILL");
+    await policy?.kill();
+    phases.push(await phase("policy + audit replica killed"));
+  }
+  console.log(
+    `nats-cluster R${replicas}, ${INFLIGHT} in flight: ` +
+      phases
+        .map(
+          (p) => `${p.name}: ${(p.ok / p.seconds).toFixed(0)} decisions/s (${p.ok} ok, ${p.failed} failed)`,
+        )
+        .join("; "),
+  );
+  return { phases, acked, nc, cluster, auditDb, publicKeyPem: keys.publicKeyPem };
+}
+
+it(
+  "R3: decisions keep flowing through a NATS node kill and a replica kill; each answered decision audited once, one chain",
+  { timeout: 10 * 60_000 },
+  async () => {
+    const { phases, acked, auditDb, publicKeyPem } = await scenario(3);
+    expect(phases.map((p) => [p.name.split(" ")[0], p.complete])).toEqual([
+      ["before", true],
+      ["NATS", true],
+      ["policy", true],
+    ]);
+    const mongo = await MongoClient.connect(testServers().mongoUrl);
+    cleanups.push(() => mongo.close());
+    const db = mongo.db(auditDb);
+    cleanups.push(() => db.dropDatabase());
+    const events = db.collection<{ actionId?: string; type: string }>(AUDIT_EVENTS_COLLECTION);
+    // Wait (bounded) until the audit holds a decision for every answered request.
+    const wanted = new Set(acked);
+    let counts = new Map<string, number>();
+    for (const until = Date.now() + 120_000; Date.now() < until; await sleep(1_000)) {
+      const docs = await events.find({}, { projection: { actionId: 1, type: 1 } }).toArray();
+      counts = new Map();
+      for (const d of docs) {
+        if (d.actionId === undefined || !d.type.includes("decision")) continue;
+        counts.set(d.actionId, (counts.get(d.actionId) ?? 0) + 1);
+      }
+      if ([...wanted].every((id) => counts.has(id))) break;
+    }
+    const missing = acked.filter((id) => !counts.has(id));
+    const doubled = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
+    expect({ missing: missing.length, doubled: doubled.length }).toEqual({ missing: 0, doubled: 0 });
+    const chain = await checkChain(db, new Set(), publicKeyPem);
+    expect(chain.seqGaps).toBe(0);
+    expect(chain.verify).toMatchObject({ ok: true, count: chain.count });
+  },
+);
+
+it(
+  "control R1: the killed node held WARDEN_EVENTS' only copy — decisions stop (the R3 case's flow check fails)",
+  { timeout: 10 * 60_000 },
+  async () => {
+    const { phases } = await scenario(1);
+    expect(phases[0]?.complete).toBe(true);
+    expect(phases[1]?.complete).toBe(false);
+    expect(phases[1]?.failed).toBeGreaterThanOrEqual(MAX_FAILURES);
+  },
+);
