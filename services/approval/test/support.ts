@@ -107,13 +107,16 @@ export interface ApprovalHarness {
   start(input: ApprovalInput): Promise<WorkflowHandle<typeof approvalWorkflow>>;
 }
 
-/** Runs `body` with a worker of the approval workflow on a fresh task queue. */
-export async function withApprovalWorker<T>(
+export interface RunningApprovalWorker extends ApprovalHarness {
+  stop(): Promise<void>;
+}
+
+/** A worker of the approval workflow on a fresh task queue, running until `stop()`. */
+export async function startApprovalWorker(
   client: Client,
   connection: NativeConnection,
-  body: (h: ApprovalHarness) => Promise<T>,
   options: { workflowsPath?: string } = {},
-): Promise<T> {
+): Promise<RunningApprovalWorker> {
   const taskQueue = uniqueName("approval");
   const recorded = createRecordingActivities();
   const worker = await Worker.create({
@@ -122,17 +125,20 @@ export async function withApprovalWorker<T>(
     workflowsPath: options.workflowsPath ?? approvalWorkflowsPath,
     activities: recorded.activities,
   });
-  return worker.runUntil(() =>
-    body({
-      client,
-      taskQueue,
-      recorded,
-      start: (input) =>
-        client.workflow.start(approvalWorkflow, {
-          taskQueue,
-          workflowId: approvalWorkflowId(input.actionId),
-          args: [input],
-        }),
-    }),
-  );
+  const running = worker.run();
+  return {
+    client,
+    taskQueue,
+    recorded,
+    start: (input) =>
+      client.workflow.start(approvalWorkflow, {
+        taskQueue,
+        workflowId: approvalWorkflowId(input.actionId),
+        args: [input],
+      }),
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  };
 }
