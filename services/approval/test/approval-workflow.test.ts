@@ -176,6 +176,94 @@ describe("every workflow of governance/workflows.yaml", () => {
   });
 });
 
+// Time-dependent tests first: the time-skipping server can stay time-locked after many short
+// workflows ended with activities in flight, and these need it to skip.
+describe("validity timers", () => {
+  it("break-glass approves alone, flagged, broadcast to every role, with a short validity", async () => {
+    const d = def("compliance_change");
+    const h = await w.start(approvalInput(d));
+    const view = await cast(
+      h,
+      vote(human("ic", "incident-commander"), "break_glass", { comment: "regulator deadline" }),
+    );
+    expect(view).toMatchObject({ status: "approved", breakGlass: true, approvals: 0 });
+    // not consumed: expires after breakGlassValiditySeconds (300 s), long before the 3600 s of an ordinary approval
+    const done = await h.result();
+    expect(done.status).toBe("expired");
+    const validFor = Date.parse(done.resolvedAt ?? "") - Date.parse(done.votes[0]?.castAt ?? "");
+    expect(validFor).toBeGreaterThanOrEqual(300_000);
+    expect(validFor).toBeLessThan(360_000);
+    const notified = w.recorded.of("notify").filter((n) => n.approval.actionId === done.actionId);
+    const broadcast = notified.find((n) => n.kind === "break_glass");
+    expect(broadcast?.roles).toEqual(
+      expect.arrayContaining(["compliance-officer", "cto", "ceo", "incident-commander"]),
+    );
+  });
+  it("expires an approval not consumed within its validity", async () => {
+    const h = await w.start(approvalInput(def("ai_change_review"), { approvalValiditySeconds: 600 }));
+    await cast(h, vote(human("tl", "team-lead"), "approve"));
+    const done = await h.result();
+    expect(done).toMatchObject({ status: "expired", consumed: false });
+    const validFor = Date.parse(done.resolvedAt ?? "") - Date.parse(done.votes[0]?.castAt ?? "");
+    expect(validFor).toBeGreaterThanOrEqual(600_000);
+    expect(validFor).toBeLessThan(660_000);
+  });
+});
+
+describe("emergency stop", () => {
+  it("freezes a pending approval (no escalation, no block while frozen) and releases it with its remaining time", async () => {
+    const d = def("production_deployment");
+    const h = await w.start(approvalInput(d));
+    await cast(h, vote(human("ann", "team-lead"), "approve"));
+    await server.env.sleep(10 * 60_000);
+    await h.signal(stopSignal, { state: "stopped", epoch: 4, reason: "incident 42" });
+    const frozen = await h.query(stateQuery);
+    expect(frozen).toMatchObject({ status: "frozen", escalationLevel: 0 });
+    expect(frozen.frozenRemainingMs).toBeLessThanOrEqual(20 * 60_000);
+    expect(frozen.frozenRemainingMs).toBeGreaterThan(19 * 60_000);
+    expect(await refusalOf(cast(h, vote(human("bob", "team-lead"), "approve")))).toBe("frozen");
+    expect((await h.executeUpdate(consumeUpdate, { args: [consumeInput()] })).refusal).toBe("frozen");
+    await server.env.sleep(5 * 3600_000); // far past every deadline
+    expect(await h.query(stateQuery)).toMatchObject({ status: "frozen", escalationLevel: 0 });
+    expect(count(frozen.actionId, "publishEscalated")).toBe(0);
+
+    await h.signal(stopSignal, { state: "clear", epoch: 5 });
+    const clearedAt = await server.env.currentTimeMs();
+    const released = await h.query(stateQuery);
+    expect(released).toMatchObject({
+      status: "pending",
+      escalationLevel: 0,
+      killswitchEpoch: 5,
+      approvals: 1,
+    });
+    const left = Date.parse(released.levelDeadline ?? "") - clearedAt;
+    expect(left).toBeLessThanOrEqual(frozen.frozenRemainingMs ?? 0);
+    expect(left).toBeGreaterThan((frozen.frozenRemainingMs ?? 0) - 60_000);
+    const approved = await cast(h, vote(human("bob", "team-lead"), "approve"));
+    expect(approved.status).toBe("approved");
+    expect((await h.executeUpdate(consumeUpdate, { args: [consumeInput()] })).refusal).toBe("epoch_changed");
+    expect(
+      (await h.executeUpdate(consumeUpdate, { args: [consumeInput({ killswitchEpoch: 5 })] })).consumed,
+    ).toBe(true);
+    await h.result();
+  });
+
+  it("voids an approval granted before the stop", async () => {
+    const h = await w.start(approvalInput(def("ai_change_review")));
+    await cast(h, vote(human("tl", "team-lead"), "approve"));
+    await h.signal(stopSignal, { state: "stopped", epoch: 4 });
+    const done = await h.result();
+    expect(done).toMatchObject({ status: "expired", consumed: false });
+    expect(done.reason).toContain("emergency stop");
+    expect(
+      w.recorded
+        .of("publishVerdict")
+        .filter((e) => e.approval.actionId === done.actionId)
+        .map((e) => e.outcome),
+    ).toEqual(["approved", "expired"]);
+  });
+});
+
 describe("refusals (validator: nothing enters history)", () => {
   it("refuses each invalid vote with its code, and only valid votes are accepted", async () => {
     const h = await w.start(approvalInput(def("production_deployment")));
@@ -286,81 +374,6 @@ describe("decisions", () => {
       reason: "changes requested by po: missing changelog",
     });
   });
-
-  it("break-glass approves alone, flagged, broadcast to every role, with a short validity", async () => {
-    const d = def("compliance_change");
-    const h = await w.start(approvalInput(d));
-    const view = await cast(
-      h,
-      vote(human("ic", "incident-commander"), "break_glass", { comment: "regulator deadline" }),
-    );
-    expect(view).toMatchObject({ status: "approved", breakGlass: true, approvals: 0 });
-    // not consumed: expires after breakGlassValiditySeconds (300 s), long before the 3600 s of an ordinary approval
-    const done = await h.result();
-    expect(done.status).toBe("expired");
-    const validFor = Date.parse(done.resolvedAt ?? "") - Date.parse(done.votes[0]?.castAt ?? "");
-    expect(validFor).toBeGreaterThanOrEqual(300_000);
-    expect(validFor).toBeLessThan(360_000);
-    const notified = w.recorded.of("notify").filter((n) => n.approval.actionId === done.actionId);
-    const broadcast = notified.find((n) => n.kind === "break_glass");
-    expect(broadcast?.roles).toEqual(
-      expect.arrayContaining(["compliance-officer", "cto", "ceo", "incident-commander"]),
-    );
-  });
-});
-
-describe("emergency stop", () => {
-  it("freezes a pending approval (no escalation, no block while frozen) and releases it with its remaining time", async () => {
-    const d = def("production_deployment");
-    const h = await w.start(approvalInput(d));
-    await cast(h, vote(human("ann", "team-lead"), "approve"));
-    await server.env.sleep(10 * 60_000);
-    await h.signal(stopSignal, { state: "stopped", epoch: 4, reason: "incident 42" });
-    const frozen = await h.query(stateQuery);
-    expect(frozen).toMatchObject({ status: "frozen", escalationLevel: 0 });
-    expect(frozen.frozenRemainingMs).toBeLessThanOrEqual(20 * 60_000);
-    expect(frozen.frozenRemainingMs).toBeGreaterThan(19 * 60_000);
-    expect(await refusalOf(cast(h, vote(human("bob", "team-lead"), "approve")))).toBe("frozen");
-    expect((await h.executeUpdate(consumeUpdate, { args: [consumeInput()] })).refusal).toBe("frozen");
-    await server.env.sleep(5 * 3600_000); // far past every deadline
-    expect(await h.query(stateQuery)).toMatchObject({ status: "frozen", escalationLevel: 0 });
-    expect(count(frozen.actionId, "publishEscalated")).toBe(0);
-
-    await h.signal(stopSignal, { state: "clear", epoch: 5 });
-    const clearedAt = await server.env.currentTimeMs();
-    const released = await h.query(stateQuery);
-    expect(released).toMatchObject({
-      status: "pending",
-      escalationLevel: 0,
-      killswitchEpoch: 5,
-      approvals: 1,
-    });
-    const left = Date.parse(released.levelDeadline ?? "") - clearedAt;
-    expect(left).toBeLessThanOrEqual(frozen.frozenRemainingMs ?? 0);
-    expect(left).toBeGreaterThan((frozen.frozenRemainingMs ?? 0) - 60_000);
-    const approved = await cast(h, vote(human("bob", "team-lead"), "approve"));
-    expect(approved.status).toBe("approved");
-    expect((await h.executeUpdate(consumeUpdate, { args: [consumeInput()] })).refusal).toBe("epoch_changed");
-    expect(
-      (await h.executeUpdate(consumeUpdate, { args: [consumeInput({ killswitchEpoch: 5 })] })).consumed,
-    ).toBe(true);
-    await h.result();
-  });
-
-  it("voids an approval granted before the stop", async () => {
-    const h = await w.start(approvalInput(def("ai_change_review")));
-    await cast(h, vote(human("tl", "team-lead"), "approve"));
-    await h.signal(stopSignal, { state: "stopped", epoch: 4 });
-    const done = await h.result();
-    expect(done).toMatchObject({ status: "expired", consumed: false });
-    expect(done.reason).toContain("emergency stop");
-    expect(
-      w.recorded
-        .of("publishVerdict")
-        .filter((e) => e.approval.actionId === done.actionId)
-        .map((e) => e.outcome),
-    ).toEqual(["approved", "expired"]);
-  });
 });
 
 describe("consume", () => {
@@ -389,16 +402,6 @@ describe("consume", () => {
         .filter((e) => e.approval.actionId === done.actionId)
         .map((e) => e.code),
     ).toEqual(["not_approved", "digest_mismatch", "bundle_changed", "epoch_changed", "wrong_agent"]);
-  });
-
-  it("expires an approval not consumed within its validity", async () => {
-    const h = await w.start(approvalInput(def("ai_change_review"), { approvalValiditySeconds: 600 }));
-    await cast(h, vote(human("tl", "team-lead"), "approve"));
-    const done = await h.result();
-    expect(done).toMatchObject({ status: "expired", consumed: false });
-    const validFor = Date.parse(done.resolvedAt ?? "") - Date.parse(done.votes[0]?.castAt ?? "");
-    expect(validFor).toBeGreaterThanOrEqual(600_000);
-    expect(validFor).toBeLessThan(660_000);
   });
 });
 

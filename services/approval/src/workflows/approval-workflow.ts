@@ -152,6 +152,13 @@ export async function approvalWorkflow(input: ApprovalInput): Promise<ApprovalVi
     }
   };
 
+  // The request comes first, before any handler is set: setHandler delivers updates buffered in the
+  // first activation (a vote arriving with the start) synchronously, and their events must follow it.
+  upsert();
+  const requested = toView(state);
+  outbox.push(() => activities.publishRequested({ approval: requested, input }));
+  outbox.push(notify(requested, "requested", requested.currentRoles));
+
   setHandler(stateQuery, () => toView(state));
 
   setHandler(
@@ -197,11 +204,6 @@ export async function approvalWorkflow(input: ApprovalInput): Promise<ApprovalVi
   );
 
   setHandler(stopSignal, (signal) => changed(applyStop(state, signal, Date.now())));
-
-  upsert();
-  const requested = toView(state);
-  outbox.push(() => activities.publishRequested({ approval: requested, input }));
-  outbox.push(notify(requested, "requested", requested.currentRoles));
 
   const drain = async (): Promise<void> => {
     for (let send = outbox.shift(); send !== undefined; send = outbox.shift()) await send();
