@@ -5,6 +5,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { readDescriptorSet } from "@warden/contracts";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import * as approval from "./approval.ts";
 import * as common from "./common.ts";
 import * as killswitch from "./killswitch.ts";
 import * as policy from "./policy.ts";
@@ -34,6 +35,14 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.killswitch.v1.Acknowledged", killswitch.AcknowledgedData],
   ["warden.killswitch.v1.DeactivationApproved", killswitch.DeactivationApprovedData],
   ["warden.killswitch.v1.Refused", killswitch.RefusedData],
+  ["warden.approval.v1.Approval", approval.ApprovalData],
+  ["warden.approval.v1.Vote", approval.VoteData],
+  ["warden.approval.v1.ApprovalRequested", approval.ApprovalRequestedData],
+  ["warden.approval.v1.VoteCast", approval.VoteCastData],
+  ["warden.approval.v1.ApprovalResolved", approval.ApprovalResolvedData],
+  ["warden.approval.v1.Escalated", approval.EscalatedData],
+  ["warden.approval.v1.ActionVerdict", approval.ActionVerdictData],
+  ["warden.approval.v1.ApprovalRefused", approval.ApprovalRefusedData],
 ];
 
 const enums: [string, z.ZodEnum][] = [
@@ -46,6 +55,9 @@ const enums: [string, z.ZodEnum][] = [
   ["warden.policy.v1.Effect", policy.Effect],
   ["warden.policy.v1.AiAutonomy", policy.AiAutonomy],
   ["warden.killswitch.v1.ScopeKind", killswitch.ScopeKind],
+  ["warden.approval.v1.ApprovalStatus", approval.ApprovalStatus],
+  ["warden.approval.v1.VoteDecision", approval.VoteDecision],
+  ["warden.approval.v1.Verdict", approval.Verdict],
 ];
 
 it("the kill-switch state view reads fields that EmergencyStop has", () => {

@@ -2,6 +2,14 @@
 // message in proto/warden/<domain>/v1, a schema here, a definition below, and an entry in
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
+import {
+  ActionVerdictData,
+  ApprovalRefusedData,
+  ApprovalRequestedData,
+  ApprovalResolvedData,
+  EscalatedData,
+  VoteCastData,
+} from "./approval.ts";
 import { ActionRequestData, InvalidEventData } from "./common.ts";
 import {
   AcknowledgedData,
@@ -15,6 +23,7 @@ import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.
 export * from "./common.ts";
 export * from "./policy.ts";
 export * from "./killswitch.ts";
+export * from "./approval.ts";
 
 export const events = {
   actionRequested: defineEvent("warden.action.requested", ActionRequestData, {
@@ -57,6 +66,30 @@ export const events = {
   killswitchRefused: defineEvent("warden.killswitch.refused", RefusedData, {
     requiresActionId: false,
     proto: "warden.killswitch.v1.Refused",
+  }),
+  approvalRequested: defineEvent("warden.approval.requested", ApprovalRequestedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ApprovalRequested",
+  }),
+  approvalVoteCast: defineEvent("warden.approval.vote_cast", VoteCastData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.VoteCast",
+  }),
+  approvalEscalated: defineEvent("warden.approval.escalated", EscalatedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.Escalated",
+  }),
+  approvalResolved: defineEvent("warden.approval.resolved", ApprovalResolvedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ApprovalResolved",
+  }),
+  approvalRefused: defineEvent("warden.approval.refused", ApprovalRefusedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ApprovalRefused",
+  }),
+  actionVerdict: defineEvent("warden.action.verdict", ActionVerdictData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ActionVerdict",
   }),
 } as const;
 

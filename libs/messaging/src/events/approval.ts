@@ -1,0 +1,118 @@
+// Data schemas for warden.approval.v1 events (proto/warden/approval/v1/events.proto), published by
+// the approval service's activities (requested, vote_cast, escalated, resolved, the verdict) and by
+// its transports (refused). Proto JSON mapping, as in common.ts: zero values are omitted, so fields
+// without presence default (`unset`).
+import { z } from "zod";
+import { ActionRequestData, ActorData, RiskLevel, Timestamp, UInt64, unset } from "./common.ts";
+import { ApprovalRequirement, MatchedRule } from "./policy.ts";
+
+export const ApprovalStatus = z.enum([
+  "APPROVAL_STATUS_PENDING",
+  "APPROVAL_STATUS_FROZEN",
+  "APPROVAL_STATUS_APPROVED",
+  "APPROVAL_STATUS_REJECTED",
+  "APPROVAL_STATUS_CHANGES_REQUESTED",
+  "APPROVAL_STATUS_BLOCKED",
+  "APPROVAL_STATUS_EXPIRED",
+]);
+export const VoteDecision = z.enum([
+  "VOTE_DECISION_APPROVE",
+  "VOTE_DECISION_REJECT",
+  "VOTE_DECISION_REQUEST_CHANGES",
+  "VOTE_DECISION_ESCALATE",
+  "VOTE_DECISION_DELEGATE",
+]);
+export const Verdict = z.enum(["VERDICT_PROCEED", "VERDICT_ABORT"]);
+
+const id = z.string().min(1).max(128);
+
+/** warden.approval.v1.Vote */
+export const VoteData = z.strictObject({
+  voter: ActorData.optional(),
+  decision: unset(VoteDecision, "VOTE_DECISION_UNSPECIFIED"),
+  comment: z.string().max(4096).optional(),
+  delegateTo: z.string().max(128).optional(),
+  castAt: Timestamp.optional(),
+  counted: z.boolean().optional(),
+});
+
+/** warden.approval.v1.Approval */
+export const ApprovalData = z.strictObject({
+  actionId: unset(id, ""),
+  workflowId: z.string().optional(),
+  status: unset(ApprovalStatus, "APPROVAL_STATUS_UNSPECIFIED"),
+  request: ActionRequestData.optional(),
+  requirement: ApprovalRequirement.optional(),
+  riskLevel: RiskLevel.optional(),
+  matchedRules: z.array(MatchedRule).optional(),
+  requestDigest: z.string().optional(),
+  bundleDigest: z.string().optional(),
+  killswitchEpoch: UInt64.optional(),
+  votes: z.array(VoteData).optional(),
+  recommendations: z.array(VoteData).optional(),
+  escalationLevel: z.number().int().nonnegative().optional(),
+  currentRoles: z.array(z.string()).optional(),
+  createdAt: Timestamp.optional(),
+  levelDeadline: Timestamp.optional(),
+  resolvedAt: Timestamp.optional(),
+  consumed: z.boolean().optional(),
+});
+
+export const ApprovalRequestedData = z.strictObject({
+  approval: ApprovalData.optional(),
+  notifiedChannels: z.array(z.string()).optional(),
+});
+
+export const VoteCastData = z.strictObject({
+  actionId: unset(id, ""),
+  vote: VoteData.optional(),
+  approvals: z.number().int().nonnegative().optional(),
+  required: z.number().int().nonnegative().optional(),
+  missingRoles: z.array(z.string()).optional(),
+});
+
+export const ApprovalResolvedData = z.strictObject({
+  actionId: unset(id, ""),
+  status: unset(ApprovalStatus, "APPROVAL_STATUS_UNSPECIFIED"),
+  votes: z.array(VoteData).optional(),
+  reason: z.string().optional(),
+  requestDigest: z.string().optional(),
+  bundleDigest: z.string().optional(),
+  killswitchEpoch: UInt64.optional(),
+  resolvedAt: Timestamp.optional(),
+});
+
+export const EscalatedData = z.strictObject({
+  actionId: unset(id, ""),
+  level: z.number().int().nonnegative().optional(),
+  roles: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+  escalatedBy: ActorData.optional(),
+  escalatedAt: Timestamp.optional(),
+  levelDeadline: Timestamp.optional(),
+});
+
+export const ActionVerdictData = z.strictObject({
+  actionId: unset(id, ""),
+  agentId: unset(id, ""),
+  verdict: unset(Verdict, "VERDICT_UNSPECIFIED"),
+  status: unset(ApprovalStatus, "APPROVAL_STATUS_UNSPECIFIED"),
+  reason: z.string().optional(),
+  requestDigest: z.string().optional(),
+  bundleDigest: z.string().optional(),
+  killswitchEpoch: UInt64.optional(),
+  decidedAt: Timestamp.optional(),
+});
+export type ActionVerdictData = z.infer<typeof ActionVerdictData>;
+
+export const ApprovalRefusedData = z.strictObject({
+  actionId: unset(id, ""),
+  agentId: z.string().max(128).optional(),
+  attempt: unset(z.enum(["vote", "consume"]), ""),
+  actor: ActorData.optional(),
+  code: unset(z.string().min(1).max(64), ""),
+  message: unset(z.string().max(4096), ""),
+  decision: VoteDecision.optional(),
+  refusedAt: Timestamp.optional(),
+});
+export type ApprovalRefusedData = z.infer<typeof ApprovalRefusedData>;
