@@ -166,8 +166,23 @@ export function createApprovalService(deps: {
         bundleDigest: digest,
         killswitchEpoch: epochOf(view),
       });
-      if (result === undefined)
-        return refuseConsume(agentId, actionId, "not_found", `no approval for action ${actionId}`);
+      if (result === undefined) {
+        // No open workflow takes the update; a closed one still answers its state.
+        const closed = approval ?? (await workflows.view(actionId));
+        if (closed === undefined)
+          return refuseConsume(agentId, actionId, "not_found", `no approval for action ${actionId}`);
+        if (closed.agentId !== agentId)
+          return refuseConsume(agentId, actionId, "wrong_agent", `the approval is not ${agentId}'s`, closed);
+        return closed.consumed
+          ? refuseConsume(agentId, actionId, "already_consumed", "the approval was already used", closed)
+          : refuseConsume(
+              agentId,
+              actionId,
+              closed.status === "approved" ? "expired" : "not_approved",
+              `the approval is ${closed.status} and closed`,
+              closed,
+            );
+      }
       if (!result.consumed) {
         return refuseConsume(
           agentId,

@@ -103,7 +103,8 @@ export function temporalApprovalWorkflows(deps: {
   const { client, taskQueue } = deps;
   const handle = (actionId: string) => client.workflow.getHandle(approvalWorkflowId(actionId));
   const notFound = (err: unknown): boolean =>
-    err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && Number(err.code) === GrpcStatus.NOT_FOUND);
+    err instanceof WorkflowNotFoundError ||
+    (isGrpcServiceError(err) && Number(err.code) === GrpcStatus.NOT_FOUND);
 
   return {
     async start(input: ApprovalInput) {
