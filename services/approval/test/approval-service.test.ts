@@ -136,7 +136,7 @@ describe("gRPC ApprovalService", () => {
       alice.decide({ actionId: decision.actionId, decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE }),
     ).rejects.toMatchObject({
       code: Status.PERMISSION_DENIED,
-      details: expect.stringMatching(/self_approval/),
+      details: expect.stringMatching(/self_approval/) as unknown,
     });
     await vi.waitFor(() => {
       const refused = eventsOf("warden.approval.refused", decision.actionId);
@@ -179,7 +179,7 @@ describe("gRPC ApprovalService", () => {
     await expect(bob.get({ actionId: "never-seen" })).rejects.toMatchObject({ code: Status.NOT_FOUND });
     await expect(bob.decide({ actionId: "never-seen" })).rejects.toMatchObject({
       code: Status.INVALID_ARGUMENT,
-      details: expect.stringMatching(/decision/),
+      details: expect.stringMatching(/decision/) as unknown,
     });
   });
 
