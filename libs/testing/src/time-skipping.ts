@@ -5,6 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverBinary } from "./server-binary.ts";
 import { ServerStartError, stopPid, type ServerHandle } from "./server-process.ts";
+import { wardenSearchAttributes } from "./temporal-dev.ts";
+
+/** temporal.api.enums.v1.IndexedValueType, for the search attributes Warden uses. */
+const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3 } as const;
 
 export interface TimeSkippingServer extends ServerHandle {
   readonly address: string;
@@ -38,6 +42,13 @@ export async function startTimeSkipping(): Promise<TimeSkippingServer> {
     throw new ServerStartError(name, logFile, "the SDK could not start or reach it", { cause: err });
   }
   const pid = Number(readFileSync(pidFile, "utf8").trim());
+  // Warden's search attributes, as the dev server registers them at start (workflows upsert them).
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? "default",
+    searchAttributes: Object.fromEntries(
+      Object.entries(wardenSearchAttributes).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]),
+    ),
+  });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {

@@ -8,8 +8,8 @@ import { decodeEnvelope, RpcError, requestRpc } from "@warden/messaging";
 import type { Envelope } from "@warden/messaging";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { approvalWorkflowId } from "../src/workflows/contract.ts";
-import { approvalDecision, publishDecision, startApprovalForTest, WAIT } from "./support.ts";
-import type { ApprovalUnderTest } from "./support.ts";
+import { approvalDecision, publishDecision, startApprovalForTest, WAIT } from "./service-support.ts";
+import type { ApprovalUnderTest } from "./service-support.ts";
 
 let on: ApprovalUnderTest;
 const seen: { subject: string; envelope: Envelope }[] = [];

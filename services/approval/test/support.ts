@@ -1,143 +1,138 @@
-// Runs the approval service in-process for an integration test file: its own NATS namespace and
-// Temporal task queue on the shared servers, a development token issuer, and (until approval-core's
-// workflow is merged) the stand-in workflow of test/fixtures.
-import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Test support: the governance bundle's workflow definitions, approval inputs, and a worker on the
+// time-skipping server with the recording activities.
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from "@temporalio/client";
+import { DefaultLogger, Runtime, Worker, type NativeConnection } from "@temporalio/worker";
+import { createFsBundleSource, loadBundle } from "@warden/policy";
+import { uniqueName } from "@warden/testing";
 import { fileURLToPath } from "node:url";
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { DefaultLogger, Runtime } from "@temporalio/worker";
-import { createDevIssuer } from "@warden/identity";
-import type { DevIssuer } from "@warden/identity";
-import { connectNats, createPublisher, drainNats, events, topology } from "@warden/messaging";
-import type { DecisionData, EventPublisher, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
-import { loadConfig } from "../src/config.ts";
-import type { ApprovalConfig } from "../src/config.ts";
-import type { RunningApprovalService } from "../src/start-approval-service.ts";
+import {
+  createRecordingActivities,
+  type RecordingActivities,
+} from "../src/adapters/fakes/recording-activities.ts";
+import { definitionFromRequirement } from "../src/domain/definition.ts";
+import {
+  approvalWorkflowId,
+  type ApprovalActor,
+  type ApprovalDefinition,
+  type ApprovalInput,
+  type VoteInput,
+} from "../src/workflows/contract.ts";
+import { approvalWorkflow } from "../src/workflows/index.ts";
+import { approvalWorkflowsPath } from "../src/workflows-path.ts";
 
-Runtime.install({ logger: new DefaultLogger("WARN") });
-
-export const STAND_IN_WORKFLOWS = fileURLToPath(new URL("./fixtures/stand-in-workflows.ts", import.meta.url));
-
-/** vi.waitFor / expect.poll options against real servers. */
-export const WAIT = { timeout: 15_000, interval: 50 } as const;
-
-export function approvalTestConfig(
-  t: Topology,
-  keyFile: string,
-  taskQueue: string,
-  overrides: Record<string, string> = {},
-): ApprovalConfig {
-  return loadConfig({
-    NATS_URL: testServers().natsUrl,
-    WARDEN_NAMESPACE: t.namespace,
-    TEMPORAL_ADDRESS: testServers().temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    GRPC_HOST: "127.0.0.1",
-    GRPC_PORT: "0",
-    OPS_HOST: "127.0.0.1",
-    OPS_PORT: "0",
-    JWT_ISSUER: "warden-test",
-    JWT_DEV_KEY_FILE: keyFile,
-    LOG_LEVEL: "silent",
-    APPROVAL_CONCURRENCY: "1",
-    APPROVAL_START_RETRY_DELAY: "200ms",
-    ...overrides,
-  });
+try {
+  Runtime.install({ logger: new DefaultLogger("WARN") });
+} catch {
+  // already installed by another test file in this worker
 }
 
-export interface ApprovalUnderTest {
-  readonly running: RunningApprovalService;
-  readonly nc: NatsConnection;
-  readonly issuer: DevIssuer;
-  readonly t: Topology;
-  readonly taskQueue: string;
-  readonly dir: string;
-  readonly keyFile: string;
-  /** Publishes as the policy service does (warden.decision.approval_required.<agent>). */
-  readonly policy: EventPublisher;
-  stop(): Promise<void>;
+export const governanceDir = fileURLToPath(new URL("../../../governance/", import.meta.url));
+
+/** Every workflow of governance/workflows.yaml, as the approval workflow's definition. */
+export async function governanceDefinitions(): Promise<Map<string, ApprovalDefinition>> {
+  const bundle = await loadBundle(createFsBundleSource(governanceDir));
+  const out = new Map<string, ApprovalDefinition>();
+  for (const wf of bundle.workflows.values()) {
+    out.set(
+      wf.id,
+      definitionFromRequirement({
+        workflow: wf.id,
+        minApprovers: wf.minApprovers,
+        requiredRoles: wf.requiredRoles,
+        eligibleRoles: [...new Set([...wf.eligibleRoles, ...wf.requiredRoles])],
+        timeoutSeconds: wf.timeoutSeconds,
+        escalation: wf.escalation,
+        aiMayRecommend: wf.aiMayRecommend,
+        notify: wf.notify,
+      }),
+    );
+  }
+  return out;
 }
 
-export async function startApprovalForTest(
-  overrides: Record<string, string> = {},
-): Promise<ApprovalUnderTest> {
-  const t = topology(uniqueName("apr").toLowerCase());
-  const taskQueue = uniqueName("approval");
-  const dir = await mkdtemp(join(tmpdir(), "warden-approval-"));
-  const keyFile = join(dir, "dev-issuer.pem");
-  const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const { startApprovalService } = await import("../src/start-approval-service.ts");
-  const running = await startApprovalService(approvalTestConfig(t, keyFile, taskQueue, overrides), {
-    workflowsPath: STAND_IN_WORKFLOWS,
-  });
-  const nc = await connectNats({ servers: testServers().natsUrl, name: "approval-test" });
+export const AGENT = "deploy-bot";
+export const LAUNCHER = "carol";
+export const REQUEST_DIGEST = "sha256:request-1";
+export const BUNDLE_DIGEST = "sha256:bundle-1";
+
+export function approvalInput(
+  definition: ApprovalDefinition,
+  overrides: Partial<ApprovalInput> = {},
+): ApprovalInput {
   return {
-    running,
-    nc,
-    issuer,
-    t,
-    taskQueue,
-    dir,
-    keyFile,
-    policy: createPublisher(nc, { source: "policy" }),
-    async stop() {
-      await running.stop();
-      const jsm = await jetstreamManager(nc);
-      for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
-        await jsm.streams.delete(name).catch(() => undefined);
-      }
-      await drainNats(nc);
-      await rm(dir, { recursive: true, force: true });
-    },
+    actionId: uniqueName("act"),
+    agentId: AGENT,
+    requestedBy: { type: "human", id: LAUNCHER },
+    requestDigest: REQUEST_DIGEST,
+    bundleDigest: BUNDLE_DIGEST,
+    killswitchEpoch: 3,
+    risk: "high",
+    environment: "production",
+    definition,
+    decision: { effect: "EFFECT_APPROVAL_REQUIRED" },
+    breakGlassRoles: ["incident-commander"],
+    breakGlassValiditySeconds: 300,
+    approvalValiditySeconds: 3600,
+    createdAt: "2026-12-03T12:00:00.000Z",
+    ...overrides,
   };
 }
 
-/** A decision the policy would publish for an action needing one approval. */
-export function approvalDecision(overrides: Partial<DecisionData> = {}): DecisionData {
-  const actionId = overrides.actionId ?? `act-${randomUUID()}`;
-  const agentId = overrides.agentId ?? "deploy-bot";
-  return events.decisionMade.data.parse({
-    actionId,
-    agentId,
-    outcome: "OUTCOME_APPROVAL_REQUIRED",
-    matchedRules: [
-      { ruleId: "prod.deploy", effect: "EFFECT_APPROVAL_REQUIRED", reason: "production deploy" },
-    ],
-    approval: {
-      workflow: "production_deployment",
-      minApprovers: 1,
-      eligibleRoles: ["engineering-lead"],
-      timeoutSeconds: 3600,
-      escalationChain: [{ roles: ["cto"], timeoutSeconds: 3600 }],
-      notificationChannels: ["slack:#deploys"],
-    },
-    bundleDigest: "sha256:bundle",
-    evaluatedAt: new Date().toISOString(),
-    riskLevel: "RISK_LEVEL_HIGH",
-    requestDigest: "sha256:request",
-    killswitchEpoch: 0,
-    request: {
-      actionId,
-      agentId,
-      action: "deploy",
-      environment: "ENVIRONMENT_PRODUCTION",
-      requestedBy: { type: "ACTOR_TYPE_HUMAN", id: "alice" },
-    },
-    ...overrides,
-  });
+export const human = (id: string, ...roles: string[]): ApprovalActor => ({ type: "human", id, roles });
+export const ai = (id: string): ApprovalActor => ({ type: "ai_agent", id, roles: [] });
+
+export function vote(
+  voter: ApprovalActor,
+  decision: VoteInput["decision"],
+  extra: Partial<VoteInput> = {},
+): VoteInput {
+  return { voter, decision, ...extra };
 }
 
-export async function publishDecision(
-  on: ApprovalUnderTest,
-  decision: DecisionData,
-  subjectAgent = decision.agentId,
-) {
-  return on.policy.publish(on.t.subjects.decision("approval_required", subjectAgent), events.decisionMade, {
-    actionId: decision.actionId,
-    data: decision,
+/** The refusal code of a rejected update (the ApplicationFailure's type). */
+export async function refusalOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return (err.cause as { type?: string } | undefined)?.type;
+    throw err;
+  }
+}
+
+export interface ApprovalHarness {
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly recorded: RecordingActivities;
+  start(input: ApprovalInput): Promise<WorkflowHandle<typeof approvalWorkflow>>;
+}
+
+/** Runs `body` with a worker of the approval workflow on a fresh task queue. */
+export async function withApprovalWorker<T>(
+  client: Client,
+  connection: NativeConnection,
+  body: (h: ApprovalHarness) => Promise<T>,
+  options: { workflowsPath?: string } = {},
+): Promise<T> {
+  const taskQueue = uniqueName("approval");
+  const recorded = createRecordingActivities();
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: options.workflowsPath ?? approvalWorkflowsPath,
+    activities: recorded.activities,
   });
+  return worker.runUntil(() =>
+    body({
+      client,
+      taskQueue,
+      recorded,
+      start: (input) =>
+        client.workflow.start(approvalWorkflow, {
+          taskQueue,
+          workflowId: approvalWorkflowId(input.actionId),
+          args: [input],
+        }),
+    }),
+  );
 }
