@@ -3,7 +3,6 @@
 // RPC → gRPC → ops server. main.ts calls it after config and telemetry; integration tests call it
 // in-process (or run main.ts as a child process, to kill it).
 import { hostname } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Worker } from "@temporalio/worker";
 import { drainNats, watchStopState } from "@warden/messaging";
@@ -26,6 +25,10 @@ import type { Logger } from "pino";
 import { createApprovalService } from "./app/approval-service.ts";
 import type { ApprovalService } from "./app/approval-service.ts";
 import { startStopForwarder } from "./app/stop-forwarder.ts";
+import type { Notifier } from "./app/ports.ts";
+import { createActivities } from "./activities/create-activities.ts";
+import { logNotifier } from "./adapters/log/log-notifier.ts";
+import { approvalWorkflowsPath } from "./workflows-path.ts";
 import type { ApprovalConfig } from "./config.ts";
 import { natsApprovalEvents } from "./adapters/nats/nats-approval-events.ts";
 import { watchActiveBundle } from "./adapters/nats/nats-active-bundle.ts";
@@ -36,11 +39,6 @@ import { serveConsumeRpc } from "./transport/nats/consume-rpc.ts";
 import { consumeApprovalDecisions } from "./transport/nats/decision-consumer.ts";
 
 const SERVICE = "approval";
-
-/** The approval workflow module the worker bundles. */
-export const APPROVAL_WORKFLOWS_PATH = fileURLToPath(
-  new URL("./workflows/approval-workflow.ts", import.meta.url),
-);
 
 export interface RunningApprovalService {
   readonly grpcPort: number;
@@ -55,8 +53,8 @@ export interface ApprovalServiceOptions {
   log?: Logger;
   /** The workflow module the worker runs (tests: a stand-in under test/fixtures). */
   workflowsPath?: string;
-  /** The activities the worker runs (default: none until the workflow defines them). */
-  activities?: object;
+  /** Tells approvers; default: a logging notifier. */
+  notifier?: Notifier;
 }
 
 export async function startApprovalService(
@@ -104,8 +102,8 @@ export async function startApprovalService(
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowsPath: options.workflowsPath ?? APPROVAL_WORKFLOWS_PATH,
-      activities: options.activities ?? {},
+      workflowsPath: options.workflowsPath ?? approvalWorkflowsPath,
+      activities: createActivities({ publisher, topology, notifier: options.notifier ?? logNotifier(log) }),
     });
     const running = worker;
     workerDone = running.run().catch((err: unknown) => log.error({ err }, "approval worker stopped"));

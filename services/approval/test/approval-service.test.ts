@@ -125,6 +125,19 @@ describe("gRPC ApprovalService", () => {
     expect(approval?.votes[0]?.voter?.id).toBe("bob");
     const got = await bob.get({ actionId: decision.actionId });
     expect(got.approval?.workflowId).toBe(approvalWorkflowId(decision.actionId));
+    // The real workflow's activities publish the events (requested, vote_cast, resolved, verdict).
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.requested", decision.actionId)).toHaveLength(1);
+      expect(eventsOf("warden.approval.vote_cast", decision.actionId)).toHaveLength(1);
+      expect(eventsOf("warden.approval.resolved", decision.actionId)[0]?.envelope.data).toMatchObject({
+        status: "APPROVAL_STATUS_APPROVED",
+        requestDigest: "sha256:request",
+        bundleDigest: "sha256:bundle",
+      });
+      const verdict = eventsOf("warden.action.verdict", decision.actionId)[0];
+      expect(verdict?.subject).toBe(on.t.subjects.actionVerdict("proceed", "deploy-bot"));
+      expect(verdict?.envelope.data).toMatchObject({ verdict: "VERDICT_PROCEED", agentId: "deploy-bot" });
+    }, WAIT);
   });
 
   it("self-approval is PERMISSION_DENIED with the validator's message, and published as ApprovalRefused", async () => {

@@ -66,8 +66,10 @@ export interface ApprovalUnderTest {
   stop(): Promise<void>;
 }
 
+/** The real approval workflow (src/workflows) unless `standIn`. */
 export async function startApprovalForTest(
   overrides: Record<string, string> = {},
+  options: { standIn?: boolean } = {},
 ): Promise<ApprovalUnderTest> {
   const t = topology(uniqueName("apr").toLowerCase());
   const taskQueue = uniqueName("approval");
@@ -76,7 +78,7 @@ export async function startApprovalForTest(
   const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
   const { startApprovalService } = await import("../src/start-approval-service.ts");
   const running = await startApprovalService(approvalTestConfig(t, keyFile, taskQueue, overrides), {
-    workflowsPath: STAND_IN_WORKFLOWS,
+    ...(options.standIn === true ? { workflowsPath: STAND_IN_WORKFLOWS } : {}),
   });
   const nc = await connectNats({ servers: testServers().natsUrl, name: "approval-test" });
   return {

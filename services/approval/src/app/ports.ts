@@ -9,6 +9,7 @@ import type {
   VoteInput,
 } from "../workflows/contract.ts";
 import type { StopView } from "../domain/stop-coverage.ts";
+import type { NotifyRequest } from "../activities/activities.ts";
 
 export type { StopView };
 
@@ -65,6 +66,11 @@ export interface ApprovalRefusal {
 /** Events the shell itself publishes (the activities publish the workflow's own events). */
 export interface ApprovalEvents {
   refused(refusal: ApprovalRefusal): Promise<void>;
+}
+
+/** Tells approvers (chat, e-mail): approval-links builds the Slack-compatible adapter. */
+export interface Notifier {
+  notify(request: NotifyRequest): Promise<void>;
 }
 
 /** The policy bundle digest in force now, as the bundle events tell it (undefined: not known). */

@@ -21,12 +21,7 @@ const PERMISSION_CODES = new Set([
 
 export type RefusalKind = "permission_denied" | "failed_precondition" | "invalid_argument";
 
-const INVALID_CODES = new Set([
-  "reason_required",
-  "comment_required",
-  "delegate_required",
-  "invalid_argument",
-]);
+const INVALID_CODES = new Set(["reason_required", "invalid_vote", "invalid_delegate", "invalid_argument"]);
 
 export function refusalKind(code: string): RefusalKind {
   const c = code.toLowerCase();
