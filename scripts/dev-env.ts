@@ -54,6 +54,10 @@ const nats = { port: port("WARDEN_NATS_PORT", 4222), monitor: port("WARDEN_NATS_
 const temporal = { port: port("WARDEN_TEMPORAL_PORT", 7233), ui: port("WARDEN_TEMPORAL_UI_PORT", 8233) };
 const mongo = { port: port("WARDEN_MONGO_PORT", 27017) };
 const policy = { grpc: port("WARDEN_POLICY_GRPC_PORT", 50051), ops: port("WARDEN_POLICY_OPS_PORT", 9464) };
+const approval = {
+  grpc: port("WARDEN_APPROVAL_GRPC_PORT", 50054),
+  ops: port("WARDEN_APPROVAL_OPS_PORT", 9467),
+};
 const audit = { grpc: port("WARDEN_AUDIT_GRPC_PORT", 50055), ops: port("WARDEN_AUDIT_OPS_PORT", 9468) };
 const killSwitch = {
   grpc: port("WARDEN_KILLSWITCH_GRPC_PORT", 50053),
@@ -171,6 +175,23 @@ const DEV_PROCESSES: ProcessSpec[] = [
       NATS_URL: `nats://127.0.0.1:${nats.port}`,
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(killSwitch.grpc),
+      JWT_ISSUER: devIssuer.issuer,
+      JWT_AUDIENCE: devIssuer.audience,
+      JWT_DEV_KEY_FILE: devIssuer.keyFile,
+    }),
+  ),
+  service(
+    "approval",
+    { WARDEN_APPROVAL_GRPC_PORT: approval.grpc, WARDEN_APPROVAL_OPS_PORT: approval.ops },
+    approval.ops,
+    { "approval gRPC": `127.0.0.1:${approval.grpc}` },
+    () => ({
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}`,
+      TEMPORAL_NAMESPACE: "default",
+      TEMPORAL_TASK_QUEUE: "warden-approval",
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(approval.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,

@@ -1,8 +1,10 @@
-// Data schemas for the warden.approval.v1 messages an agent reads or sends (proto JSON mapping; see
-// common.ts): the verdict it waits for after OUTCOME_APPROVAL_REQUIRED, and the consume RPC it calls
-// before it acts. proto/warden/approval/v1 is the contract (events.drift.test.ts).
+// Data schemas for warden.approval.v1 messages (proto/warden/approval/v1), published by the approval
+// service's activities (requested, vote_cast, escalated, resolved, the verdict) and by its
+// transports (refused), plus the consume RPC an agent calls before it acts. Proto JSON mapping, as
+// in common.ts: zero values are omitted, so fields without presence default (`unset`).
 import { z } from "zod";
-import { Timestamp, UInt64, unset } from "./common.ts";
+import { ActionRequestData, ActorData, RiskLevel, Timestamp, UInt64, unset } from "./common.ts";
+import { ApprovalRequirement, MatchedRule } from "./policy.ts";
 
 export const ApprovalStatus = z.enum([
   "APPROVAL_STATUS_PENDING",
@@ -15,17 +17,91 @@ export const ApprovalStatus = z.enum([
 ]);
 export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 
+export const VoteDecision = z.enum([
+  "VOTE_DECISION_APPROVE",
+  "VOTE_DECISION_REJECT",
+  "VOTE_DECISION_REQUEST_CHANGES",
+  "VOTE_DECISION_ESCALATE",
+  "VOTE_DECISION_DELEGATE",
+]);
 export const Verdict = z.enum(["VERDICT_PROCEED", "VERDICT_ABORT"]);
 
-/** warden.approval.v1.ActionVerdict, published as warden.action.verdict.<outcome>.<agent>. */
+const id = z.string().min(1).max(128);
+
+/** warden.approval.v1.Vote */
+export const VoteData = z.strictObject({
+  voter: ActorData.optional(),
+  decision: unset(VoteDecision, "VOTE_DECISION_UNSPECIFIED"),
+  comment: z.string().max(4096).optional(),
+  delegateTo: z.string().max(128).optional(),
+  castAt: Timestamp.optional(),
+  counted: z.boolean().optional(),
+});
+
+/** warden.approval.v1.Approval */
+export const ApprovalData = z.strictObject({
+  actionId: unset(id, ""),
+  workflowId: z.string().optional(),
+  status: unset(ApprovalStatus, "APPROVAL_STATUS_UNSPECIFIED"),
+  request: ActionRequestData.optional(),
+  requirement: ApprovalRequirement.optional(),
+  riskLevel: RiskLevel.optional(),
+  matchedRules: z.array(MatchedRule).optional(),
+  requestDigest: z.string().optional(),
+  bundleDigest: z.string().optional(),
+  killswitchEpoch: UInt64.optional(),
+  votes: z.array(VoteData).optional(),
+  recommendations: z.array(VoteData).optional(),
+  escalationLevel: z.number().int().nonnegative().optional(),
+  currentRoles: z.array(z.string()).optional(),
+  createdAt: Timestamp.optional(),
+  levelDeadline: Timestamp.optional(),
+  resolvedAt: Timestamp.optional(),
+  consumed: z.boolean().optional(),
+});
+
+export const ApprovalRequestedData = z.strictObject({
+  approval: ApprovalData.optional(),
+  notifiedChannels: z.array(z.string()).optional(),
+});
+
+export const VoteCastData = z.strictObject({
+  actionId: unset(id, ""),
+  vote: VoteData.optional(),
+  approvals: z.number().int().nonnegative().optional(),
+  required: z.number().int().nonnegative().optional(),
+  missingRoles: z.array(z.string()).optional(),
+});
+
+export const ApprovalResolvedData = z.strictObject({
+  actionId: unset(id, ""),
+  status: unset(ApprovalStatus, "APPROVAL_STATUS_UNSPECIFIED"),
+  votes: z.array(VoteData).optional(),
+  reason: z.string().optional(),
+  requestDigest: z.string().optional(),
+  bundleDigest: z.string().optional(),
+  killswitchEpoch: UInt64.optional(),
+  resolvedAt: Timestamp.optional(),
+});
+
+export const EscalatedData = z.strictObject({
+  actionId: unset(id, ""),
+  level: z.number().int().nonnegative().optional(),
+  roles: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+  escalatedBy: ActorData.optional(),
+  escalatedAt: Timestamp.optional(),
+  levelDeadline: Timestamp.optional(),
+});
+
 export const ActionVerdictData = z.strictObject({
-  actionId: unset(z.string().min(1).max(128), ""),
-  agentId: unset(z.string().min(1).max(128), ""),
+  actionId: unset(id, ""),
+  agentId: unset(id, ""),
   verdict: unset(Verdict, "VERDICT_UNSPECIFIED"),
   status: unset(ApprovalStatus, "APPROVAL_STATUS_UNSPECIFIED"),
-  reason: z.string().max(4096).optional(),
-  requestDigest: z.string().max(256).optional(),
-  bundleDigest: z.string().max(256).optional(),
+  reason: z.string().optional(),
+  requestDigest: z.string().optional(),
+  bundleDigest: z.string().optional(),
   killswitchEpoch: UInt64.optional(),
   decidedAt: Timestamp.optional(),
 });
@@ -61,3 +137,15 @@ export const ConsumeResponseData = z.strictObject({
   approval: z.record(z.string(), z.unknown()).optional(),
 });
 export type ConsumeResponseData = z.infer<typeof ConsumeResponseData>;
+
+export const ApprovalRefusedData = z.strictObject({
+  actionId: unset(id, ""),
+  agentId: z.string().max(128).optional(),
+  attempt: unset(z.enum(["vote", "consume"]), ""),
+  actor: ActorData.optional(),
+  code: unset(z.string().min(1).max(64), ""),
+  message: unset(z.string().max(4096), ""),
+  decision: VoteDecision.optional(),
+  refusedAt: Timestamp.optional(),
+});
+export type ApprovalRefusedData = z.infer<typeof ApprovalRefusedData>;

@@ -40,6 +40,13 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.killswitch.v1.Acknowledged", killswitch.AcknowledgedData],
   ["warden.killswitch.v1.DeactivationApproved", killswitch.DeactivationApprovedData],
   ["warden.killswitch.v1.Refused", killswitch.RefusedData],
+  ["warden.approval.v1.Approval", approval.ApprovalData],
+  ["warden.approval.v1.Vote", approval.VoteData],
+  ["warden.approval.v1.ApprovalRequested", approval.ApprovalRequestedData],
+  ["warden.approval.v1.VoteCast", approval.VoteCastData],
+  ["warden.approval.v1.ApprovalResolved", approval.ApprovalResolvedData],
+  ["warden.approval.v1.Escalated", approval.EscalatedData],
+  ["warden.approval.v1.ApprovalRefused", approval.ApprovalRefusedData],
 ];
 
 const enums: [string, z.ZodEnum][] = [
@@ -55,6 +62,7 @@ const enums: [string, z.ZodEnum][] = [
   ["warden.policy.v1.Effect", policy.Effect],
   ["warden.policy.v1.AiAutonomy", policy.AiAutonomy],
   ["warden.killswitch.v1.ScopeKind", killswitch.ScopeKind],
+  ["warden.approval.v1.VoteDecision", approval.VoteDecision],
 ];
 
 it("the kill-switch state view reads fields that EmergencyStop has", () => {

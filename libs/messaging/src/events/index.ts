@@ -2,7 +2,16 @@
 // message in proto/warden/<domain>/v1, a schema here, a definition below, and an entry in
 // events.drift.test.ts that ties the two together.
 import { createCatalog, defineEvent } from "../envelope.ts";
-import { ActionVerdictData, ConsumeRequestData, ConsumeResponseData } from "./approval.ts";
+import {
+  ActionVerdictData,
+  ApprovalRefusedData,
+  ApprovalRequestedData,
+  ApprovalResolvedData,
+  ConsumeRequestData,
+  ConsumeResponseData,
+  EscalatedData,
+  VoteCastData,
+} from "./approval.ts";
 import { AccessRefusedData, ActionExecutedData, ActionRequestData, InvalidEventData } from "./common.ts";
 import {
   AcknowledgedData,
@@ -71,6 +80,26 @@ export const events = {
   killswitchRefused: defineEvent("warden.killswitch.refused", RefusedData, {
     requiresActionId: false,
     proto: "warden.killswitch.v1.Refused",
+  }),
+  approvalRequested: defineEvent("warden.approval.requested", ApprovalRequestedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ApprovalRequested",
+  }),
+  approvalVoteCast: defineEvent("warden.approval.vote_cast", VoteCastData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.VoteCast",
+  }),
+  approvalEscalated: defineEvent("warden.approval.escalated", EscalatedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.Escalated",
+  }),
+  approvalResolved: defineEvent("warden.approval.resolved", ApprovalResolvedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ApprovalResolved",
+  }),
+  approvalRefused: defineEvent("warden.approval.refused", ApprovalRefusedData, {
+    requiresActionId: true,
+    proto: "warden.approval.v1.ApprovalRefused",
   }),
 } as const;
 

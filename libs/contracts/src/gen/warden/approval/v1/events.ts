@@ -15,6 +15,10 @@ import {
   approvalStatusToJSON,
   approvalStatusToNumber,
   Vote,
+  VoteDecision,
+  voteDecisionFromJSON,
+  voteDecisionToJSON,
+  voteDecisionToNumber,
 } from "./approval.ts";
 
 /** Events of the approval service, published on `warden.approval.*` and `warden.action.verdict.*`. */
@@ -157,6 +161,32 @@ export interface ActionVerdict {
   bundleDigest: string;
   killswitchEpoch: number;
   decidedAt?: Date | undefined;
+}
+
+/**
+ * A vote (gRPC Decide) or a consume attempt (the agent's single use) was refused, so the audit
+ * holds every attempt. Subject: `warden.approval.refused.<action_id>`.
+ */
+export interface ApprovalRefused {
+  actionId: string;
+  /** The agent whose action it is; empty when no approval exists for the action. */
+  agentId: string;
+  /** "vote" or "consume". */
+  attempt: string;
+  /** Who tried, from their verified credential (token, or the subject's identity token). */
+  actor?:
+    | Actor
+    | undefined;
+  /**
+   * Why, as a code: the vote validator's ("self_approval", "not_eligible", …) or a consume refusal
+   * ("not_found", "not_approved", "already_consumed", "digest_mismatch", "frozen", …).
+   */
+  code: string;
+  /** A sentence for people and logs. */
+  message: string;
+  /** For a vote: what was decided. */
+  decision: VoteDecision;
+  refusedAt?: Date | undefined;
 }
 
 function createBaseApprovalRequested(): ApprovalRequested {
@@ -1019,6 +1049,208 @@ export const ActionVerdict: MessageFns<ActionVerdict> = {
     message.bundleDigest = object.bundleDigest ?? "";
     message.killswitchEpoch = object.killswitchEpoch ?? 0;
     message.decidedAt = object.decidedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseApprovalRefused(): ApprovalRefused {
+  return {
+    actionId: "",
+    agentId: "",
+    attempt: "",
+    actor: undefined,
+    code: "",
+    message: "",
+    decision: VoteDecision.VOTE_DECISION_UNSPECIFIED,
+    refusedAt: undefined,
+  };
+}
+
+export const ApprovalRefused: MessageFns<ApprovalRefused> = {
+  encode(message: ApprovalRefused, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actionId !== "") {
+      writer.uint32(10).string(message.actionId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(18).string(message.agentId);
+    }
+    if (message.attempt !== "") {
+      writer.uint32(26).string(message.attempt);
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(34).fork()).join();
+    }
+    if (message.code !== "") {
+      writer.uint32(42).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(50).string(message.message);
+    }
+    if (message.decision !== VoteDecision.VOTE_DECISION_UNSPECIFIED) {
+      writer.uint32(56).int32(voteDecisionToNumber(message.decision));
+    }
+    if (message.refusedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.refusedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalRefused {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalRefused();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.attempt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.decision = voteDecisionFromJSON(reader.int32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.refusedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApprovalRefused {
+    return {
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      attempt: isSet(object.attempt) ? globalThis.String(object.attempt) : "",
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      decision: isSet(object.decision) ? voteDecisionFromJSON(object.decision) : VoteDecision.VOTE_DECISION_UNSPECIFIED,
+      refusedAt: isSet(object.refusedAt)
+        ? fromJsonTimestamp(object.refusedAt)
+        : isSet(object.refused_at)
+        ? fromJsonTimestamp(object.refused_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ApprovalRefused): unknown {
+    const obj: any = {};
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.attempt !== "") {
+      obj.attempt = message.attempt;
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.decision !== VoteDecision.VOTE_DECISION_UNSPECIFIED) {
+      obj.decision = voteDecisionToJSON(message.decision);
+    }
+    if (message.refusedAt !== undefined) {
+      obj.refusedAt = message.refusedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApprovalRefused>): ApprovalRefused {
+    return ApprovalRefused.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApprovalRefused>): ApprovalRefused {
+    const message = createBaseApprovalRefused();
+    message.actionId = object.actionId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.attempt = object.attempt ?? "";
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    message.decision = object.decision ?? VoteDecision.VOTE_DECISION_UNSPECIFIED;
+    message.refusedAt = object.refusedAt ?? undefined;
     return message;
   },
 };

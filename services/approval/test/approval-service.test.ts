@@ -1,0 +1,289 @@
+// The approval service in-process against the run's NATS and Temporal dev server: a real decision
+// event starts one workflow (duplicates are no-ops), a bad decision is reported, gRPC Get / Decide /
+// ListPending with the voter from the token, every refusal published, and the single use over NATS.
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { approvalV1 } from "@warden/contracts";
+import { createGrpcClient, Status } from "@warden/grpc";
+import { decodeEnvelope, RpcError, requestRpc } from "@warden/messaging";
+import type { Envelope } from "@warden/messaging";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { approvalWorkflowId } from "../src/workflows/contract.ts";
+import { approvalDecision, publishDecision, startApprovalForTest, WAIT } from "./service-support.ts";
+import type { ApprovalUnderTest } from "./service-support.ts";
+
+let on: ApprovalUnderTest;
+const seen: { subject: string; envelope: Envelope }[] = [];
+let sub: Subscription;
+const clients: { close(): void }[] = [];
+
+function collect(nc: NatsConnection, subject: string): Subscription {
+  const s = nc.subscribe(subject);
+  void (async () => {
+    for await (const m of s) seen.push({ subject: m.subject, envelope: decodeEnvelope(m.data) });
+  })();
+  return s;
+}
+
+beforeAll(async () => {
+  on = await startApprovalForTest();
+  sub = collect(on.nc, on.t.subjects.allEvents);
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  sub?.unsubscribe();
+  await on?.stop();
+});
+
+async function grpc(sub: string, roles: string[], type: "human" | "ai_agent" = "human") {
+  const token = await on.issuer.issue({ sub, roles, type });
+  const c = createGrpcClient(approvalV1.ApprovalServiceDefinition, `127.0.0.1:${on.running.grpcPort}`, {
+    token,
+  });
+  clients.push(c);
+  return c.client;
+}
+
+async function started(actionId: string) {
+  return vi.waitFor(async () => {
+    const view = await on.running.service.get(actionId).catch(() => undefined);
+    if (view === undefined) throw new Error(`no workflow for ${actionId} yet`);
+    return view;
+  }, WAIT);
+}
+
+const eventsOf = (type: string, actionId: string) =>
+  seen.filter((e) => e.envelope.type === type && e.envelope.actionId === actionId);
+
+describe("the starter", () => {
+  it("starts approval-<actionId> from a decision event, with the search attributes", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    const view = await started(decision.actionId);
+    expect(view).toMatchObject({ status: "pending", agentId: "deploy-bot", requestDigest: "sha256:request" });
+    const described = await on.running.client.workflow
+      .getHandle(approvalWorkflowId(decision.actionId))
+      .describe();
+    expect(described.searchAttributes).toMatchObject({
+      WardenStatus: ["pending"],
+      WardenRisk: ["high"],
+      WardenAgent: ["deploy-bot"],
+      WardenEnvironment: ["production"],
+      WardenEscalationLevel: [0],
+    });
+  });
+
+  it("a duplicate decision (another envelope, same action) is a no-op: one workflow, one run", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    const first = await started(decision.actionId);
+    await publishDecision(on, decision);
+    // Sentinel: the consumer runs one message at a time, in stream order.
+    const sentinel = approvalDecision();
+    await publishDecision(on, sentinel);
+    await started(sentinel.actionId);
+    const runs: string[] = [];
+    for await (const wf of on.running.client.workflow.list({
+      query: `WorkflowId = '${approvalWorkflowId(decision.actionId)}'`,
+    })) {
+      runs.push(wf.runId);
+    }
+    expect(runs).toHaveLength(1);
+    expect((await on.running.service.get(decision.actionId)).createdAt).toBe(first.createdAt);
+  });
+
+  it("a decision that cannot become an approval is terminated and reported as warden.invalid.schema", async () => {
+    const bad = approvalDecision({ approval: undefined });
+    await publishDecision(on, bad);
+    await vi.waitFor(() => {
+      const reports = seen.filter((e) => e.subject === on.t.subjects.invalid("schema"));
+      expect(reports.some((r) => JSON.stringify(r.envelope.data).includes("approval"))).toBe(true);
+    }, WAIT);
+    await expect(on.running.service.get(bad.actionId)).rejects.toThrow(/no approval/);
+  });
+
+  it("a decision whose payload names another agent than its subject is reported as warden.invalid.identity", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision, "someone-else");
+    await vi.waitFor(() => {
+      expect(seen.some((e) => e.subject === on.t.subjects.invalid("identity"))).toBe(true);
+    }, WAIT);
+  });
+});
+
+describe("gRPC ApprovalService", () => {
+  it("Decide by an eligible person approves; the voter comes from the token", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    const { approval } = await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    expect(approval?.status).toBe(approvalV1.ApprovalStatus.APPROVAL_STATUS_APPROVED);
+    expect(approval?.votes[0]?.voter?.id).toBe("bob");
+    const got = await bob.get({ actionId: decision.actionId });
+    expect(got.approval?.workflowId).toBe(approvalWorkflowId(decision.actionId));
+    // The real workflow's activities publish the events (requested, vote_cast, resolved, verdict).
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.requested", decision.actionId)).toHaveLength(1);
+      expect(eventsOf("warden.approval.vote_cast", decision.actionId)).toHaveLength(1);
+      expect(eventsOf("warden.approval.resolved", decision.actionId)[0]?.envelope.data).toMatchObject({
+        status: "APPROVAL_STATUS_APPROVED",
+        requestDigest: "sha256:request",
+        bundleDigest: "sha256:bundle",
+      });
+      const verdict = eventsOf("warden.action.verdict", decision.actionId)[0];
+      expect(verdict?.subject).toBe(on.t.subjects.actionVerdict("proceed", "deploy-bot"));
+      expect(verdict?.envelope.data).toMatchObject({ verdict: "VERDICT_PROCEED", agentId: "deploy-bot" });
+    }, WAIT);
+  });
+
+  it("self-approval is PERMISSION_DENIED with the validator's message, and published as ApprovalRefused", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const alice = await grpc("alice", ["engineering-lead"]);
+    await expect(
+      alice.decide({ actionId: decision.actionId, decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE }),
+    ).rejects.toMatchObject({
+      code: Status.PERMISSION_DENIED,
+      details: expect.stringMatching(/self_approval/) as unknown,
+    });
+    await vi.waitFor(() => {
+      const refused = eventsOf("warden.approval.refused", decision.actionId);
+      expect(refused[0]?.envelope.data).toMatchObject({
+        attempt: "vote",
+        code: "self_approval",
+        actor: { id: "alice" },
+        decision: "VOTE_DECISION_APPROVE",
+      });
+    }, WAIT);
+  });
+
+  it("a vote after resolution is FAILED_PRECONDITION, published too", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    const carol = await grpc("carol", ["engineering-lead"]);
+    await expect(
+      carol.decide({
+        actionId: decision.actionId,
+        decision: approvalV1.VoteDecision.VOTE_DECISION_REJECT,
+        comment: "no",
+      }),
+    ).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION });
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.refused", decision.actionId)[0]?.envelope.data).toMatchObject({
+        code: "resolved",
+        actor: { id: "carol" },
+      });
+    }, WAIT);
+  });
+
+  it("Get of an unknown action is NOT_FOUND; Decide without a decision is INVALID_ARGUMENT", async () => {
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await expect(bob.get({ actionId: "never-seen" })).rejects.toMatchObject({ code: Status.NOT_FOUND });
+    await expect(bob.decide({ actionId: "never-seen" })).rejects.toMatchObject({
+      code: Status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/decision/) as unknown,
+    });
+  });
+
+  it("ListPending finds open approvals by agent through the search attributes, paging", async () => {
+    const agentId = `lister-${Date.now()}`;
+    const decisions = [
+      approvalDecision({ agentId }),
+      approvalDecision({ agentId }),
+      approvalDecision({ agentId }),
+    ];
+    for (const d of decisions) {
+      await publishDecision(on, events(d, agentId));
+      await started(d.actionId);
+    }
+    const bob = await grpc("bob", ["engineering-lead"]);
+    const all = await vi.waitFor(async () => {
+      const ids: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await bob.listPending({ agentId, pageSize: 2, pageToken });
+        ids.push(...page.approvals.map((a) => a.actionId));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      expect(ids.sort()).toEqual(decisions.map((d) => d.actionId).sort());
+      return ids;
+    }, WAIT);
+    expect(all).toHaveLength(3);
+    const none = await bob.listPending({ agentId: "nobody-at-all" });
+    expect(none.approvals).toEqual([]);
+  });
+});
+
+/** A decision re-targeted at another agent (payload and request agree). */
+function events(d: ReturnType<typeof approvalDecision>, agentId: string) {
+  return { ...d, agentId, request: d.request === undefined ? undefined : { ...d.request, agentId } };
+}
+
+describe("consume over NATS (wardenrpc.approval.consume.<agent>)", () => {
+  const consume = async (agent: string, body: object) =>
+    requestRpc(on.nc, on.t.rpc.approvalConsume(agent), new TextEncoder().encode(JSON.stringify(body)), {
+      timeoutMs: 10_000,
+    });
+
+  it("an approved action is consumed once; the second attempt is refused and published", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    const body = { actionId: decision.actionId, requestDigest: "sha256:request" };
+    expect(await consume("deploy-bot", body)).toMatchObject({ consumed: true });
+    expect(await consume("deploy-bot", body)).toMatchObject({ consumed: false, refusal: "already_consumed" });
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.refused", decision.actionId)[0]?.envelope.data).toMatchObject({
+        attempt: "consume",
+        code: "already_consumed",
+        actor: { id: "deploy-bot", type: "ACTOR_TYPE_AI_AGENT" },
+      });
+    }, WAIT);
+  });
+
+  it("the identity is the subject's token: another agent is refused (wrong_agent)", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    const answer = await consume("other-bot", {
+      actionId: decision.actionId,
+      requestDigest: "sha256:request",
+    });
+    expect(answer).toMatchObject({ consumed: false, refusal: "wrong_agent" });
+    // Control: the rightful agent still can.
+    expect(
+      await consume("deploy-bot", { action_id: decision.actionId, request_digest: "sha256:request" }),
+    ).toMatchObject({ consumed: true });
+  });
+
+  it("an unknown action is not_found; a body without the digest is invalid, naming the field", async () => {
+    expect(await consume("deploy-bot", { actionId: "nope", requestDigest: "sha256:x" })).toMatchObject({
+      consumed: false,
+      refusal: "not_found",
+    });
+    await expect(consume("deploy-bot", { actionId: "nope" })).rejects.toSatisfy(
+      (err) => err instanceof RpcError && err.issues.some((i) => i.field === "requestDigest"),
+    );
+  });
+});
