@@ -430,7 +430,7 @@ describe("phase and window", () => {
     observe(state, obs("confidence", MINUTE, { value: 0.1 }));
     evaluate(state, policy, T0 + MINUTE);
     expect(phaseOf(state, policy, T0 + MINUTE)).toBe("escalated");
-    state.rollback = { workflowId: "rollback-dep-1", trigger: "manual" };
+    state.rollback = { workflowId: "rollback-dep-1", trigger: "manual", since: T0 };
     expect(phaseOf(state, policy, T0 + MINUTE)).toBe("rolling_back");
     state.result = "verification_failed";
     expect(phaseOf(state, policy, T0 + MINUTE)).toBe("rollback_failed");

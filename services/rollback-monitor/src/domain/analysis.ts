@@ -68,7 +68,8 @@ export interface AnalysisState {
   findings: Finding[];
   /** Triggers whose finding was already acted on (its event is in the stream). */
   acted: Set<string>;
-  rollback?: { workflowId: string; trigger: string } | undefined;
+  /** The rollback workflow, once one started; `since` is the trigger's event time. */
+  rollback?: { workflowId: string; trigger: string; since: number } | undefined;
   result?: "succeeded" | "failed" | "verification_failed" | undefined;
 }
 
