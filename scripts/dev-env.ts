@@ -55,6 +55,10 @@ const temporal = { port: port("WARDEN_TEMPORAL_PORT", 7233), ui: port("WARDEN_TE
 const mongo = { port: port("WARDEN_MONGO_PORT", 27017) };
 const policy = { grpc: port("WARDEN_POLICY_GRPC_PORT", 50051), ops: port("WARDEN_POLICY_OPS_PORT", 9464) };
 const audit = { grpc: port("WARDEN_AUDIT_GRPC_PORT", 50055), ops: port("WARDEN_AUDIT_OPS_PORT", 9468) };
+const rollbackMonitor = {
+  grpc: port("WARDEN_ROLLBACK_MONITOR_GRPC_PORT", 50054),
+  ops: port("WARDEN_ROLLBACK_MONITOR_OPS_PORT", 9467),
+};
 const killSwitch = {
   grpc: port("WARDEN_KILLSWITCH_GRPC_PORT", 50053),
   ops: port("WARDEN_KILLSWITCH_OPS_PORT", 9466),
@@ -171,6 +175,25 @@ const DEV_PROCESSES: ProcessSpec[] = [
       NATS_URL: `nats://127.0.0.1:${nats.port}`,
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(killSwitch.grpc),
+      JWT_ISSUER: devIssuer.issuer,
+      JWT_AUDIENCE: devIssuer.audience,
+      JWT_DEV_KEY_FILE: devIssuer.keyFile,
+    }),
+  ),
+  service(
+    "rollback-monitor",
+    {
+      WARDEN_ROLLBACK_MONITOR_GRPC_PORT: rollbackMonitor.grpc,
+      WARDEN_ROLLBACK_MONITOR_OPS_PORT: rollbackMonitor.ops,
+    },
+    rollbackMonitor.ops,
+    { "rollback-monitor gRPC": `127.0.0.1:${rollbackMonitor.grpc}` },
+    () => ({
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}`,
+      ROLLBACK_BUNDLE_DIR: join(root, "governance"),
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(rollbackMonitor.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,

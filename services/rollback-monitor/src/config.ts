@@ -18,10 +18,10 @@ import {
 const schema = z
   .object({
     ...serviceKeys,
-    OPS_PORT: port().default(9468),
+    OPS_PORT: port().default(9467),
     ...natsKeys,
     ...namespaceKey,
-    ...grpcKeys(50055),
+    ...grpcKeys(50054),
     ...identityKeys,
     ROLLBACK_BUNDLE_DIR: z
       .string()
