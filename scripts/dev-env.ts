@@ -59,6 +59,10 @@ const approval = {
   ops: port("WARDEN_APPROVAL_OPS_PORT", 9467),
 };
 const audit = { grpc: port("WARDEN_AUDIT_GRPC_PORT", 50055), ops: port("WARDEN_AUDIT_OPS_PORT", 9468) };
+const rollbackMonitor = {
+  grpc: port("WARDEN_ROLLBACK_MONITOR_GRPC_PORT", 50056),
+  ops: port("WARDEN_ROLLBACK_MONITOR_OPS_PORT", 9469),
+};
 const killSwitch = {
   grpc: port("WARDEN_KILLSWITCH_GRPC_PORT", 50053),
   ops: port("WARDEN_KILLSWITCH_OPS_PORT", 9466),
@@ -192,6 +196,25 @@ const DEV_PROCESSES: ProcessSpec[] = [
       TEMPORAL_TASK_QUEUE: "warden-approval",
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(approval.grpc),
+      JWT_ISSUER: devIssuer.issuer,
+      JWT_AUDIENCE: devIssuer.audience,
+      JWT_DEV_KEY_FILE: devIssuer.keyFile,
+    }),
+  ),
+  service(
+    "rollback-monitor",
+    {
+      WARDEN_ROLLBACK_MONITOR_GRPC_PORT: rollbackMonitor.grpc,
+      WARDEN_ROLLBACK_MONITOR_OPS_PORT: rollbackMonitor.ops,
+    },
+    rollbackMonitor.ops,
+    { "rollback-monitor gRPC": `127.0.0.1:${rollbackMonitor.grpc}` },
+    () => ({
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}`,
+      ROLLBACK_BUNDLE_DIR: join(root, "governance"),
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(rollbackMonitor.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,

@@ -15,9 +15,7 @@ export const SERVICE_LABEL: Readonly<Record<ServiceName, string>> = {
 };
 
 /**
- * Default addresses: the ports `make up` binds (scripts/dev-env.ts). The approval and rollback
- * services are not in dev-env.ts yet: 50054 is the approval service's agreed port; rollback takes
- * 50056 because dev-env.ts gives 50055 to the audit service.
+ * Default addresses: the ports `make up` binds (scripts/dev-env.ts).
  */
 export const DEFAULT_ADDRESSES: Readonly<Record<ServiceName, string>> = {
   policy: "127.0.0.1:50051",

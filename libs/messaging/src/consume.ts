@@ -74,6 +74,8 @@ export type MessageMeta = {
   streamSeq: number;
   redeliveryCount: number;
   headers: JsMsg["headers"];
+  /** When the stream stored the message (ms since the epoch). */
+  timestampMs: number;
 };
 
 export type ConsumeOptions<T> = {
@@ -177,6 +179,7 @@ async function handleOne<T>(options: ConsumeOptions<T>, msg: JsMsg, log: Logger)
     streamSeq: msg.seq,
     redeliveryCount: msg.info.deliveryCount - 1,
     headers: msg.headers,
+    timestampMs: Math.floor(msg.info.timestampNanos / 1_000_000),
   };
   let decoded: Decoded<T>;
   try {

@@ -86,8 +86,11 @@ export function topology(namespace = "") {
       signalAll: `${ev}.signal.>`,
       rollback: (event: string, deploymentId: string) =>
         `${ev}.rollback.${token(event)}.${token(deploymentId)}`,
+      rollbackAll: `${ev}.rollback.>`,
       escalation: (event: string, key: string) => `${ev}.escalation.${token(event)}.${token(key)}`,
+      escalationAll: `${ev}.escalation.>`,
       incident: (event: string, key: string) => `${ev}.incident.${token(event)}.${token(key)}`,
+      incidentAll: `${ev}.incident.>`,
 
       /** A message that can never be valid, reported so the audit keeps it. */
       invalid: (reason: InvalidReason) => `${ev}.invalid.${reason}`,

@@ -9,6 +9,7 @@ import * as approval from "./approval.ts";
 import * as common from "./common.ts";
 import * as killswitch from "./killswitch.ts";
 import * as policy from "./policy.ts";
+import * as rollback from "./rollback.ts";
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readDescriptorSet()));
 
@@ -47,6 +48,16 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.approval.v1.ApprovalResolved", approval.ApprovalResolvedData],
   ["warden.approval.v1.Escalated", approval.EscalatedData],
   ["warden.approval.v1.ApprovalRefused", approval.ApprovalRefusedData],
+  ["warden.rollback.v1.Signal", rollback.SignalData],
+  ["warden.rollback.v1.DeploymentStarted", rollback.DeploymentStartedData],
+  ["warden.rollback.v1.DeploymentCompleted", rollback.DeploymentCompletedData],
+  ["warden.rollback.v1.RollbackTriggered", rollback.RollbackTriggeredData],
+  ["warden.rollback.v1.RollbackRequested", rollback.RollbackRequestedData],
+  ["warden.rollback.v1.RollbackCompleted", rollback.RollbackCompletedData],
+  ["warden.rollback.v1.Escalated", rollback.RollbackEscalatedData],
+  ["warden.rollback.v1.Incident", rollback.IncidentData],
+  ["warden.rollback.v1.ReviewOverdue", rollback.ReviewOverdueData],
+  ["warden.rollback.v1.RollbackRefused", rollback.RollbackRefusedData],
 ];
 
 const enums: [string, z.ZodEnum][] = [
@@ -63,6 +74,9 @@ const enums: [string, z.ZodEnum][] = [
   ["warden.policy.v1.AiAutonomy", policy.AiAutonomy],
   ["warden.killswitch.v1.ScopeKind", killswitch.ScopeKind],
   ["warden.approval.v1.VoteDecision", approval.VoteDecision],
+  ["warden.rollback.v1.SignalKind", rollback.SignalKind],
+  ["warden.rollback.v1.DeploymentPhase", rollback.DeploymentPhase],
+  ["warden.rollback.v1.RollbackResult", rollback.RollbackResult],
 ];
 
 it("the kill-switch state view reads fields that EmergencyStop has", () => {

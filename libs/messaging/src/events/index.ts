@@ -21,11 +21,24 @@ import {
   RefusedData,
 } from "./killswitch.ts";
 import { BundleActivatedData, BundleRejectedData, DecisionData } from "./policy.ts";
+import {
+  DeploymentCompletedData,
+  DeploymentStartedData,
+  RollbackEscalatedData,
+  IncidentData,
+  ReviewOverdueData,
+  RollbackCompletedData,
+  RollbackRefusedData,
+  RollbackRequestedData,
+  RollbackTriggeredData,
+  SignalData,
+} from "./rollback.ts";
 
 export * from "./common.ts";
 export * from "./policy.ts";
 export * from "./killswitch.ts";
 export * from "./approval.ts";
+export * from "./rollback.ts";
 
 export const events = {
   actionRequested: defineEvent("warden.action.requested", ActionRequestData, {
@@ -100,6 +113,50 @@ export const events = {
   approvalRefused: defineEvent("warden.approval.refused", ApprovalRefusedData, {
     requiresActionId: true,
     proto: "warden.approval.v1.ApprovalRefused",
+  }),
+  deploymentStarted: defineEvent("warden.deploy.started", DeploymentStartedData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.DeploymentStarted",
+  }),
+  deploymentCompleted: defineEvent("warden.deploy.completed", DeploymentCompletedData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.DeploymentCompleted",
+  }),
+  signalObserved: defineEvent("warden.signal.observed", SignalData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.Signal",
+  }),
+  rollbackTriggered: defineEvent("warden.rollback.triggered", RollbackTriggeredData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.RollbackTriggered",
+  }),
+  rollbackDryRun: defineEvent("warden.rollback.dry_run", RollbackTriggeredData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.RollbackTriggered",
+  }),
+  rollbackRequested: defineEvent("warden.rollback.requested", RollbackRequestedData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.RollbackRequested",
+  }),
+  rollbackCompleted: defineEvent("warden.rollback.completed", RollbackCompletedData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.RollbackCompleted",
+  }),
+  rollbackRefused: defineEvent("warden.rollback.refused", RollbackRefusedData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.RollbackRefused",
+  }),
+  rollbackEscalated: defineEvent("warden.escalation.rollback", RollbackEscalatedData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.Escalated",
+  }),
+  incidentOpened: defineEvent("warden.incident.opened", IncidentData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.Incident",
+  }),
+  incidentReviewOverdue: defineEvent("warden.incident.review_overdue", ReviewOverdueData, {
+    requiresActionId: false,
+    proto: "warden.rollback.v1.ReviewOverdue",
   }),
 } as const;
 

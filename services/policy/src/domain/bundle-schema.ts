@@ -180,6 +180,9 @@ export type RulesFile = z.output<typeof rulesFileSchema>;
 export type WorkflowsFile = z.output<typeof workflowsFileSchema>;
 
 /** The files a bundle may hold, their schemas, and whether they are required. */
+/** The policy checks only that rollback.yaml holds a `rollback` mapping; the monitor owns its schema. */
+export const rollbackFileSchema = z.strictObject({ rollback: z.record(z.string(), z.unknown()) });
+
 export const BUNDLE_FILES = {
   "bundle.yaml": { schema: manifestFileSchema, required: true },
   "risk-levels.yaml": { schema: riskLevelsFileSchema, required: true },
@@ -187,6 +190,11 @@ export const BUNDLE_FILES = {
   "decision-matrix.yaml": { schema: decisionMatrixFileSchema, required: false },
   "rules.yaml": { schema: rulesFileSchema, required: false },
   "workflows.yaml": { schema: workflowsFileSchema, required: false },
+  /**
+   * The rollback monitor's triggers: part of the bundle (and its digest), validated strictly by the
+   * rollback monitor (services/rollback-monitor/src/domain/rollback-policy.ts), not by the policy.
+   */
+  "rollback.yaml": { schema: rollbackFileSchema, required: false },
 } as const;
 
 export type BundleFileName = keyof typeof BUNDLE_FILES;

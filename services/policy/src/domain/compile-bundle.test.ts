@@ -182,7 +182,7 @@ describe("compileBundle", () => {
     });
     expect(errors).toEqual(
       expect.arrayContaining([
-        "extra.yaml:0:0: unknown bundle file; expected bundle.yaml, risk-levels.yaml, agents.yaml, decision-matrix.yaml, rules.yaml, workflows.yaml",
+        "extra.yaml:0:0: unknown bundle file; expected bundle.yaml, risk-levels.yaml, agents.yaml, decision-matrix.yaml, rules.yaml, workflows.yaml, rollback.yaml",
         "risk-levels.yaml:0:0: required file is missing",
         expect.stringMatching(/^bundle\.yaml:1:13 apiVersion: /),
         expect.stringMatching(/^rules\.yaml:2:\d+ rules\[0\]\.effect: /),

@@ -284,10 +284,22 @@ export interface Signal {
   detail: string;
   /** Who measured it, e.g. "prometheus", "trivy", "deploy-bot". */
   source: string;
-  observedAt?: Date | undefined;
+  observedAt?:
+    | Date
+    | undefined;
+  /**
+   * The baseline's value for ERROR_RATE and LATENCY (the previous version, or a control group),
+   * in the same unit as `value`. Triggers compare `value` with it.
+   */
+  baseline: number;
+  /**
+   * Highest severity of the findings for a failed SECURITY_SCAN: "critical", "high", "medium",
+   * "low" ("" when unknown).
+   */
+  severity: string;
 }
 
-/** A deployment started; opens its analysis window. Subject: `warden.deploy.started.<service>`. */
+/** A deployment started; opens its analysis window. Subject: `warden.deploy.started.<deployment_id>`. */
 export interface DeploymentStarted {
   deploymentId: string;
   /** The action that was approved to deploy. */
@@ -298,10 +310,32 @@ export interface DeploymentStarted {
   version: string;
   /** The version a rollback returns to. */
   previousVersion: string;
-  startedAt?: Date | undefined;
+  startedAt?:
+    | Date
+    | undefined;
+  /**
+   * How the new version is rolled out: "blue-green", "canary" or "rolling"; it selects the
+   * rollback strategy.
+   */
+  strategy: string;
+  /** What the metrics are compared against, e.g. "blue", "canary-control", "v1.4.2". */
+  baselineRef: string;
 }
 
-/** Why and how a deployment is being rolled back. Subject: `warden.rollback.triggered.<service>`. */
+/**
+ * A deployment finished rolling out (the analysis window goes on). Subject:
+ * `warden.deploy.completed.<deployment_id>`.
+ */
+export interface DeploymentCompleted {
+  deploymentId: string;
+  service: string;
+  /** False when the rollout itself failed. */
+  succeeded: boolean;
+  detail: string;
+  completedAt?: Date | undefined;
+}
+
+/** Why and how a deployment is being rolled back. Subject: `warden.rollback.triggered.<deployment_id>` (a dry run: `warden.rollback.dry_run.<deployment_id>`). */
 export interface RollbackTriggered {
   deploymentId: string;
   actionId: string;
@@ -326,7 +360,48 @@ export interface RollbackTriggered {
   triggeredAt?: Date | undefined;
 }
 
-/** A rollback workflow finished. Subject: `warden.rollback.completed.<service>`. */
+/**
+ * The rollback workflow asks the deployment system to roll back. Subject:
+ * `warden.rollback.requested.<deployment_id>` (an optional webhook receives the same JSON).
+ */
+export interface RollbackRequested {
+  deploymentId: string;
+  actionId: string;
+  service: string;
+  environment: Environment;
+  /** "blue-green-switch-back", "canary-abort" or "redeploy-previous". */
+  strategy: string;
+  fromVersion: string;
+  toVersion: string;
+  workflowId: string;
+  trigger: string;
+  requestedAt?: Date | undefined;
+}
+
+/**
+ * A post-incident review was not recorded by its due time. Subject:
+ * `warden.incident.review_overdue.<deployment_id>`.
+ */
+export interface ReviewOverdue {
+  incidentId: string;
+  deploymentId: string;
+  service: string;
+  reviewDueAt?: Date | undefined;
+}
+
+/**
+ * The monitor refused a request (e.g. a manual rollback without the role). Subject:
+ * `warden.rollback.refused.<deployment_id>`.
+ */
+export interface RollbackRefused {
+  deploymentId: string;
+  operation: string;
+  actor?: Actor | undefined;
+  reason: string;
+  refusedAt?: Date | undefined;
+}
+
+/** A rollback workflow finished. Subject: `warden.rollback.completed.<deployment_id>`. */
 export interface RollbackCompleted {
   deploymentId: string;
   actionId: string;
@@ -339,7 +414,7 @@ export interface RollbackCompleted {
 
 /**
  * The analysis needs humans (inconclusive, or a trigger configured to escalate, such as low AI
- * confidence). Subject: `warden.escalation.rollback.<service>`. The approval service opens an
+ * confidence). Subject: `warden.escalation.rollback.<deployment_id>`. The approval service opens an
  * approval for `escalation_action_id`.
  */
 export interface Escalated {
@@ -355,7 +430,7 @@ export interface Escalated {
   escalatedAt?: Date | undefined;
 }
 
-/** An incident was opened. Subject: `warden.incident.opened.<service>`. */
+/** An incident was opened. Subject: `warden.incident.opened.<deployment_id>`. */
 export interface Incident {
   incidentId: string;
   deploymentId: string;
@@ -426,6 +501,8 @@ function createBaseSignal(): Signal {
     detail: "",
     source: "",
     observedAt: undefined,
+    baseline: 0,
+    severity: "",
   };
 }
 
@@ -451,6 +528,12 @@ export const Signal: MessageFns<Signal> = {
     }
     if (message.observedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.observedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.baseline !== 0) {
+      writer.uint32(65).double(message.baseline);
+    }
+    if (message.severity !== "") {
+      writer.uint32(74).string(message.severity);
     }
     return writer;
   },
@@ -524,6 +607,22 @@ export const Signal: MessageFns<Signal> = {
             message.observedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.baseline = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.severity = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -553,6 +652,8 @@ export const Signal: MessageFns<Signal> = {
         : isSet(object.observed_at)
         ? fromJsonTimestamp(object.observed_at)
         : undefined,
+      baseline: isSet(object.baseline) ? globalThis.Number(object.baseline) : 0,
+      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
     };
   },
 
@@ -579,6 +680,12 @@ export const Signal: MessageFns<Signal> = {
     if (message.observedAt !== undefined) {
       obj.observedAt = message.observedAt.toISOString();
     }
+    if (message.baseline !== 0) {
+      obj.baseline = floatToJson(message.baseline);
+    }
+    if (message.severity !== "") {
+      obj.severity = message.severity;
+    }
     return obj;
   },
 
@@ -594,6 +701,8 @@ export const Signal: MessageFns<Signal> = {
     message.detail = object.detail ?? "";
     message.source = object.source ?? "";
     message.observedAt = object.observedAt ?? undefined;
+    message.baseline = object.baseline ?? 0;
+    message.severity = object.severity ?? "";
     return message;
   },
 };
@@ -608,6 +717,8 @@ function createBaseDeploymentStarted(): DeploymentStarted {
     version: "",
     previousVersion: "",
     startedAt: undefined,
+    strategy: "",
+    baselineRef: "",
   };
 }
 
@@ -636,6 +747,12 @@ export const DeploymentStarted: MessageFns<DeploymentStarted> = {
     }
     if (message.startedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.strategy !== "") {
+      writer.uint32(74).string(message.strategy);
+    }
+    if (message.baselineRef !== "") {
+      writer.uint32(82).string(message.baselineRef);
     }
     return writer;
   },
@@ -717,6 +834,22 @@ export const DeploymentStarted: MessageFns<DeploymentStarted> = {
             message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.strategy = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.baselineRef = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -761,6 +894,12 @@ export const DeploymentStarted: MessageFns<DeploymentStarted> = {
         : isSet(object.started_at)
         ? fromJsonTimestamp(object.started_at)
         : undefined,
+      strategy: isSet(object.strategy) ? globalThis.String(object.strategy) : "",
+      baselineRef: isSet(object.baselineRef)
+        ? globalThis.String(object.baselineRef)
+        : isSet(object.baseline_ref)
+        ? globalThis.String(object.baseline_ref)
+        : "",
     };
   },
 
@@ -790,6 +929,12 @@ export const DeploymentStarted: MessageFns<DeploymentStarted> = {
     if (message.startedAt !== undefined) {
       obj.startedAt = message.startedAt.toISOString();
     }
+    if (message.strategy !== "") {
+      obj.strategy = message.strategy;
+    }
+    if (message.baselineRef !== "") {
+      obj.baselineRef = message.baselineRef;
+    }
     return obj;
   },
 
@@ -806,6 +951,149 @@ export const DeploymentStarted: MessageFns<DeploymentStarted> = {
     message.version = object.version ?? "";
     message.previousVersion = object.previousVersion ?? "";
     message.startedAt = object.startedAt ?? undefined;
+    message.strategy = object.strategy ?? "";
+    message.baselineRef = object.baselineRef ?? "";
+    return message;
+  },
+};
+
+function createBaseDeploymentCompleted(): DeploymentCompleted {
+  return { deploymentId: "", service: "", succeeded: false, detail: "", completedAt: undefined };
+}
+
+export const DeploymentCompleted: MessageFns<DeploymentCompleted> = {
+  encode(message: DeploymentCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deploymentId !== "") {
+      writer.uint32(10).string(message.deploymentId);
+    }
+    if (message.service !== "") {
+      writer.uint32(18).string(message.service);
+    }
+    if (message.succeeded !== false) {
+      writer.uint32(24).bool(message.succeeded);
+    }
+    if (message.detail !== "") {
+      writer.uint32(34).string(message.detail);
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploymentCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploymentCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deploymentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.succeeded = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploymentCompleted {
+    return {
+      deploymentId: isSet(object.deploymentId)
+        ? globalThis.String(object.deploymentId)
+        : isSet(object.deployment_id)
+        ? globalThis.String(object.deployment_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      succeeded: isSet(object.succeeded) ? globalThis.Boolean(object.succeeded) : false,
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DeploymentCompleted): unknown {
+    const obj: any = {};
+    if (message.deploymentId !== "") {
+      obj.deploymentId = message.deploymentId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.succeeded !== false) {
+      obj.succeeded = message.succeeded;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeploymentCompleted>): DeploymentCompleted {
+    return DeploymentCompleted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeploymentCompleted>): DeploymentCompleted {
+    const message = createBaseDeploymentCompleted();
+    message.deploymentId = object.deploymentId ?? "";
+    message.service = object.service ?? "";
+    message.succeeded = object.succeeded ?? false;
+    message.detail = object.detail ?? "";
+    message.completedAt = object.completedAt ?? undefined;
     return message;
   },
 };
@@ -1168,6 +1456,526 @@ export const RollbackTriggered: MessageFns<RollbackTriggered> = {
       ? Actor.fromPartial(object.requestedBy)
       : undefined;
     message.triggeredAt = object.triggeredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRollbackRequested(): RollbackRequested {
+  return {
+    deploymentId: "",
+    actionId: "",
+    service: "",
+    environment: Environment.ENVIRONMENT_UNSPECIFIED,
+    strategy: "",
+    fromVersion: "",
+    toVersion: "",
+    workflowId: "",
+    trigger: "",
+    requestedAt: undefined,
+  };
+}
+
+export const RollbackRequested: MessageFns<RollbackRequested> = {
+  encode(message: RollbackRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deploymentId !== "") {
+      writer.uint32(10).string(message.deploymentId);
+    }
+    if (message.actionId !== "") {
+      writer.uint32(18).string(message.actionId);
+    }
+    if (message.service !== "") {
+      writer.uint32(26).string(message.service);
+    }
+    if (message.environment !== Environment.ENVIRONMENT_UNSPECIFIED) {
+      writer.uint32(32).int32(environmentToNumber(message.environment));
+    }
+    if (message.strategy !== "") {
+      writer.uint32(42).string(message.strategy);
+    }
+    if (message.fromVersion !== "") {
+      writer.uint32(50).string(message.fromVersion);
+    }
+    if (message.toVersion !== "") {
+      writer.uint32(58).string(message.toVersion);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(66).string(message.workflowId);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(74).string(message.trigger);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deploymentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.environment = environmentFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.strategy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.fromVersion = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.toVersion = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRequested {
+    return {
+      deploymentId: isSet(object.deploymentId)
+        ? globalThis.String(object.deploymentId)
+        : isSet(object.deployment_id)
+        ? globalThis.String(object.deployment_id)
+        : "",
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      environment: isSet(object.environment)
+        ? environmentFromJSON(object.environment)
+        : Environment.ENVIRONMENT_UNSPECIFIED,
+      strategy: isSet(object.strategy) ? globalThis.String(object.strategy) : "",
+      fromVersion: isSet(object.fromVersion)
+        ? globalThis.String(object.fromVersion)
+        : isSet(object.from_version)
+        ? globalThis.String(object.from_version)
+        : "",
+      toVersion: isSet(object.toVersion)
+        ? globalThis.String(object.toVersion)
+        : isSet(object.to_version)
+        ? globalThis.String(object.to_version)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RollbackRequested): unknown {
+    const obj: any = {};
+    if (message.deploymentId !== "") {
+      obj.deploymentId = message.deploymentId;
+    }
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.environment !== Environment.ENVIRONMENT_UNSPECIFIED) {
+      obj.environment = environmentToJSON(message.environment);
+    }
+    if (message.strategy !== "") {
+      obj.strategy = message.strategy;
+    }
+    if (message.fromVersion !== "") {
+      obj.fromVersion = message.fromVersion;
+    }
+    if (message.toVersion !== "") {
+      obj.toVersion = message.toVersion;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = message.requestedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackRequested>): RollbackRequested {
+    return RollbackRequested.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackRequested>): RollbackRequested {
+    const message = createBaseRollbackRequested();
+    message.deploymentId = object.deploymentId ?? "";
+    message.actionId = object.actionId ?? "";
+    message.service = object.service ?? "";
+    message.environment = object.environment ?? Environment.ENVIRONMENT_UNSPECIFIED;
+    message.strategy = object.strategy ?? "";
+    message.fromVersion = object.fromVersion ?? "";
+    message.toVersion = object.toVersion ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.trigger = object.trigger ?? "";
+    message.requestedAt = object.requestedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReviewOverdue(): ReviewOverdue {
+  return { incidentId: "", deploymentId: "", service: "", reviewDueAt: undefined };
+}
+
+export const ReviewOverdue: MessageFns<ReviewOverdue> = {
+  encode(message: ReviewOverdue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incidentId !== "") {
+      writer.uint32(10).string(message.incidentId);
+    }
+    if (message.deploymentId !== "") {
+      writer.uint32(18).string(message.deploymentId);
+    }
+    if (message.service !== "") {
+      writer.uint32(26).string(message.service);
+    }
+    if (message.reviewDueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.reviewDueAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewOverdue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewOverdue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deploymentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reviewDueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewOverdue {
+    return {
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      deploymentId: isSet(object.deploymentId)
+        ? globalThis.String(object.deploymentId)
+        : isSet(object.deployment_id)
+        ? globalThis.String(object.deployment_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      reviewDueAt: isSet(object.reviewDueAt)
+        ? fromJsonTimestamp(object.reviewDueAt)
+        : isSet(object.review_due_at)
+        ? fromJsonTimestamp(object.review_due_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReviewOverdue): unknown {
+    const obj: any = {};
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.deploymentId !== "") {
+      obj.deploymentId = message.deploymentId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.reviewDueAt !== undefined) {
+      obj.reviewDueAt = message.reviewDueAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReviewOverdue>): ReviewOverdue {
+    return ReviewOverdue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReviewOverdue>): ReviewOverdue {
+    const message = createBaseReviewOverdue();
+    message.incidentId = object.incidentId ?? "";
+    message.deploymentId = object.deploymentId ?? "";
+    message.service = object.service ?? "";
+    message.reviewDueAt = object.reviewDueAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRollbackRefused(): RollbackRefused {
+  return { deploymentId: "", operation: "", actor: undefined, reason: "", refusedAt: undefined };
+}
+
+export const RollbackRefused: MessageFns<RollbackRefused> = {
+  encode(message: RollbackRefused, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deploymentId !== "") {
+      writer.uint32(10).string(message.deploymentId);
+    }
+    if (message.operation !== "") {
+      writer.uint32(18).string(message.operation);
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(26).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.refusedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.refusedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRefused {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRefused();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deploymentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.operation = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.refusedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRefused {
+    return {
+      deploymentId: isSet(object.deploymentId)
+        ? globalThis.String(object.deploymentId)
+        : isSet(object.deployment_id)
+        ? globalThis.String(object.deployment_id)
+        : "",
+      operation: isSet(object.operation) ? globalThis.String(object.operation) : "",
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      refusedAt: isSet(object.refusedAt)
+        ? fromJsonTimestamp(object.refusedAt)
+        : isSet(object.refused_at)
+        ? fromJsonTimestamp(object.refused_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RollbackRefused): unknown {
+    const obj: any = {};
+    if (message.deploymentId !== "") {
+      obj.deploymentId = message.deploymentId;
+    }
+    if (message.operation !== "") {
+      obj.operation = message.operation;
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.refusedAt !== undefined) {
+      obj.refusedAt = message.refusedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackRefused>): RollbackRefused {
+    return RollbackRefused.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackRefused>): RollbackRefused {
+    const message = createBaseRollbackRefused();
+    message.deploymentId = object.deploymentId ?? "";
+    message.operation = object.operation ?? "";
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.reason = object.reason ?? "";
+    message.refusedAt = object.refusedAt ?? undefined;
     return message;
   },
 };
