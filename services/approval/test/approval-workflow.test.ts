@@ -82,8 +82,8 @@ function approversFor(d: ApprovalDefinition): ReturnType<typeof human>[] {
 }
 
 describe("every workflow of governance/workflows.yaml", () => {
-  it("has nine definitions, each with an escalation chain", () => {
-    expect([...defs.keys()]).toHaveLength(9);
+  it("has ten definitions (rollback_escalation included), each with an escalation chain", () => {
+    expect([...defs.keys()]).toHaveLength(10);
     for (const d of defs.values()) expect(d.escalation.length).toBeGreaterThan(0);
   });
 
