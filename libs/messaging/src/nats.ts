@@ -8,7 +8,8 @@ import {
 } from "@nats-io/jetstream";
 import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { connect, nanos } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Topology } from "./subjects.ts";
 
@@ -19,9 +20,65 @@ export type NatsConnectOptions = {
   user?: string | undefined;
   pass?: string | undefined;
   token?: string | undefined;
+  /** A .creds file's text (user JWT + seed), e.g. from @warden/testing `natsCredentials`. */
+  creds?: string | undefined;
+  /** Path of a .creds file (config key NATS_CREDS); read here, a missing file names the key. */
+  credsFile?: string | undefined;
+  /** Where replies arrive; an agent must use its own (`agentInboxPrefix`, NATS_INBOX_PREFIX). */
+  inboxPrefix?: string | undefined;
 };
 
+/** A connection refused for its credentials (or their absence), naming the config key to fix. */
+export class NatsCredentialsError extends Error {
+  override readonly name = "NatsCredentialsError";
+}
+
+function credsText(options: NatsConnectOptions): string | undefined {
+  if (options.creds !== undefined) return options.creds;
+  if (options.credsFile === undefined) return undefined;
+  try {
+    return readFileSync(options.credsFile, "utf8");
+  } catch (err) {
+    throw new NatsCredentialsError(
+      `NATS_CREDS: cannot read the credentials file ${options.credsFile}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function isAuthError(err: unknown): boolean {
+  const text = `${(err as Error).name} ${(err as Error).message}`;
+  return /authoriz|authenticat|permissions|user.*revoked|expired/i.test(text);
+}
+
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const creds = credsText(options);
+  if (creds !== undefined && !creds.includes("-----BEGIN NATS USER JWT-----")) {
+    throw new NatsCredentialsError(
+      `NATS_CREDS: ${options.credsFile ?? "the credentials"} is not a NATS .creds file (no user JWT block)`,
+    );
+  }
+  try {
+    return await connectWith(options, creds);
+  } catch (err) {
+    if (!isAuthError(err)) throw err;
+    const key =
+      creds !== undefined
+        ? "NATS_CREDS"
+        : options.token !== undefined
+          ? "NATS_TOKEN"
+          : options.user !== undefined
+            ? "NATS_USER"
+            : "NATS_CREDS";
+    const what =
+      creds === undefined && options.token === undefined && options.user === undefined
+        ? "no credentials given and the server requires them"
+        : "the server refused the credentials";
+    throw new NatsCredentialsError(`${key}: ${what} (${(err as Error).message})`, { cause: err });
+  }
+}
+
+async function connectWith(options: NatsConnectOptions, creds: string | undefined): Promise<NatsConnection> {
   return connect({
     servers: options.servers,
     name: options.name,
@@ -31,6 +88,8 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     noAsyncTraces: true,
     ...(options.user !== undefined && { user: options.user, pass: options.pass }),
     ...(options.token !== undefined && { token: options.token }),
+    ...(creds !== undefined && { authenticator: credsAuthenticator(new TextEncoder().encode(creds)) }),
+    ...(options.inboxPrefix !== undefined && { inboxPrefix: options.inboxPrefix }),
   });
 }
 
