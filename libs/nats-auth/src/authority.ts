@@ -229,3 +229,30 @@ export function loadNatsAuthority(dir: string): NatsAuthority | undefined {
     revocations: { ...parsed.revocations },
   };
 }
+
+/** Development only: the authority kept in `dir` (`make up`'s .warden/), created on first use. */
+export function devNatsAuthority(dir: string): NatsAuthority {
+  const existing = loadNatsAuthority(dir);
+  if (existing !== undefined) return existing;
+  const created = createNatsAuthority();
+  saveNatsAuthority(created, dir);
+  return created;
+}
+
+/**
+ * Development only: credentials for `identity` written to `<dir>/nats/<identity>.creds` (mode 0600),
+ * for a service's NATS_CREDS; returns the path and what was issued.
+ */
+export async function writeDevCreds(
+  dir: string,
+  identity: NatsIdentity,
+  options: IssueOptions = {},
+): Promise<IssuedUser & { file: string }> {
+  const issued = await issueUser(devNatsAuthority(dir), identity, options);
+  const credsDir = join(dir, "nats");
+  mkdirSync(credsDir, { recursive: true });
+  const file = join(credsDir, `${identityName(identity).replace(/[^A-Za-z0-9_-]/g, "-")}.creds`);
+  writeFileSync(file, issued.creds, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { ...issued, file };
+}

@@ -16,6 +16,7 @@ import {
   parseIdentity,
   pushAccountJwt,
   revokeUser,
+  agentInboxPrefix,
   verdictsOf,
   type NatsAuthority,
 } from "../src/index.ts";
@@ -197,21 +198,32 @@ describe("an agent's subscriptions", () => {
   });
 
   it.each([
-    ["decisions", () => t.subjects.decisionAll],
-    ["every event", () => t.subjects.allEvents],
-    ["the audit output", () => t.subjects.auditAll],
-    ["the services' inbox", () => "_INBOX.>"],
-    ["another agent's inbox", () => "_INBOX_AGENT.>"],
-    ["the policy RPC", () => t.rpc.policyEvaluateAll],
-  ])("refuses %s to an agent; a service may", async (_what, subject) => {
+    ["decisions", () => t.subjects.decisionAll, "service:policy"],
+    ["every event", () => t.subjects.allEvents, "service:policy"],
+    ["the audit output", () => t.subjects.auditAll, "service:audit"],
+    ["the services' inbox", () => "_INBOX.>", "service:policy"],
+    ["every agent inbox", () => "_INBOX_AGENT.>", "test-admin"],
+    [
+      "another agent's inbox",
+      () => `${agentInboxPrefix("customer-support", namespace)}.>`,
+      "agent:customer-support",
+    ],
+    ["the policy RPC", () => t.rpc.policyEvaluateAll, "service:policy"],
+  ])("refuses %s to an agent; %s may", async (_what, subject, owner) => {
     const bot = await as("agent:deploy-bot");
     const sub = bot.nc.subscribe(subject());
     await bot.nc.flush();
     expect(await sub.closed).toBeInstanceOf(PermissionViolationError);
-    const policy = await as("service:policy");
-    const allowed = policy.nc.subscribe(subject());
-    await policy.nc.flush();
-    expect(policy.violations).toEqual([]);
+    const control = await as(owner);
+    const allowed = control.nc.subscribe(subject());
+    await control.nc.flush();
+    // A publish after the subscription: delivered only if the server accepted it.
+    admin.publish(subject().replace(/>$/, "x").replace(/\*/g, "x"), "probe");
+    for await (const m of allowed) {
+      void m;
+      break;
+    }
+    expect(control.violations).toEqual([]);
     allowed.unsubscribe();
   });
 });

@@ -18,6 +18,8 @@ export interface NatsOptions extends ServerOptions {
   auth?: NatsAuthority;
   /** Extra configuration text appended to the generated config file (e.g. cluster settings). */
   extraConfig?: string;
+  /** Readiness probe replacing the default (a JetStream round trip), for unusual auth set-ups. */
+  probe?: (url: string) => Promise<void>;
 }
 
 export interface NatsServer extends ServerHandle {
@@ -79,7 +81,7 @@ export async function startNats(options: NatsOptions = {}): Promise<NatsServer> 
           dataDir,
           ...(options.monitorPort === undefined ? [] : ["-m", String(options.monitorPort)]),
         ],
-        ready: () => natsAnswers(url(port), probe),
+        ready: () => (options.probe ?? ((u: string) => natsAnswers(u, probe)))(url(port)),
       };
     },
     ({ port, dataDir }) => ({ url: url(port), configFile: configFile(dataDir) }),

@@ -1,6 +1,7 @@
 // Everything that starts or probes a server, without the vitest-only parts (scripts import this).
 export { startMongo, mongoAnswers, type MongoServer } from "./mongo.ts";
 export { startNats, natsAnswers, type NatsOptions, type NatsServer } from "./nats.ts";
+export { mintNatsCredentials, mintNatsCredsFile, type NatsCredentials } from "./nats-credentials.ts";
 export { serverBinary, type ServerName } from "./server-binary.ts";
 export {
   freePort,

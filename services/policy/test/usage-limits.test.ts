@@ -11,7 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
 import type { ActionRequestData, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RequestOrigin } from "../src/app/ports.ts";
 import type { Decision } from "../src/domain/decision.ts";
@@ -31,7 +31,7 @@ const replicas: RunningPolicyService[] = [];
 
 async function startReplica(): Promise<RunningPolicyService> {
   const running = await startPolicyService(
-    policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
+    await policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
   );
   replicas.push(running);
   return running;
@@ -89,7 +89,11 @@ beforeAll(async () => {
   await writeFile(agentsFile, limited);
   keyFile = join(dir, "dev-issuer.pem");
   await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "usage-test" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "usage-test",
+    ...(await natsCredentials("test-admin")),
+  });
 }, 60_000);
 
 afterAll(async () => {
