@@ -2,6 +2,8 @@
 // scenarios and prints what Warden decided. Agents publish action requests on their own subjects;
 // the policy service decides; the decisions come back as warden.decision.* events.
 import { createDevIssuer } from "@warden/identity";
+import { parseIdentity, writeDevCreds } from "@warden/nats-auth";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { auditV1, commonV1, policyV1 } from "@warden/contracts";
 import { createGrpcClient } from "@warden/grpc";
 import {
@@ -64,7 +66,26 @@ const scenarios: { say: string; request: Omit<ActionRequestData, "actionId"> }[]
   },
 ];
 
-const nc = await connectNats({ servers: natsUrl, name: "warden-demo" });
+// NATS runs with authentication on (make up): the demo's console watches decisions as an admin
+// identity; each agent connects with its own credentials and may publish only on its own subject.
+const stateDir = join(import.meta.dirname, "..", ".warden");
+const consoleCreds = await writeDevCreds(stateDir, parseIdentity("admin:demo-console"));
+const nc = await connectNats({ servers: natsUrl, name: "warden-demo", creds: consoleCreds.creds });
+const agents = new Map<string, NatsConnection>();
+async function agentConnection(agentId: string): Promise<NatsConnection> {
+  let c = agents.get(agentId);
+  if (c === undefined) {
+    const creds = await writeDevCreds(stateDir, parseIdentity(`agent:${agentId}`));
+    c = await connectNats({
+      servers: natsUrl,
+      name: `agent/${agentId}`,
+      creds: creds.creds,
+      inboxPrefix: creds.inboxPrefix,
+    });
+    agents.set(agentId, c);
+  }
+  return c;
+}
 const decisions = new Map<string, DecisionData>();
 const sub = nc.subscribe(t.subjects.decisionAll, {
   callback: (_err, msg) => {
@@ -80,7 +101,9 @@ const runId = Date.now().toString(36);
 for (const [i, scenario] of scenarios.entries()) {
   const actionId = `demo-${runId}-${i}`;
   // Each agent publishes as itself: the subject's last token is its identity.
-  const agent = createPublisher(nc, { source: `agent/${scenario.request.agentId}` });
+  const agent = createPublisher(await agentConnection(scenario.request.agentId), {
+    source: `agent/${scenario.request.agentId}`,
+  });
   await agent.publish(t.subjects.actionRequested(scenario.request.agentId), events.actionRequested, {
     actionId,
     actor: { type: "ai_agent", id: scenario.request.agentId, roles: [] },
@@ -98,6 +121,7 @@ for (const [i, scenario] of scenarios.entries()) {
   for (const r of d?.matchedRules ?? []) console.log(`      ${r.ruleId}: ${r.reason}`);
 }
 sub.unsubscribe();
+for (const c of agents.values()) await drainNats(c);
 await drainNats(nc);
 
 const issuer = await createDevIssuer({ issuer: "warden-dev", audience: "warden", keyFile });

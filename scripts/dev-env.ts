@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createDevIssuer } from "@warden/identity";
+import { devNatsAuthority, issueUser, parseIdentity, writeDevCreds } from "@warden/nats-auth";
+import { credsAuthenticator } from "@nats-io/transport-node";
 import {
   launch,
   mongoAnswers,
@@ -91,6 +93,12 @@ async function httpAnswers(url: string): Promise<void> {
 }
 
 /** A Warden service run from source with the project's node, ready when its /healthz answers 200. */
+/** NATS runs with authentication on; the dev authority's seeds and each service's creds live in .warden/. */
+async function devAdminAuthenticator() {
+  const { creds } = await issueUser(devNatsAuthority(stateDir), parseIdentity("admin:dev-env"));
+  return credsAuthenticator(new TextEncoder().encode(creds));
+}
+
 function service(
   name: string,
   ports: Record<string, number>,
@@ -106,11 +114,18 @@ function service(
     addresses: { ...addresses, health: healthz },
     start: async (options) => {
       await createDevIssuer(devIssuer); // creates the key file on first use
+      const creds = await writeDevCreds(stateDir, parseIdentity(`service:${name}`));
       return launch({
         name,
         binary: process.execPath,
         args: [join(root, "services", name, "src", "main.ts")],
-        env: { OPS_HOST: "127.0.0.1", OPS_PORT: String(opsPort), LOG_LEVEL: "info", ...env() },
+        env: {
+          OPS_HOST: "127.0.0.1",
+          OPS_PORT: String(opsPort),
+          LOG_LEVEL: "info",
+          NATS_CREDS: creds.file,
+          ...env(),
+        },
         logFile: options.logFile ?? join(dirs.logs, `${name}.log`),
         detached: true,
         ready: () => httpAnswers(healthz),
@@ -127,8 +142,9 @@ const DEV_PROCESSES: ProcessSpec[] = [
     binary: () => serverBinary("nats"),
     ports: { WARDEN_NATS_PORT: nats.port, WARDEN_NATS_MONITOR_PORT: nats.monitor },
     addresses: { NATS_URL: `nats://127.0.0.1:${nats.port}`, monitoring: `http://127.0.0.1:${nats.monitor}` },
-    start: (options) => startNats({ ...options, port: nats.port, monitorPort: nats.monitor }),
-    answers: () => natsAnswers(`nats://127.0.0.1:${nats.port}`),
+    start: (options) =>
+      startNats({ ...options, port: nats.port, monitorPort: nats.monitor, auth: devNatsAuthority(stateDir) }),
+    answers: async () => natsAnswers(`nats://127.0.0.1:${nats.port}`, await devAdminAuthenticator()),
   },
   {
     name: "temporal",

@@ -10,7 +10,7 @@ import { createGrpcClient } from "@warden/grpc";
 import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startServiceProcess } from "./lib/service-process.ts";
 import type { ServiceProcess } from "./lib/service-process.ts";
@@ -26,18 +26,34 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "warden-ks-e2e-"));
   const keyFile = join(dir, "dev-issuer.pem");
   issuer = await createDevIssuer({ issuer: "warden-e2e", audience: "warden", keyFile });
+  const creds = async (identity: string): Promise<Record<string, string>> => {
+    const file = await natsCredsFile(identity, { namespace: t.namespace });
+    return file === undefined ? {} : { NATS_CREDS: file };
+  };
   const common = {
     NATS_URL: testServers().natsUrl,
     WARDEN_NAMESPACE: t.namespace,
     JWT_ISSUER: "warden-e2e",
     JWT_DEV_KEY_FILE: keyFile,
   };
-  processes.push(await startServiceProcess("kill-switch", common, join(dir, "kill-switch.log")));
+  processes.push(
+    await startServiceProcess(
+      "kill-switch",
+      { ...common, ...(await creds("service:kill-switch")) },
+      join(dir, "kill-switch.log"),
+    ),
+  );
   for (const n of [1, 2]) {
     processes.push(
       await startServiceProcess(
         "policy",
-        { ...common, POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false", KILLSWITCH_LEASE: "2s" },
+        {
+          ...common,
+          ...(await creds("service:policy")),
+          POLICY_BUNDLE_DIR: governance,
+          POLICY_WATCH: "false",
+          KILLSWITCH_LEASE: "2s",
+        },
         join(dir, `policy-${n}.log`),
       ),
     );
@@ -47,7 +63,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   for (const p of processes.reverse()) await p.stop();
-  const nc = await connectNats({ servers: testServers().natsUrl, name: "ks-e2e-cleanup" });
+  const nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "ks-e2e-cleanup",
+    ...(await natsCredentials("test-admin")),
+  });
   const jsm = await jetstreamManager(nc);
   for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
     await jsm.streams.delete(name).catch(() => undefined);

@@ -9,10 +9,10 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { AUDIT_EVENTS_COLLECTION, type Checkpoint } from "@warden/audit";
-import { topology as makeTopology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { topology as makeTopology, connectNats } from "@warden/messaging";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { MongoClient, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -40,7 +40,11 @@ let current: AuditProcess | undefined;
 
 beforeAll(async () => {
   keys = auditKeys();
-  nc = await connect({ servers: testServers().natsUrl });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "test",
+    ...(await natsCredentials("test-admin")),
+  });
   mongo = await MongoClient.connect(testServers().mongoUrl);
   db = mongo.db(dbName);
 });
@@ -80,6 +84,7 @@ it(`records ${EVENTS} events exactly once through ${KILLS} SIGKILLs`, { timeout:
   const log = openLog(join(keys.dir, "audit.log"));
   const env = auditEnvironment({
     natsUrl: testServers().natsUrl,
+    natsCreds: await natsCredsFile("service:audit", { namespace: t.namespace }),
     mongoUrl: testServers().mongoUrl,
     namespace,
     db: dbName,

@@ -9,9 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { topology as makeTopology } from "@warden/messaging";
-import { pidAlive, startMongo, testServers, uniqueName, type MongoServer } from "@warden/testing";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { topology as makeTopology, connectNats } from "@warden/messaging";
+import {
+  pidAlive,
+  startMongo,
+  testServers,
+  uniqueName,
+  type MongoServer,
+  natsCredentials,
+  natsCredsFile,
+} from "@warden/testing";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -41,7 +49,11 @@ let service: AuditProcess | undefined;
 
 beforeAll(async () => {
   keys = auditKeys();
-  nc = await connect({ servers: testServers().natsUrl });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "test",
+    ...(await natsCredentials("test-admin")),
+  });
   mongo = await startMongo({ dataDir, logFile: join(dataDir, "ferretdb-1.log") });
 });
 
@@ -72,6 +84,7 @@ it(
     service = await AuditProcess.start(
       auditEnvironment({
         natsUrl: testServers().natsUrl,
+        natsCreds: await natsCredsFile("service:audit", { namespace: t.namespace }),
         mongoUrl: url,
         namespace,
         db: dbName,

@@ -4,13 +4,44 @@ import { integer, natsUrl, port, url } from "./keys.ts";
 // Key sets shared by the services, spread into a service's schema next to `serviceKeys`, so every
 // service spells and documents NATS_URL, WARDEN_NAMESPACE, GRPC_* and JWT_* the same way.
 
-/** Where the NATS server is, and how many servers keep each stream. */
+/**
+ * Where the NATS server is and who this process is there. With authentication on (ADR
+ * XXXX-nats-auth-identities) a service names its .creds file in NATS_CREDS; NATS_TOKEN and
+ * NATS_USER / NATS_PASSWORD exist for servers configured that way. An agent also sets
+ * NATS_INBOX_PREFIX (its replies arrive only there).
+ */
 export const natsKeys = {
   NATS_URL: natsUrl(),
   NATS_STREAM_REPLICAS: integer(
     { min: 1, max: 5 },
     "replicas of the streams and the kill-switch bucket the service provisions: 1 on a single server, 3 on a production cluster, e.g. 3",
   ).default(1),
+  NATS_CREDS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "path of this identity's NATS .creds file (user JWT + seed), e.g. .warden/nats/service-policy.creds",
+    ),
+  NATS_TOKEN: z.string().min(1).optional().describe("a NATS token, for a server configured with token auth"),
+  NATS_USER: z.string().min(1).optional().describe("a NATS user name (with NATS_PASSWORD)"),
+  NATS_PASSWORD: z.string().min(1).optional().describe("the NATS_USER's password"),
+  NATS_INBOX_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional()
+    .describe("the connection's inbox prefix; an agent's is _INBOX_AGENT.<id> (issued with its creds)"),
+};
+
+/** The NATS keys as parsed (what connectServiceNats takes). */
+export type NatsConfig = {
+  NATS_URL: string;
+  NATS_STREAM_REPLICAS?: number | undefined;
+  NATS_CREDS?: string | undefined;
+  NATS_TOKEN?: string | undefined;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
+  NATS_INBOX_PREFIX?: string | undefined;
 };
 
 /** The installation's namespace (prefix of subjects and streams). */

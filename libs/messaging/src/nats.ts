@@ -21,18 +21,67 @@ export type NatsConnectOptions = {
   user?: string | undefined;
   pass?: string | undefined;
   token?: string | undefined;
-  /** A NATS credentials file (JWT + nkey seed), read at connect. */
+  /** A .creds file's text (user JWT + seed), e.g. from @warden/testing `natsCredentials`. */
+  creds?: string | undefined;
+  /** Path of a .creds file (config key NATS_CREDS); read here, a missing file names the key. */
   credsFile?: string | undefined;
-  /**
-   * The prefix of this connection's reply subjects (default `_INBOX`). Agents use their own
-   * (`_INBOX_<agent>`), so a permission set can keep one agent from reading another's replies.
-   */
+  /** Where replies arrive; an agent must use its own (`agentInboxPrefix`, NATS_INBOX_PREFIX). */
   inboxPrefix?: string | undefined;
   /** Wait between reconnect attempts (nats.js default 2 s). */
   reconnectTimeWaitMs?: number | undefined;
 };
 
+/** A connection refused for its credentials (or their absence), naming the config key to fix. */
+export class NatsCredentialsError extends Error {
+  override readonly name = "NatsCredentialsError";
+}
+
+function credsText(options: NatsConnectOptions): string | undefined {
+  if (options.creds !== undefined) return options.creds;
+  if (options.credsFile === undefined) return undefined;
+  try {
+    return readFileSync(options.credsFile, "utf8");
+  } catch (err) {
+    throw new NatsCredentialsError(
+      `NATS_CREDS: cannot read the credentials file ${options.credsFile}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function isAuthError(err: unknown): boolean {
+  const text = `${(err as Error).name} ${(err as Error).message}`;
+  return /authoriz|authenticat|permissions|user.*revoked|expired/i.test(text);
+}
+
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const creds = credsText(options);
+  if (creds !== undefined && !creds.includes("-----BEGIN NATS USER JWT-----")) {
+    throw new NatsCredentialsError(
+      `NATS_CREDS: ${options.credsFile ?? "the credentials"} is not a NATS .creds file (no user JWT block)`,
+    );
+  }
+  try {
+    return await connectWith(options, creds);
+  } catch (err) {
+    if (!isAuthError(err)) throw err;
+    const key =
+      creds !== undefined
+        ? "NATS_CREDS"
+        : options.token !== undefined
+          ? "NATS_TOKEN"
+          : options.user !== undefined
+            ? "NATS_USER"
+            : "NATS_CREDS";
+    const what =
+      creds === undefined && options.token === undefined && options.user === undefined
+        ? "no credentials given and the server requires them"
+        : "the server refused the credentials";
+    throw new NatsCredentialsError(`${key}: ${what} (${(err as Error).message})`, { cause: err });
+  }
+}
+
+async function connectWith(options: NatsConnectOptions, creds: string | undefined): Promise<NatsConnection> {
   return connect({
     servers: options.servers,
     name: options.name,
@@ -42,9 +91,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     noAsyncTraces: true,
     ...(options.user !== undefined && { user: options.user, pass: options.pass }),
     ...(options.token !== undefined && { token: options.token }),
-    ...(options.credsFile !== undefined && {
-      authenticator: credsAuthenticator(new Uint8Array(readFileSync(options.credsFile))),
-    }),
+    ...(creds !== undefined && { authenticator: credsAuthenticator(new TextEncoder().encode(creds)) }),
     ...(options.inboxPrefix !== undefined && { inboxPrefix: options.inboxPrefix }),
     ...(options.reconnectTimeWaitMs !== undefined && { reconnectTimeWait: options.reconnectTimeWaitMs }),
   });

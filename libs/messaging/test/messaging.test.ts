@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createLogger, createTestTelemetry } from "@warden/telemetry";
 import type { TestTelemetry } from "@warden/telemetry";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   buildEvent,
@@ -71,7 +71,11 @@ async function consumerSettled(durable: string): Promise<void> {
 
 beforeAll(async () => {
   telemetry = createTestTelemetry("messaging-test");
-  nc = await connectNats({ servers: testServers().natsUrl, name: "messaging-test" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "messaging-test",
+    ...(await natsCredentials("test-admin")),
+  });
   publisher = createPublisher(nc, { source: "messaging-test" });
 });
 

@@ -1,6 +1,19 @@
 // Vitest global setup for the integration and e2e projects (vitest.config.ts): one NATS, one
 // Temporal dev server and one Mongo-wire server per run. Each is reused when its env var names a
 // running one (NATS_URL, TEMPORAL_ADDRESS, MONGO_URL), else started here and stopped in teardown.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { credsAuthenticator } from "@nats-io/transport-node";
+import {
+  createNatsAuthority,
+  issueUser,
+  loadNatsAuthority,
+  parseIdentity,
+  saveNatsAuthority,
+} from "@warden/nats-auth";
 import type { TestProject } from "vitest/node";
 import { mongoAnswers, startMongo } from "./mongo.ts";
 import { natsAnswers, startNats } from "./nats.ts";
@@ -13,12 +26,46 @@ interface Dependency {
   start: () => Promise<{ server: ServerHandle; address: string }>;
 }
 
+// NATS runs with authentication on (operator mode): the harness's authority lives in a temp dir
+// for the run; tests mint credentials from it (natsCredentials). A server reused through NATS_URL
+// is taken with the authority in WARDEN_NATS_AUTH_DIR, else `.warden/` when `make up` wrote one
+// there, else as a server without authentication.
+const repoWarden = fileURLToPath(new URL("../../../.warden", import.meta.url));
+let natsAuthDir = "";
+
+async function adminAuthenticator(dir: string) {
+  const authority = loadNatsAuthority(dir);
+  if (authority === undefined) return undefined;
+  const { creds } = await issueUser(authority, parseIdentity("test-admin"));
+  return credsAuthenticator(new TextEncoder().encode(creds));
+}
+
 const nats: Dependency = {
   envVar: "NATS_URL",
-  answers: natsAnswers,
+  answers: async (url) => {
+    const given = process.env["WARDEN_NATS_AUTH_DIR"];
+    natsAuthDir =
+      given !== undefined && given !== ""
+        ? given
+        : existsSync(join(repoWarden, "nats-authority.json"))
+          ? repoWarden
+          : "";
+    await natsAnswers(url, natsAuthDir === "" ? undefined : await adminAuthenticator(natsAuthDir));
+  },
   start: async () => {
-    const server = await startNats();
-    return { server, address: server.url };
+    const dir = await mkdtemp(join(tmpdir(), "warden-nats-auth-"));
+    const authority = createNatsAuthority();
+    saveNatsAuthority(authority, dir);
+    natsAuthDir = dir;
+    const started = await startNats({ auth: authority });
+    const server = {
+      ...started,
+      stop: async () => {
+        await started.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+    return { server: { ...server, [Symbol.asyncDispose]: server.stop }, address: started.url };
   },
 };
 const temporal: Dependency = {
@@ -73,6 +120,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     natsUrl: natsUrl.value,
     temporalAddress: temporalAddress.value,
     mongoUrl: mongoUrl.value,
+    natsAuthDir,
   });
   return () => owned.disposeAsync();
 }

@@ -1,2 +1,3 @@
 export * from "./servers.ts";
-export { testServers, type TestServers } from "./test-servers.ts";
+export { natsCredentials, natsCredsFile, testServers, type TestServers } from "./test-servers.ts";
+export type { NatsCredentials } from "./nats-credentials.ts";

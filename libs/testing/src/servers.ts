@@ -9,6 +9,7 @@ export {
   type NatsOptions,
   type NatsServer,
 } from "./nats.ts";
+export { mintNatsCredentials, mintNatsCredsFile, type NatsCredentials } from "./nats-credentials.ts";
 export { serverBinary, type ServerName } from "./server-binary.ts";
 export {
   freePort,

@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import { mintNatsCredentials, mintNatsCredsFile, type NatsCredentials } from "./nats-credentials.ts";
 
 /** Addresses of the shared servers of a test run, provided by `global-setup.ts`. */
 export interface TestServers {
@@ -8,6 +9,8 @@ export interface TestServers {
   temporalAddress: string;
   /** mongodb://host:port/ */
   mongoUrl: string;
+  /** Where the NATS authority's seeds are (nats-authority.json); empty when NATS runs without auth. */
+  natsAuthDir: string;
 }
 
 declare module "vitest" {
@@ -19,4 +22,25 @@ declare module "vitest" {
 /** The shared servers, inside a test file of the integration or e2e project. */
 export function testServers(): TestServers {
   return inject("wardenServers");
+}
+
+/**
+ * Credentials on the shared NATS for `identity` in `namespace`, to spread into connectNats:
+ * `connectNats({ servers: testServers().natsUrl, name, ...(await natsCredentials("test-admin")) })`.
+ * `"test-admin"` may do anything (set-up and inspection only); `"service:<name>"` and
+ * `"agent:<id>"` get exactly their production permissions for `namespace`.
+ */
+export async function natsCredentials(
+  identity: string,
+  options: { namespace?: string } = {},
+): Promise<NatsCredentials> {
+  return mintNatsCredentials(testServers().natsAuthDir, identity, options);
+}
+
+/** The same as a .creds file path, for a service config's NATS_CREDS or a child process's env. */
+export async function natsCredsFile(
+  identity: string,
+  options: { namespace?: string } = {},
+): Promise<string | undefined> {
+  return mintNatsCredsFile(testServers().natsAuthDir, identity, options);
 }

@@ -5,10 +5,10 @@ import {
   type Consumer,
   type JetStreamManager,
 } from "@nats-io/jetstream";
-import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, nanos, type NatsConnection } from "@nats-io/transport-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testServers, uniqueName } from "../src/index.ts";
+import { natsCredentials, testServers, uniqueName } from "../src/index.ts";
 
 const ackWaitMs = 500;
 
@@ -33,7 +33,12 @@ describe("JetStream (shared NATS from global setup)", () => {
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    nc = await connect({ servers: testServers().natsUrl });
+    nc = await connect({
+      servers: testServers().natsUrl,
+      ...(await natsCredentials("test-admin").then(({ creds }) =>
+        creds === undefined ? {} : { authenticator: credsAuthenticator(new TextEncoder().encode(creds)) },
+      )),
+    });
     jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
   });

@@ -15,6 +15,8 @@ export type RestoreAuditFromStreamRequest = {
   mongoUrl: string;
   db: string;
   natsUrl: string;
+  /** Path of the .creds file to connect with (NATS_CREDS; the audit's identity) when NATS has auth on. */
+  natsCreds?: string | undefined;
   /** WARDEN_NAMESPACE of the installation ("" for none). */
   namespace: string;
   /** Records inserted per command; default 100 (FerretDB's batch, see DEFAULT_INSERT_CHUNK). */
@@ -39,7 +41,11 @@ export async function restoreAuditFromStream(
     serverSelectionTimeoutMS: 10_000,
     appName: "warden-audit-restore",
   });
-  const nc = await connectNats({ servers: request.natsUrl, name: "warden-audit-restore" });
+  const nc = await connectNats({
+    servers: request.natsUrl,
+    name: "warden-audit-restore",
+    credsFile: request.natsCreds,
+  });
   try {
     await client.connect();
     const store = createMongoAuditStore(client.db(request.db));

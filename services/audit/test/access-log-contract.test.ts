@@ -11,7 +11,7 @@ import {
   topology,
   type Topology,
 } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll } from "vitest";
 import { natsAccessLog, type AuditQueriedData } from "../src/adapters/nats/nats-access-log.ts";
 import { describeAccessLogContract, type RecordedAccess } from "../src/testing/access-log-contract.ts";
@@ -20,7 +20,11 @@ let nc: NatsConnection;
 const namespaces: Topology[] = [];
 
 beforeAll(async () => {
-  nc = await connectNats({ servers: testServers().natsUrl, name: "access-log-contract" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "access-log-contract",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, drainNats, provisionTopology, topology, type Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll } from "vitest";
 import { natsRecordFeed } from "../src/adapters/nats/nats-record-feed.ts";
 import { natsRecordPublisher } from "../src/adapters/nats/nats-record-publisher.ts";
@@ -20,7 +20,11 @@ let nc: NatsConnection;
 const namespaces: Topology[] = [];
 
 beforeAll(async () => {
-  nc = await connectNats({ servers: testServers().natsUrl, name: "record-stream-contract" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "record-stream-contract",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {

@@ -200,6 +200,7 @@ describe("a store behind the audit stream", () => {
       mongoUrl: env.env.MONGO_URL ?? "",
       db: env.db,
       natsUrl: env.env.NATS_URL ?? "",
+      natsCreds: env.env.NATS_CREDS,
       namespace: env.namespace,
     });
     expect(restored).toMatchObject({ fromHeadSeq: 15, toHeadSeq: head, records: head - 15 });

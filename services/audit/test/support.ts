@@ -8,7 +8,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer, type DevIssuer } from "@warden/identity";
 import { connectNats, type Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { MongoClient, type Db } from "mongodb";
 import { expect, vi } from "vitest";
 import { createMongoAuditStore, type MongoAuditStore } from "../src/adapters/mongo/mongo-audit-store.ts";
@@ -39,8 +39,10 @@ export async function auditEnv(extra: Record<string, string> = {}): Promise<Audi
   const keyFile = join(mkdtempSync(join(tmpdir(), "warden-audit-test-")), "dev-issuer.pem");
   const issuer = await createDevIssuer({ issuer: JWT_ISSUER, audience: "warden", keyFile });
   const servers = testServers();
+  const creds = await natsCredsFile("service:audit", { namespace });
   const env: Record<string, string> = {
     NATS_URL: servers.natsUrl,
+    ...(creds !== undefined && { NATS_CREDS: creds }),
     MONGO_URL: servers.mongoUrl,
     MONGO_DB: db,
     WARDEN_NAMESPACE: namespace,
@@ -70,7 +72,11 @@ export type Observer = {
 };
 
 export async function observe(env: AuditEnv): Promise<Observer> {
-  const nc = await connectNats({ servers: env.env.NATS_URL ?? "", name: "audit-test" });
+  const nc = await connectNats({
+    servers: env.env.NATS_URL ?? "",
+    name: "audit-test",
+    ...(await natsCredentials("test-admin")),
+  });
   const mongo = await MongoClient.connect(env.env.MONGO_URL ?? "");
   const db = mongo.db(env.db);
   return {

@@ -10,7 +10,7 @@ import { createGrpcClient, Status } from "@warden/grpc";
 import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { slackSignature } from "../src/domain/slack-signature.ts";
@@ -25,9 +25,11 @@ let nc: NatsConnection;
 let running: RunningKillSwitchService;
 const broadcast: string[] = [];
 
-function config() {
+async function config() {
+  const creds = await natsCredsFile("service:kill-switch", { namespace: t.namespace });
   return loadConfig({
     NATS_URL: testServers().natsUrl,
+    ...(creds !== undefined && { NATS_CREDS: creds }),
     WARDEN_NAMESPACE: t.namespace,
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: "0",
@@ -48,8 +50,12 @@ beforeAll(async () => {
     audience: "warden",
     keyFile: join(dir, "dev-issuer.pem"),
   });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "ks-test" });
-  running = await startKillSwitchService(config());
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "ks-test",
+    ...(await natsCredentials("test-admin")),
+  });
+  running = await startKillSwitchService(await config());
   const sub = nc.subscribe(t.subjects.killswitchAll);
   void (async () => {
     for await (const m of sub) broadcast.push(m.subject);
@@ -202,7 +208,7 @@ describe("acknowledgement, two-person resume, restart", () => {
     expect(eng2.details).toContain("needs a person holding security-lead");
 
     await running.stop();
-    running = await startKillSwitchService(config());
+    running = await startKillSwitchService(await config());
     const after = await grpc(policyToken).status({});
     expect(after.state?.active).toBe(true);
     expect(after.state?.deactivationApprovals.map((a) => a.approver?.id)).toEqual(["erin"]);

@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, drainNats, provisionTopology, topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createKillSwitchService } from "../src/app/kill-switch-service.ts";
 import { stopStoreContract } from "../src/testing/stop-store-contract.ts";
@@ -16,7 +16,11 @@ const namespaces: string[] = [];
 let admin: NatsConnection;
 
 beforeAll(async () => {
-  admin = await connectNats({ servers: testServers().natsUrl, name: "kv-stop-store-test" });
+  admin = await connectNats({
+    servers: testServers().natsUrl,
+    name: "kv-stop-store-test",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {
@@ -37,7 +41,11 @@ async function freshBucket(): Promise<() => Promise<ReturnType<typeof createKvSt
   namespaces.push(t.namespace);
   await provisionTopology(admin, t);
   return async () => {
-    const nc = await connectNats({ servers: testServers().natsUrl, name: "kv-stop-store" });
+    const nc = await connectNats({
+      servers: testServers().natsUrl,
+      name: "kv-stop-store",
+      ...(await natsCredentials("test-admin")),
+    });
     connections.push(nc);
     return createKvStopStore(await new Kvm(nc).open(t.kv.killswitch));
   };

@@ -11,7 +11,7 @@ import {
   topology,
   type Topology,
 } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll } from "vitest";
 import { natsBundleEvents } from "../src/adapters/nats/nats-bundle-events.ts";
 import {
@@ -23,7 +23,11 @@ let nc: NatsConnection;
 const namespaces: Topology[] = [];
 
 beforeAll(async () => {
-  nc = await connectNats({ servers: testServers().natsUrl, name: "bundle-events-contract" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "bundle-events-contract",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {

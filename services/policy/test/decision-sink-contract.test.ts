@@ -11,7 +11,7 @@ import {
   topology,
   type Topology,
 } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll } from "vitest";
 import { natsDecisionSink } from "../src/adapters/nats/nats-decision-sink.ts";
 import type { Outcome } from "../src/domain/decision.ts";
@@ -24,7 +24,11 @@ let nc: NatsConnection;
 const namespaces: Topology[] = [];
 
 beforeAll(async () => {
-  nc = await connectNats({ servers: testServers().natsUrl, name: "decision-sink-contract" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "decision-sink-contract",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {

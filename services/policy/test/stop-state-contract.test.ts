@@ -14,7 +14,7 @@ import {
   type Topology,
 } from "@warden/messaging";
 import { createLogger } from "@warden/telemetry";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll } from "vitest";
 import { natsStopState } from "../src/adapters/nats/nats-stop-state.ts";
 import { describeStopStateContract } from "../src/testing/stop-state-contract.ts";
@@ -24,7 +24,11 @@ let nc: NatsConnection;
 const namespaces: Topology[] = [];
 
 beforeAll(async () => {
-  nc = await connectNats({ servers: testServers().natsUrl, name: "stop-state-contract" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "stop-state-contract",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
 import { connectNats, createPublisher, drainNats, topology } from "@warden/messaging";
 import type { ActionRequestData, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import type { Logger } from "pino";
 import { expect } from "vitest";
 import { natsDecisionSink } from "../src/adapters/nats/nats-decision-sink.ts";
@@ -24,14 +24,16 @@ export const repoGovernance = join(import.meta.dirname, "..", "..", "..", "gover
  * The configuration a test's in-process policy service runs with: the shared NATS server, loopback
  * ports chosen by the OS, a development token issuer's key file; `overrides` adds or replaces keys.
  */
-export function policyTestConfig(
+export async function policyTestConfig(
   t: Topology,
   bundleDir: string,
   keyFile: string,
   overrides: Record<string, string> = {},
-): ReturnType<typeof loadConfig> {
+): Promise<ReturnType<typeof loadConfig>> {
+  const creds = await natsCredsFile("service:policy", { namespace: t.namespace });
   return loadConfig({
     NATS_URL: testServers().natsUrl,
+    ...(creds !== undefined && { NATS_CREDS: creds }),
     WARDEN_NAMESPACE: t.namespace,
     POLICY_BUNDLE_DIR: bundleDir,
     GRPC_HOST: "127.0.0.1",
@@ -69,10 +71,14 @@ export async function startPolicyForTest(
   await cp(repoGovernance, bundleDir, { recursive: true });
   const keyFile = join(dir, "dev-issuer.pem");
   const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const config = policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s", ...overrides });
+  const config = await policyTestConfig(t, bundleDir, keyFile, { KILLSWITCH_LEASE: "5s", ...overrides });
   const { startPolicyService } = await import("../src/start-policy-service.ts");
   const running = await startPolicyService(config, options);
-  const nc = await connectNats({ servers: testServers().natsUrl, name: "policy-test" });
+  const nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "policy-test",
+    ...(await natsCredentials("test-admin")),
+  });
   return {
     running,
     nc,

@@ -11,7 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
 import type { ActionRequestData, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN } from "../src/domain/evaluator.ts";
 import { startPolicyService } from "../src/start-policy-service.ts";
@@ -55,7 +55,7 @@ async function startReplica(pipelineLimited: boolean): Promise<Replica> {
   await cp(repoGovernance, bundleDir, { recursive: true });
   await writeAgents(bundleDir, pipelineLimited);
   const running = await startPolicyService(
-    policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
+    await policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
   );
   replicas.push(running);
   return { running, bundleDir, t };
@@ -102,7 +102,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "warden-usage-filter-"));
   keyFile = join(dir, "dev-issuer.pem");
   await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "usage-filter-test" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "usage-filter-test",
+    ...(await natsCredentials("test-admin")),
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { createDevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
 import type { ActionRequestData, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RequestOrigin } from "../src/app/ports.ts";
 import type { Decision } from "../src/domain/decision.ts";
@@ -35,7 +35,7 @@ const clock = (): number => T0;
 
 async function startReplica(): Promise<RunningPolicyService> {
   const running = await startPolicyService(
-    policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
+    await policyTestConfig(t, bundleDir, keyFile, { POLICY_WATCH: "false" }),
     { clock },
   );
   replicas.push(running);
@@ -94,7 +94,11 @@ beforeAll(async () => {
   await writeFile(agentsFile, limited);
   keyFile = join(dir, "dev-issuer.pem");
   await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "usage-test" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "usage-test",
+    ...(await natsCredentials("test-admin")),
+  });
 }, 60_000);
 
 afterAll(async () => {

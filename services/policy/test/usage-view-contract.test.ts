@@ -13,7 +13,7 @@ import {
   type Topology,
 } from "@warden/messaging";
 import { createLogger } from "@warden/telemetry";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, expect } from "vitest";
 import { natsDecisionSink } from "../src/adapters/nats/nats-decision-sink.ts";
 import { createUsageWatcher } from "../src/adapters/nats/nats-usage-view.ts";
@@ -27,7 +27,11 @@ let nc: NatsConnection;
 const namespaces: Topology[] = [];
 
 beforeAll(async () => {
-  nc = await connectNats({ servers: testServers().natsUrl, name: "usage-view-contract" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "usage-view-contract",
+    ...(await natsCredentials("test-admin")),
+  });
 });
 
 afterAll(async () => {

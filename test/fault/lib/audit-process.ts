@@ -46,6 +46,8 @@ export function auditKeys(): AuditKeys {
 
 export function auditEnvironment(options: {
   natsUrl: string;
+  /** The audit's .creds file (NATS_CREDS) when NATS runs with authentication. */
+  natsCreds?: string | undefined;
   mongoUrl: string;
   namespace: string;
   db: string;
@@ -55,6 +57,7 @@ export function auditEnvironment(options: {
   return {
     PATH: process.env.PATH ?? "",
     NATS_URL: options.natsUrl,
+    ...(options.natsCreds !== undefined && { NATS_CREDS: options.natsCreds }),
     MONGO_URL: options.mongoUrl,
     MONGO_DB: options.db,
     WARDEN_NAMESPACE: options.namespace,

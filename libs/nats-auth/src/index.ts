@@ -1,0 +1,3 @@
+export * from "./identity.ts";
+export * from "./permissions.ts";
+export * from "./authority.ts";
