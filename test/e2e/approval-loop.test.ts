@@ -24,7 +24,7 @@ import {
 import type { ActionExecutedData, ApprovalRefusedData, Envelope } from "@warden/messaging";
 import { connect } from "@warden/sdk";
 import type { WardenAgent } from "@warden/sdk";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { startServiceProcess } from "./lib/service-process.ts";
 import type { ServiceProcess } from "./lib/service-process.ts";
@@ -41,11 +41,20 @@ const processes: ServiceProcess[] = [];
 const clients: { close(): void }[] = [];
 const seen: Envelope<unknown>[] = [];
 
+async function credsOf(identity: string): Promise<Record<string, string>> {
+  const file = await natsCredsFile(identity, { namespace: t.namespace });
+  return file === undefined ? {} : { NATS_CREDS: file };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "warden-loop-e2e-"));
   const keyFile = join(dir, "dev-issuer.pem");
   issuer = await createDevIssuer({ issuer: "warden-e2e", audience: "warden", keyFile });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "loop-e2e-observer" });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "loop-e2e-observer",
+    ...(await natsCredentials("test-admin")),
+  });
   await provisionTopology(nc, t);
   nc.subscribe(t.subjects.allEvents, {
     callback: (_err, msg) => {
@@ -61,7 +70,12 @@ beforeAll(async () => {
   processes.push(
     await startServiceProcess(
       "policy",
-      { ...common, POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false" },
+      {
+        ...common,
+        ...(await credsOf("service:policy")),
+        POLICY_BUNDLE_DIR: governance,
+        POLICY_WATCH: "false",
+      },
       join(dir, "policy.log"),
     ),
   );
@@ -69,16 +83,19 @@ beforeAll(async () => {
     "approval",
     {
       ...common,
+      ...(await credsOf("service:approval")),
       TEMPORAL_ADDRESS: testServers().temporalAddress,
       TEMPORAL_TASK_QUEUE: uniqueName("approval-e2e"),
     },
     join(dir, "approval.log"),
   );
   processes.push(approval);
+  const agentCreds = await natsCredsFile("agent:release-pipeline", { namespace: t.namespace });
   agent = await connect({
     agentId: "release-pipeline",
     agentType: "service",
     natsUrl: testServers().natsUrl,
+    ...(agentCreds !== undefined && { credentials: { credsFile: agentCreds } }),
     namespace: t.namespace,
     environment: "production",
   });

@@ -10,7 +10,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { createDevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
-import { freePort, testServers, uniqueName } from "@warden/testing";
+import { freePort, testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { startServiceProcess } from "./support/service-process.ts";
@@ -45,6 +45,11 @@ async function devToken(user: string, roles: string): Promise<string> {
   return run.stdout.trim();
 }
 
+async function credsOf(identity: string): Promise<Record<string, string>> {
+  const file = await natsCredsFile(identity, { namespace: t.namespace });
+  return file === undefined ? {} : { NATS_CREDS: file };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "warden-cli-it-"));
   keyFile = join(dir, "dev-issuer.pem");
@@ -60,16 +65,26 @@ beforeAll(async () => {
     LOG_LEVEL: "warn",
   };
   const [ks, policy, audit] = await Promise.all([
-    startServiceProcess("kill-switch", common, join(dir, "kill-switch.log")),
+    startServiceProcess(
+      "kill-switch",
+      { ...common, ...(await credsOf("service:kill-switch")) },
+      join(dir, "kill-switch.log"),
+    ),
     startServiceProcess(
       "policy",
-      { ...common, POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false" },
+      {
+        ...common,
+        ...(await credsOf("service:policy")),
+        POLICY_BUNDLE_DIR: governance,
+        POLICY_WATCH: "false",
+      },
       join(dir, "policy.log"),
     ),
     startServiceProcess(
       "audit",
       {
         ...common,
+        ...(await credsOf("service:audit")),
         MONGO_URL: testServers().mongoUrl,
         MONGO_DB: db,
         AUDIT_SIGNING_KEY: signingKey,
@@ -89,7 +104,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(processes).map((p) => p.stop()));
-  const nc = await connectNats({ servers: testServers().natsUrl, name: "cli-it-cleanup" });
+  const nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "cli-it-cleanup",
+    ...(await natsCredentials("test-admin")),
+  });
   const jsm = await jetstreamManager(nc);
   for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
     await jsm.streams.delete(name).catch(() => undefined);

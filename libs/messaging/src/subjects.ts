@@ -117,7 +117,9 @@ export function topology(namespace = "") {
      * The reply-subject prefix of one agent's connection (nats.js `inboxPrefix`): a permission set
      * can give each agent its own inbox, so no agent reads another's replies.
      */
-    agentInbox: (agentId: string) => `${p}_INBOX_${token(agentId)}`,
+    /** An agent's inbox prefix: its replies arrive only here (NATS permissions grant it alone this prefix). */
+    agentInbox: (agentId: string) =>
+      namespace === "" ? `_INBOX_AGENT.${token(agentId)}` : `_INBOX_AGENT.${namespace}.${token(agentId)}`,
     rpc: {
       /** Synchronous decision for one agent; the last token is the agent id (its identity). */
       policyEvaluate: (agentId: string) => `${rpc}.policy.evaluate.${token(agentId)}`,

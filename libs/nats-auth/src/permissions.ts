@@ -1,6 +1,6 @@
 // Subject permissions per identity, generated from the topology (so a namespace moves them all) and
 // the identity. Deny wins over allow in nats-server; everything not allowed is refused.
-import { token, topology as makeTopology } from "@warden/messaging";
+import { topology as makeTopology } from "@warden/messaging";
 import type { Topology } from "@warden/messaging";
 import type { NatsIdentity, WardenService } from "./identity.ts";
 
@@ -16,7 +16,7 @@ export type SubjectPermissions = {
  * JetStream acks, KV watch deliveries — arrive under it, and only it may subscribe there.
  */
 export function agentInboxPrefix(agentId: string, namespace = ""): string {
-  return namespace === "" ? `_INBOX_AGENT.${token(agentId)}` : `_INBOX_AGENT.${namespace}.${token(agentId)}`;
+  return makeTopology(namespace).agentInbox(agentId);
 }
 
 /** Every verdict about one agent, whatever its outcome (`warden.action.verdict.*.<id>`). */
@@ -64,17 +64,33 @@ function servicePublishes(service: WardenService, t: Topology): string[] {
   const s = t.subjects;
   // `warden.<domain>.>` for the domains topology() has no catch-all for.
   const domain = (name: string): string => `${s.allEvents.slice(0, -1)}${name}.>`;
+  // Every service reports the callers it refuses (libs/service) and what it cannot read (invalid.*).
+  const common = [s.accessRefused(service), s.invalidAll];
   switch (service) {
     case "policy":
-      return [s.decisionAll, domain("policy"), s.invalidAll, s.killswitchAcknowledgedAll];
+      return [...common, s.decisionAll, domain("policy"), s.killswitchAcknowledgedAll];
     case "audit":
-      return [s.auditAll, s.auditQueried, s.auditStoreBehind, s.invalidAll];
+      return [...common, s.auditAll, s.auditQueried, s.auditStoreBehind];
     case "kill-switch":
-      return [s.killswitchAll, kvSubjects(t).write];
+      return [...common, s.killswitchAll, kvSubjects(t).write];
     case "approval":
-      return [s.approvalAll, domain("action.verdict")];
+      return [
+        ...common,
+        s.approvalAll,
+        domain("action.verdict"),
+        s.killswitchAcknowledgedAll,
+        `$KV.${t.kv.approvalLinks}.>`,
+      ];
     case "rollback-monitor":
-      return [domain("rollback"), domain("escalation"), domain("incident")];
+      return [
+        ...common,
+        domain("rollback"),
+        domain("escalation"),
+        domain("incident"),
+        s.killswitchAcknowledgedAll,
+        // Inconclusive analyses and failed rollbacks go to humans as its own action requests.
+        s.actionRequested("rollback-monitor"),
+      ];
   }
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { natsCredsFile } from "@warden/testing";
 import { startWarden } from "./support.ts";
 import type { Warden } from "./support.ts";
 
@@ -44,7 +45,18 @@ afterAll(async () => {
 });
 
 async function agent(namespace: string, ...args: string[]): Promise<{ code: number; out: unknown }> {
-  const argv = [join(example, "agent.py"), "--nats", w.natsUrl, "--namespace", namespace, ...args];
+  const agentArg = args.indexOf("--agent");
+  const agentId = agentArg >= 0 ? (args[agentArg + 1] ?? "release-pipeline") : "release-pipeline";
+  const creds = await natsCredsFile(`agent:${agentId}`, { namespace });
+  const argv = [
+    join(example, "agent.py"),
+    "--nats",
+    w.natsUrl,
+    "--namespace",
+    namespace,
+    ...(creds === undefined ? [] : ["--creds", creds]),
+    ...args,
+  ];
   try {
     const { stdout } = await run(python, argv, { timeout: 30_000 });
     return { code: 0, out: JSON.parse(stdout) };

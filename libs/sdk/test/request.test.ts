@@ -9,7 +9,6 @@ import {
   AbortedError,
   ApprovalRefusedError,
   canonicalDigest,
-  connect,
   ConsumeRefusedError,
   DeniedError,
   GarbageReplyError,
@@ -19,7 +18,15 @@ import {
   StopStateUnknownError,
 } from "../src/index.ts";
 import type { WardenAgent } from "../src/index.ts";
-import { collect, executedOf, startApprovalStandIn, startTcpProxy, startWarden, WAIT } from "./support.ts";
+import {
+  collect,
+  executedOf,
+  startApprovalStandIn,
+  startTcpProxy,
+  startWarden,
+  WAIT,
+  agentConnect,
+} from "./support.ts";
 import type { ApprovalStandIn, Warden } from "./support.ts";
 
 const AGENT = "release-pipeline";
@@ -42,7 +49,7 @@ const id = (what: string) => `${what}-${++n}`;
 beforeAll(async () => {
   [w, bare] = await Promise.all([startWarden(), startWarden({ policy: false })]);
   approval = await startApprovalStandIn(w);
-  agent = await connect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: w.t.namespace });
+  agent = await agentConnect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: w.t.namespace });
   executed = collect(w.nc, w.t.subjects.actionExecuted(AGENT), events.actionExecuted).seen;
   await w.nc.flush();
 });
@@ -103,7 +110,7 @@ describe("allowed and denied", () => {
 
 describe("fail closed on the wire", () => {
   it("no responders → NoRespondersError (control: the same agent where the policy runs is allowed)", async () => {
-    const other = await connect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: bare.t.namespace });
+    const other = await agentConnect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: bare.t.namespace });
     try {
       let ran = false;
       await expect(other.guard(staging, () => (ran = true))).rejects.toBeInstanceOf(NoRespondersError);
@@ -122,13 +129,17 @@ describe("fail closed on the wire", () => {
       },
     });
     await bare.nc.flush();
-    const silent = await connect({
+    const silent = await agentConnect({
       agentId: "silent-bot",
       natsUrl: w.natsUrl,
       namespace: bare.t.namespace,
       rpcTimeoutMs: 300,
     });
-    const echoing = await connect({ agentId: "echo-bot", natsUrl: w.natsUrl, namespace: bare.t.namespace });
+    const echoing = await agentConnect({
+      agentId: "echo-bot",
+      natsUrl: w.natsUrl,
+      namespace: bare.t.namespace,
+    });
     try {
       const err = await silent.request(staging).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RequestTimeoutError);
@@ -165,7 +176,7 @@ describe("fail closed on the wire", () => {
       },
     });
     await bare.nc.flush();
-    const garbage = await connect({ agentId, natsUrl: w.natsUrl, namespace: bare.t.namespace });
+    const garbage = await agentConnect({ agentId, natsUrl: w.natsUrl, namespace: bare.t.namespace });
     try {
       let ran = false;
       await expect(garbage.guard(staging, () => (ran = true))).rejects.toBeInstanceOf(GarbageReplyError);
@@ -184,7 +195,7 @@ describe("fail closed on the wire", () => {
       },
     });
     await bare.nc.flush();
-    const ok = await connect({ agentId, natsUrl: w.natsUrl, namespace: bare.t.namespace });
+    const ok = await agentConnect({ agentId, natsUrl: w.natsUrl, namespace: bare.t.namespace });
     try {
       await expect(ok.request(staging)).resolves.toMatchObject({ outcome: "allowed" });
     } finally {
@@ -271,7 +282,7 @@ describe("approvals (approval service stand-in)", () => {
       },
     });
     await bare.nc.flush();
-    const fast = await connect({ agentId, natsUrl: w.natsUrl, namespace: bare.t.namespace });
+    const fast = await agentConnect({ agentId, natsUrl: w.natsUrl, namespace: bare.t.namespace });
     try {
       await expect(fast.request(production, { timeoutMs: 10_000 })).resolves.toMatchObject({
         outcome: "approved",
@@ -324,7 +335,7 @@ describe("approvals (approval service stand-in)", () => {
 
   it("a verdict published while the agent was cut off is read back after the reconnect", async () => {
     const proxy = await startTcpProxy(w.natsUrl);
-    const cutOff = await connect({
+    const cutOff = await agentConnect({
       agentId: AGENT,
       natsUrl: proxy.url,
       namespace: w.t.namespace,

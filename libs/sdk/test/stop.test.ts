@@ -5,9 +5,9 @@
 import { events } from "@warden/messaging";
 import type { ActionExecutedData, Envelope } from "@warden/messaging";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, StopStateUnknownError, StoppedError } from "../src/index.ts";
+import { StopStateUnknownError, StoppedError } from "../src/index.ts";
 import type { WardenAgent } from "../src/index.ts";
-import { collect, executedOf, startTcpProxy, startWarden, WAIT } from "./support.ts";
+import { collect, executedOf, startTcpProxy, startWarden, WAIT, agentConnect } from "./support.ts";
 import type { Warden } from "./support.ts";
 
 const AGENT = "release-pipeline";
@@ -86,7 +86,7 @@ async function acknowledged(agent: WardenAgent, epoch: number): Promise<boolean>
 
 describe("emergency stop", () => {
   it("aborts the running action, refuses the next, acknowledges the epoch; resumes after the two-person lift", async () => {
-    const agent = await connect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: w.t.namespace });
+    const agent = await agentConnect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: w.t.namespace });
     try {
       // Control: work flows before the stop.
       await expect(agent.guard(staging, () => "before")).resolves.toBe("before");
@@ -121,7 +121,7 @@ describe("emergency stop", () => {
   });
 
   it("an environment stop covers that environment's actions only (control: another environment runs)", async () => {
-    const agent = await connect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: w.t.namespace });
+    const agent = await agentConnect({ agentId: AGENT, natsUrl: w.natsUrl, namespace: w.t.namespace });
     const scopes: Scope[] = [{ kind: "environment", value: "production" }];
     try {
       const epoch = await activate(scopes);
@@ -140,7 +140,7 @@ describe("emergency stop", () => {
 
   it("partition: cut off during a stop, the agent stops within its lease and resumes only after confirming the clearance", async () => {
     const proxy = await startTcpProxy(w.natsUrl);
-    const agent = await connect({
+    const agent = await agentConnect({
       agentId: AGENT,
       natsUrl: proxy.url,
       namespace: w.t.namespace,

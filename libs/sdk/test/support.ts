@@ -32,12 +32,25 @@ import type {
 } from "@warden/messaging";
 import type { RunningKillSwitchService } from "@warden/kill-switch";
 import type { RunningPolicyService } from "@warden/policy/start";
-import { testServers, uniqueName } from "@warden/testing";
+import { natsCredentials, natsCredsFile, testServers, uniqueName } from "@warden/testing";
 import { pino } from "pino";
+import { connect } from "../src/index.ts";
+import type { ConnectOptions, WardenAgent } from "../src/index.ts";
 
 export const silent = pino({ level: "silent" });
 export const WAIT = { timeout: 15_000, interval: 20 } as const;
 const governance = join(import.meta.dirname, "..", "..", "..", "governance");
+
+async function credsEnv(identity: string, namespace: string): Promise<Record<string, string>> {
+  const file = await natsCredsFile(identity, { namespace });
+  return file === undefined ? {} : { NATS_CREDS: file };
+}
+
+/** The SDK's connect with the agent's own NATS credentials (the harness runs NATS with auth on). */
+export async function agentConnect(options: ConnectOptions): Promise<WardenAgent> {
+  const file = await natsCredsFile(`agent:${options.agentId}`, { namespace: options.namespace ?? "" });
+  return connect({ ...options, ...(file !== undefined && { credentials: { credsFile: file } }) });
+}
 
 export type Warden = {
   readonly t: Topology;
@@ -59,7 +72,11 @@ export async function startWarden(options: { policy?: boolean; killSwitch?: bool
   const dir = await mkdtemp(join(tmpdir(), "warden-sdk-"));
   const keyFile = join(dir, "dev-issuer.pem");
   await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  const nc = await connectNats({ servers: natsUrl, name: "sdk-test" });
+  const nc = await connectNats({
+    servers: natsUrl,
+    name: "sdk-test",
+    ...(await natsCredentials("test-admin")),
+  });
   await provisionTopology(nc, t);
   const common = {
     NATS_URL: natsUrl,
@@ -80,12 +97,19 @@ export async function startWarden(options: { policy?: boolean; killSwitch?: bool
     const { loadConfig } = await import("@warden/policy/config");
     const { startPolicyService } = await import("@warden/policy/start");
     policy = await startPolicyService(
-      loadConfig({ ...common, POLICY_BUNDLE_DIR: bundleDir, KILLSWITCH_LEASE: "5s" }),
+      loadConfig({
+        ...common,
+        ...(await credsEnv("service:policy", t.namespace)),
+        POLICY_BUNDLE_DIR: bundleDir,
+        KILLSWITCH_LEASE: "5s",
+      }),
     );
   }
   if (options.killSwitch ?? false) {
     const ks = await import("@warden/kill-switch");
-    killSwitch = await ks.startKillSwitchService(ks.loadConfig({ ...common }));
+    killSwitch = await ks.startKillSwitchService(
+      ks.loadConfig({ ...common, ...(await credsEnv("service:kill-switch", t.namespace)) }),
+    );
   }
   return {
     t,
@@ -155,7 +179,11 @@ type Held = {
 
 export async function startApprovalStandIn(w: Warden): Promise<ApprovalStandIn> {
   const { t } = w;
-  const nc = await connectNats({ servers: w.natsUrl, name: "approval-stand-in" });
+  const nc = await connectNats({
+    servers: w.natsUrl,
+    name: "approval-stand-in",
+    ...(await natsCredentials("service:approval", { namespace: t.namespace })),
+  });
   const publisher = createPublisher(nc, { source: "approval-stand-in" });
   const held = new Map<string, Held>();
   const waiting = new Map<string, ((d: DecisionData) => void)[]>();

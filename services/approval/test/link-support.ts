@@ -8,7 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, drainNats, provisionTopology, topology } from "@warden/messaging";
 import type { Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { createKvUsedLinkStore } from "../src/adapters/nats/kv-used-link-store.ts";
 import type { UsedLinkStore } from "../src/app/notifier-port.ts";
 import { approvalLinksHttp } from "../src/transport/http/approval-links-http.ts";
@@ -22,7 +22,11 @@ export interface KvNamespace {
 }
 
 export async function kvNamespace(prefix: string): Promise<KvNamespace> {
-  const nc = await connectNats({ servers: testServers().natsUrl, name: prefix });
+  const nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: prefix,
+    ...(await natsCredentials("test-admin")),
+  });
   const t = topology(uniqueName(prefix).toLowerCase());
   await provisionTopology(nc, t);
   return {

@@ -13,7 +13,7 @@ import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
 import { connectNats, createPublisher, drainNats, events, topology } from "@warden/messaging";
 import type { DecisionData, EventPublisher, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { loadConfig } from "../src/config.ts";
 import type { ApprovalConfig } from "../src/config.ts";
 import type { RunningApprovalService } from "../src/start-approval-service.ts";
@@ -77,10 +77,21 @@ export async function startApprovalForTest(
   const keyFile = join(dir, "dev-issuer.pem");
   const issuer = await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
   const { startApprovalService } = await import("../src/start-approval-service.ts");
-  const running = await startApprovalService(approvalTestConfig(t, keyFile, taskQueue, overrides), {
-    ...(options.standIn === true ? { workflowsPath: STAND_IN_WORKFLOWS } : {}),
+  const creds = await natsCredsFile("service:approval", { namespace: t.namespace });
+  const running = await startApprovalService(
+    approvalTestConfig(t, keyFile, taskQueue, {
+      ...(creds !== undefined && { NATS_CREDS: creds }),
+      ...overrides,
+    }),
+    {
+      ...(options.standIn === true ? { workflowsPath: STAND_IN_WORKFLOWS } : {}),
+    },
+  );
+  const nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "approval-test",
+    ...(await natsCredentials("test-admin")),
   });
-  const nc = await connectNats({ servers: testServers().natsUrl, name: "approval-test" });
   return {
     running,
     nc,

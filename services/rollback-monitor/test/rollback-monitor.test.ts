@@ -9,7 +9,7 @@ import { DefaultLogger, Runtime } from "@temporalio/worker";
 import { createDevIssuer } from "@warden/identity";
 import { connectNats, createPublisher, drainNats, events, topology } from "@warden/messaging";
 import type { EventPublisher, Topology } from "@warden/messaging";
-import { testServers, uniqueName } from "@warden/testing";
+import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,12 +28,14 @@ let pipeline: EventPublisher;
 let client: Client;
 let clientConnection: Connection;
 let keyFile: string;
+let creds: string | undefined;
 const taskQueue = uniqueName("warden-rollback");
 const started: string[] = [];
 
 function config() {
   return loadConfig({
     NATS_URL: testServers().natsUrl,
+    ...(creds !== undefined && { NATS_CREDS: creds }),
     WARDEN_NAMESPACE: t.namespace,
     TEMPORAL_ADDRESS: testServers().temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -53,7 +55,12 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "warden-rollback-"));
   keyFile = join(dir, "dev-issuer.pem");
   await createDevIssuer({ issuer: "warden-test", audience: "warden", keyFile });
-  nc = await connectNats({ servers: testServers().natsUrl, name: "rollback-test" });
+  creds = await natsCredsFile("service:rollback-monitor", { namespace: t.namespace });
+  nc = await connectNats({
+    servers: testServers().natsUrl,
+    name: "rollback-test",
+    ...(await natsCredentials("test-admin")),
+  });
   jsm = await jetstreamManager(nc);
   pipeline = createPublisher(nc, { source: "deploy-bot" });
   clientConnection = await Connection.connect({ address: testServers().temporalAddress });

@@ -30,6 +30,7 @@ async def main() -> int:
     parser.add_argument("--action", default="change.deploy")
     parser.add_argument("--environment", default="ENVIRONMENT_STAGING")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the policy")
+    parser.add_argument("--creds", default=None, help="the agent's NATS .creds file (auth on)")
     args = parser.parse_args()
 
     prefix = f"{args.namespace}." if args.namespace else ""
@@ -44,7 +45,11 @@ async def main() -> int:
     }
 
     # Replies come to the agent's own inbox, so permissions can keep agents out of each other's.
-    nc = await nats.connect(args.nats, inbox_prefix=f"{prefix}_INBOX_{args.agent}".encode())
+    inbox = f"_INBOX_AGENT.{args.namespace}.{args.agent}" if args.namespace else f"_INBOX_AGENT.{args.agent}"
+    options = {"inbox_prefix": inbox.encode()}
+    if args.creds:
+        options["user_credentials"] = args.creds
+    nc = await nats.connect(args.nats, **options)
     try:
         msg = await nc.request(subject, json.dumps(request).encode(), timeout=args.timeout)
     except (NoRespondersError, TimeoutError) as err:
