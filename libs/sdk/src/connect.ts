@@ -89,7 +89,10 @@ export type ConnectOptions = {
   agentType?: "ai_agent" | "service" | undefined;
   /** Timeout of each RPC (policy, approval), within the request's own deadline (default 2 s). */
   rpcTimeoutMs?: number | undefined;
-  /** Acknowledgements name this instance (default `<agentId>-<random>`). */
+  /**
+   * Acknowledgements name this instance (default the agent id: NATS permissions let an agent publish
+   * only `warden.killswitch.acknowledged.<its id>`, so replicas of one agent confirm as one).
+   */
   instanceId?: string | undefined;
   /** Wait between reconnect attempts (nats.js default 2 s). */
   reconnectTimeWaitMs?: number | undefined;
@@ -203,7 +206,8 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
   const log = options.logger ?? pino({ level: "silent" });
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const rpcTimeoutMs = options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  const instanceId = options.instanceId ?? `${agentId}-${randomUUID().slice(0, 8)}`;
+  // The agent's id: NATS permissions let an agent acknowledge only as itself.
+  const instanceId = options.instanceId ?? agentId;
   const place: AgentPlace = { agentId, environment: options.environment, service: options.service };
   const actor: Actor = { type: options.agentType ?? "ai_agent", id: agentId, roles: [] };
   const credentials = options.credentials;

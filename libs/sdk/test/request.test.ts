@@ -333,7 +333,11 @@ describe("approvals (approval service stand-in)", () => {
     expect(approval.consumeCalls.get(actionId)).toBe(2);
   });
 
-  it("a verdict published while the agent was cut off is read back after the reconnect", async () => {
+  // Under NATS permissions an agent may not create consumers on WARDEN_EVENTS (it could read every
+  // agent's events), so the SDK's catch-up read is refused: a verdict missed while cut off is never
+  // acted on, and the wait fails closed at its deadline. (Reading it back needs an agent-scoped RPC of
+  // the approval service — not built yet; see libs/sdk/README.md.)
+  it("a verdict published while the agent was cut off is never acted on: the wait fails closed", async () => {
     const proxy = await startTcpProxy(w.natsUrl);
     const cutOff = await agentConnect({
       agentId: AGENT,
@@ -347,13 +351,15 @@ describe("approvals (approval service stand-in)", () => {
       const waiting = new Promise<void>((resolve) => (decided = resolve));
       const pending = cutOff.request(
         { ...production, actionId },
-        { timeoutMs: 30_000, onDecision: () => decided() },
+        { timeoutMs: 8_000, onDecision: () => decided() },
       );
       await waiting; // the agent has its approval_required decision and waits for the verdict
       await proxy.cut();
       await approval.approve(actionId); // the agent's core subscription cannot see this one
       await proxy.restore();
-      await expect(pending).resolves.toMatchObject({ outcome: "approved", actionId });
+      const err = await pending.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestTimeoutError);
+      expect((err as RequestTimeoutError).waitingFor).toBe("verdict");
     } finally {
       await cutOff.close();
       await proxy.close();
