@@ -1,4 +1,4 @@
-// Cost per connection of the NATS authentication candidates (ADR XXXX-nats-auth-identities), each
+// Cost per connection of the NATS authentication candidates (ADR 0013-nats-identities), each
 // against its own nats-server on loopback, connects interleaved round-robin so every candidate sees
 // the same machine load. One sample = connect (handshake + auth) + flush (a round trip) + close.
 //

@@ -6,7 +6,7 @@ import { integer, natsUrl, port, url } from "./keys.ts";
 
 /**
  * Where the NATS server is and who this process is there. With authentication on (ADR
- * XXXX-nats-auth-identities) a service names its .creds file in NATS_CREDS; NATS_TOKEN and
+ * 0013-nats-identities) a service names its .creds file in NATS_CREDS; NATS_TOKEN and
  * NATS_USER / NATS_PASSWORD exist for servers configured that way. An agent also sets
  * NATS_INBOX_PREFIX (its replies arrive only there).
  */

@@ -1,4 +1,4 @@
-// Decentralized NATS auth (ADR XXXX-nats-auth-identities): one operator, the system account, and one
+// Decentralized NATS auth (ADR 0013-nats-identities): one operator, the system account, and one
 // Warden account holding every service and agent as a user. Users are JWTs signed by the account
 // key, so adding one never touches the server; revoking one is an updated account JWT pushed to the
 // server's `full` resolver through the system account, effective at once and cluster-wide.

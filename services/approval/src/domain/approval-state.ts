@@ -383,7 +383,7 @@ export function deadlinePassed(state: ApprovalState, nowMs: number): Effect[] {
 
 /**
  * An emergency stop covers the approval (`stopped`) or was lifted (`clear`). See
- * docs/adr/XXXX-approval-core-deadlines-across-a-stop.md: a pending approval freezes with its
+ * docs/adr/0010-approval-deadlines-across-a-stop.md: a pending approval freezes with its
  * level's remaining time carried over; an approval granted before the stop is void (expired); a
  * clear resumes a frozen approval where it was and binds it to the new epoch. A clear with a newer
  * epoch than an unconsumed approval's means a stop came and went since it was granted: void too.
