@@ -16,11 +16,15 @@ import {
 } from "@warden/messaging";
 import type { ActionRequestData, DecisionData } from "@warden/messaging";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { connect as connectAgent } from "@warden/sdk";
 
 const natsUrl = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
 const policyAddress = process.env["POLICY_ADDRESS"] ?? "127.0.0.1:50051";
 const auditAddress = process.env["AUDIT_ADDRESS"] ?? "127.0.0.1:50055";
+const run = promisify(execFile);
 const keyFile = join(import.meta.dirname, "..", ".warden", "dev-issuer.pem");
 
 const scenarios: { say: string; request: Omit<ActionRequestData, "actionId"> }[] = [
@@ -144,6 +148,101 @@ try {
   );
 } finally {
   grpc.close();
+}
+
+// The governance loop (DESIGN.md §5): a production deploy of a minor version needs two approvers,
+// one of them a team lead. The pipeline asks through the SDK and waits; the human who launched it is
+// refused; two people approve through the CLI; the guarded deploy runs once.
+{
+  const approvalAddress = process.env["APPROVAL_ADDRESS"] ?? "127.0.0.1:50054";
+  const cliMain = join(import.meta.dirname, "..", "apps", "cli", "src", "main.ts");
+  const warden = async (args: string[], as: { sub: string; roles: string[] }) => {
+    const personToken = await issuer.issue({ sub: as.sub, type: "human", roles: as.roles });
+    return run(process.execPath, [
+      cliMain,
+      ...args,
+      "--token",
+      personToken,
+      "--approval-addr",
+      approvalAddress,
+    ]).then(
+      (r) => ({ ok: true, out: r.stdout.trim() }),
+      (err: { stdout?: string; stderr?: string }) => ({
+        ok: false,
+        out: (err.stderr ?? err.stdout ?? "").trim(),
+      }),
+    );
+  };
+  const pipelineCreds = await writeDevCreds(stateDir, parseIdentity("agent:release-pipeline"));
+  const pipeline = await connectAgent({
+    agentId: "release-pipeline",
+    agentType: "service",
+    natsUrl,
+    credentials: { credsFile: pipelineCreds.file },
+    environment: "production",
+  });
+  const deployId = `demo-${runId}-deploy`;
+  console.log(`\nThe approval loop (${deployId}):`);
+  console.log(
+    "• release pipeline, launched by carol, asks to deploy payments-api 2.4.0 (minor) to production",
+  );
+  let deployed = 0;
+  const guarded = pipeline.guard(
+    {
+      actionId: deployId,
+      action: "change.deploy",
+      changeType: "code",
+      environment: "production",
+      versionChange: "minor",
+      target: "service/payments-api",
+      requestedBy: { type: "ACTOR_TYPE_HUMAN", id: "carol" },
+      reason: "ship 2.4.0",
+    },
+    () => {
+      deployed += 1;
+      return { deployed: "2.4.0" };
+    },
+    { timeoutMs: 60_000 },
+  );
+  const refusal = guarded.catch((err: unknown) => err);
+  let shown = { ok: false, out: "" };
+  for (let i = 0; i < 50 && !shown.ok; i += 1) {
+    shown = await warden(["approvals", "show", deployId], { sub: "alice", roles: ["team-lead"] });
+    if (!shown.ok) await sleep(200);
+  }
+  console.log(
+    shown.ok
+      ? "    → approval required; the approval workflow waits:"
+      : `    → no approval found: ${shown.out}`,
+  );
+  for (const line of shown.out.split("\n").slice(0, 12)) console.log(`      ${line}`);
+  const self = await warden(["approvals", "approve", deployId], { sub: "carol", roles: ["team-lead"] });
+  console.log(
+    `• carol (who launched the pipeline) tries to approve → ${self.ok ? "ACCEPTED (unexpected)" : "refused"}`,
+  );
+  console.log(`      ${self.out.split("\n")[0] ?? ""}`);
+  for (const [sub, roles] of [
+    ["alice", ["team-lead"]],
+    ["bob", ["on-call-engineer"]],
+  ] as const) {
+    const vote = await warden(["approvals", "approve", deployId, "--comment", "diff checked"], {
+      sub,
+      roles: [...roles],
+    });
+    console.log(
+      `• ${sub} (${roles.join(", ")}) approves with the CLI → ${vote.ok ? "counted" : `refused: ${vote.out}`}`,
+    );
+  }
+  const outcome = await Promise.race([guarded, refusal]);
+  console.log(
+    deployed === 1
+      ? `• the pipeline's guarded deploy ran once (approval consumed): ${JSON.stringify(outcome)}`
+      : `• the deploy did not run: ${String(outcome)}`,
+  );
+  await pipeline.close();
+  console.log(
+    `  Temporal UI: http://127.0.0.1:8233/namespaces/default/workflows/approval-${deployId} — stuck approvals: temporal workflow list --query 'WardenStatus="pending"'`,
+  );
 }
 
 // The audit trail: every event above was recorded, hash-chained; an auditor can follow one action.

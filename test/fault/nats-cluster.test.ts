@@ -187,7 +187,10 @@ it(
     expect({ missing: missing.length, doubled: doubled.length }).toEqual({ missing: 0, doubled: 0 });
     const chain = await checkChain(db, new Set(), publicKeyPem);
     expect(chain.seqGaps).toBe(0);
-    expect(chain.verify).toMatchObject({ ok: true, count: chain.count });
+    // The services are still running, so records (e.g. stop-state acknowledgements) can land between
+    // the count and the verify that follows it: the verified chain is the counted one or longer.
+    expect(chain.verify).toMatchObject({ ok: true });
+    expect(chain.verify.count).toBeGreaterThanOrEqual(chain.count);
   },
 );
 
