@@ -215,7 +215,7 @@ try {
       ? "    → approval required; the approval workflow waits:"
       : `    → no approval found: ${shown.out}`,
   );
-  for (const line of shown.out.split("\n").slice(0, 12)) console.log(`      ${line}`);
+  for (const line of shown.out.split("\n").slice(0, 3)) console.log(`      ${line}`);
   const self = await warden(["approvals", "approve", deployId], { sub: "carol", roles: ["team-lead"] });
   console.log(
     `• carol (who launched the pipeline) tries to approve → ${self.ok ? "ACCEPTED (unexpected)" : "refused"}`,
