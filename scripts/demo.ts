@@ -245,6 +245,104 @@ try {
   );
 }
 
+// The emergency stop (DESIGN.md §6): ops stop production while the pipeline is mid-deploy; its
+// running action is aborted through its AbortSignal and its next request refused; lifting the stop
+// takes two people (engineering lead and security lead), and then work flows again.
+{
+  const killSwitchAddress = process.env["KILLSWITCH_ADDRESS"] ?? "127.0.0.1:50053";
+  const cliMain = join(import.meta.dirname, "..", "apps", "cli", "src", "main.ts");
+  const warden = async (args: string[], as: { sub: string; roles: string[] }) => {
+    const personToken = await issuer.issue({ sub: as.sub, type: "human", roles: as.roles });
+    return run(process.execPath, [
+      cliMain,
+      ...args,
+      "--token",
+      personToken,
+      "--killswitch-addr",
+      killSwitchAddress,
+    ]).then(
+      (r) => ({ ok: true, out: r.stdout.trim() }),
+      (err: { stdout?: string; stderr?: string }) => ({
+        ok: false,
+        out: (err.stderr ?? err.stdout ?? "").trim(),
+      }),
+    );
+  };
+  const creds = await writeDevCreds(stateDir, parseIdentity("agent:release-pipeline"));
+  const pipeline = await connectAgent({
+    agentId: "release-pipeline",
+    agentType: "service",
+    natsUrl,
+    credentials: { credsFile: creds.file },
+    environment: "production",
+  });
+  const staging = {
+    action: "change.deploy",
+    changeType: "code",
+    environment: "staging",
+    versionChange: "patch",
+  } as const;
+  console.log("\nThe emergency stop:");
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const longDeploy = pipeline
+    .guard({ ...staging, actionId: `demo-${runId}-long` }, async (signal) => {
+      started();
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, 60_000);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(signal.reason as Error);
+        });
+      });
+    })
+    .then(
+      () => "finished (unexpected)",
+      (err: unknown) => `aborted: ${(err as Error).message}`,
+    );
+  await running;
+  console.log("• the pipeline runs a long staging deploy (allowed, no approval needed)");
+  const stop = await warden(
+    ["stop", "activate", "--scope", "global", "--reason", "demo: agents misbehaving"],
+    {
+      sub: "olga",
+      roles: ["on-call-engineer"],
+    },
+  );
+  console.log(
+    `• olga (on-call) stops everything with the CLI → ${stop.ok ? stop.out.split("\n")[0] : `refused: ${stop.out}`}`,
+  );
+  console.log(`• the running deploy: ${await longDeploy}`);
+  const next = await pipeline
+    .guard({ ...staging, actionId: `demo-${runId}-next` }, () => "ran")
+    .catch((err: unknown) => `refused: ${(err as Error).message}`);
+  console.log(`• the pipeline's next request → ${next}`);
+  const lift = [
+    "stop",
+    "deactivate",
+    "--review-ref",
+    `INC-${runId}`,
+    "--root-cause",
+    "demo",
+    "--prevention",
+    "demo",
+  ];
+  const first = await warden(lift, { sub: "erin", roles: ["engineering-lead"] });
+  console.log(`• erin (engineering lead) asks to resume → ${first.out.split("\n")[0] ?? ""}`);
+  const second = await warden(lift, { sub: "sam", roles: ["security-lead"] });
+  console.log(`• sam (security lead) agrees → ${second.out.split("\n")[0] ?? ""}`);
+  let after = "";
+  for (let i = 0; i < 50; i += 1) {
+    after = await pipeline
+      .guard({ ...staging, actionId: `demo-${runId}-after-${i}` }, () => "ran")
+      .catch((err: unknown) => `refused: ${(err as Error).message}`);
+    if (after === "ran") break;
+    await sleep(200);
+  }
+  console.log(`• the pipeline's next deploy → ${after}`);
+  await pipeline.close();
+}
+
 // The audit trail: every event above was recorded, hash-chained; an auditor can follow one action.
 const auditorToken = await issuer.issue({ sub: "demo-auditor", type: "human", roles: ["auditor"] });
 const auditGrpc = createGrpcClient(auditV1.AuditServiceDefinition, auditAddress, { token: auditorToken });
