@@ -28,8 +28,8 @@ describe("topology", () => {
     const t = topology("t1");
     expect(t.subjects.actionVerdictsOf("kb-qa")).toBe("t1.warden.action.verdict.*.kb-qa");
     expect(t.subjects.actionVerdict("proceed", "kb-qa")).toBe("t1.warden.action.verdict.proceed.kb-qa");
-    expect(t.agentInbox("kb-qa")).toBe("t1._INBOX_kb-qa");
-    expect(defaultTopology.agentInbox("a.b>")).toBe("_INBOX_a_b_");
+    expect(t.agentInbox("kb-qa")).toBe("_INBOX_AGENT.t1.kb-qa");
+    expect(defaultTopology.agentInbox("a.b>")).toBe("_INBOX_AGENT.a_b_");
   });
 
   it("namespaces streams, buckets and subjects together", () => {
