@@ -14,12 +14,15 @@ const readme = readFileSync(join(root, "README.md"), "utf8");
 const tmp = mkdtempSync(join(tmpdir(), "warden-readme-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-it("lists the audit service beside the policy service, with the ports make up gives them", () => {
+it("lists every service with the ports make up gives it", () => {
   const devEnv = readFileSync(join(root, "scripts", "dev-env.ts"), "utf8");
   const table = readme.slice(readme.indexOf("## What runs where"), readme.indexOf("## Layout"));
   for (const [service, grpcVar, opsVar] of [
     ["policy", "WARDEN_POLICY_GRPC_PORT", "WARDEN_POLICY_OPS_PORT"],
     ["audit", "WARDEN_AUDIT_GRPC_PORT", "WARDEN_AUDIT_OPS_PORT"],
+    ["kill-switch", "WARDEN_KILLSWITCH_GRPC_PORT", "WARDEN_KILLSWITCH_OPS_PORT"],
+    ["approval", "WARDEN_APPROVAL_GRPC_PORT", "WARDEN_APPROVAL_OPS_PORT"],
+    ["rollback-monitor", "WARDEN_ROLLBACK_MONITOR_GRPC_PORT", "WARDEN_ROLLBACK_MONITOR_OPS_PORT"],
   ] as const) {
     const defaultOf = (envVar: string) => new RegExp(`port\\("${envVar}", (\\d+)\\)`).exec(devEnv)?.[1];
     const row = table.split("\n").find((line) => line.startsWith(`| ${service} service`));
