@@ -150,29 +150,36 @@ try {
   grpc.close();
 }
 
+// `warden` (apps/cli) as a person: a dev token for them, the services' `make up` addresses.
+const cliMain = join(import.meta.dirname, "..", "apps", "cli", "src", "main.ts");
+const approvalAddress = process.env["APPROVAL_ADDRESS"] ?? "127.0.0.1:50054";
+const killSwitchAddress = process.env["KILLSWITCH_ADDRESS"] ?? "127.0.0.1:50053";
+async function warden(
+  args: string[],
+  as: { sub: string; roles: string[] },
+): Promise<{ ok: boolean; out: string }> {
+  const personToken = await issuer.issue({ sub: as.sub, type: "human", roles: as.roles });
+  const flags = [
+    "--token",
+    personToken,
+    "--approval-addr",
+    approvalAddress,
+    "--killswitch-addr",
+    killSwitchAddress,
+  ];
+  return run(process.execPath, [cliMain, ...args, ...flags]).then(
+    (r) => ({ ok: true, out: r.stdout.trim() }),
+    (err: { stdout?: string; stderr?: string }) => ({
+      ok: false,
+      out: (err.stderr ?? err.stdout ?? "").trim(),
+    }),
+  );
+}
+
 // The governance loop (DESIGN.md §5): a production deploy of a minor version needs two approvers,
 // one of them a team lead. The pipeline asks through the SDK and waits; the human who launched it is
 // refused; two people approve through the CLI; the guarded deploy runs once.
 {
-  const approvalAddress = process.env["APPROVAL_ADDRESS"] ?? "127.0.0.1:50054";
-  const cliMain = join(import.meta.dirname, "..", "apps", "cli", "src", "main.ts");
-  const warden = async (args: string[], as: { sub: string; roles: string[] }) => {
-    const personToken = await issuer.issue({ sub: as.sub, type: "human", roles: as.roles });
-    return run(process.execPath, [
-      cliMain,
-      ...args,
-      "--token",
-      personToken,
-      "--approval-addr",
-      approvalAddress,
-    ]).then(
-      (r) => ({ ok: true, out: r.stdout.trim() }),
-      (err: { stdout?: string; stderr?: string }) => ({
-        ok: false,
-        out: (err.stderr ?? err.stdout ?? "").trim(),
-      }),
-    );
-  };
   const pipelineCreds = await writeDevCreds(stateDir, parseIdentity("agent:release-pipeline"));
   const pipeline = await connectAgent({
     agentId: "release-pipeline",
@@ -249,25 +256,6 @@ try {
 // running action is aborted through its AbortSignal and its next request refused; lifting the stop
 // takes two people (engineering lead and security lead), and then work flows again.
 {
-  const killSwitchAddress = process.env["KILLSWITCH_ADDRESS"] ?? "127.0.0.1:50053";
-  const cliMain = join(import.meta.dirname, "..", "apps", "cli", "src", "main.ts");
-  const warden = async (args: string[], as: { sub: string; roles: string[] }) => {
-    const personToken = await issuer.issue({ sub: as.sub, type: "human", roles: as.roles });
-    return run(process.execPath, [
-      cliMain,
-      ...args,
-      "--token",
-      personToken,
-      "--killswitch-addr",
-      killSwitchAddress,
-    ]).then(
-      (r) => ({ ok: true, out: r.stdout.trim() }),
-      (err: { stdout?: string; stderr?: string }) => ({
-        ok: false,
-        out: (err.stderr ?? err.stdout ?? "").trim(),
-      }),
-    );
-  };
   const creds = await writeDevCreds(stateDir, parseIdentity("agent:release-pipeline"));
   const pipeline = await connectAgent({
     agentId: "release-pipeline",

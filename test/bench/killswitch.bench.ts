@@ -14,8 +14,8 @@ import { createGrpcClient } from "@warden/grpc";
 import { createDevIssuer } from "@warden/identity";
 import { connectNats, decodeEventAs, drainNats, events, topology } from "@warden/messaging";
 import { startNats } from "@warden/testing/servers";
-import { startServiceProcess } from "../e2e/lib/service-process.ts";
-import type { ServiceProcess } from "../e2e/lib/service-process.ts";
+import { startServiceProcess } from "@warden/testing";
+import type { ServiceProcess } from "@warden/testing";
 import { summarize } from "./lib/stats.ts";
 
 const RUNS = Number(process.argv[2] ?? 100);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { provisionTopology, requestRpc, topology as makeTopology } from "@warden/messaging";
 import { startNatsCluster } from "@warden/testing";
-import { startServiceProcess, type ServiceProcess } from "../e2e/lib/service-process.ts";
+import { startServiceProcess, type ServiceProcess } from "@warden/testing";
 import { cpuMeter } from "./lib/process-cpu.ts";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 8);

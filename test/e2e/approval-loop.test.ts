@@ -26,8 +26,8 @@ import { connect } from "@warden/sdk";
 import type { WardenAgent } from "@warden/sdk";
 import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { startServiceProcess } from "./lib/service-process.ts";
-import type { ServiceProcess } from "./lib/service-process.ts";
+import { startServiceProcess } from "@warden/testing";
+import type { ServiceProcess } from "@warden/testing";
 
 const governance = fileURLToPath(new URL("../../governance", import.meta.url));
 const t = topology(uniqueName("loop").toLowerCase());

@@ -12,8 +12,8 @@ import type { DevIssuer } from "@warden/identity";
 import { connectNats, drainNats, topology } from "@warden/messaging";
 import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startServiceProcess } from "./lib/service-process.ts";
-import type { ServiceProcess } from "./lib/service-process.ts";
+import { startServiceProcess } from "@warden/testing";
+import type { ServiceProcess } from "@warden/testing";
 
 const governance = fileURLToPath(new URL("../../governance", import.meta.url));
 const t = topology(uniqueName("kse2e").toLowerCase());

@@ -20,7 +20,7 @@ import { provisionTopology, requestRpc, topology as makeTopology } from "@warden
 import { startNatsCluster, testServers, uniqueName, type NatsCluster } from "@warden/testing";
 import { MongoClient } from "mongodb";
 import { afterEach, expect, it } from "vitest";
-import { startServiceProcess, type ServiceProcess } from "../e2e/lib/service-process.ts";
+import { startServiceProcess, type ServiceProcess } from "@warden/testing";
 import { AuditProcess, auditEnvironment, auditKeys, checkChain, openLog } from "./lib/audit-process.ts";
 
 const DECISIONS = Number(process.env.SCALE_DECISIONS ?? 1500);

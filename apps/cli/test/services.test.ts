@@ -13,8 +13,8 @@ import { connectNats, drainNats, topology } from "@warden/messaging";
 import { freePort, testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { startServiceProcess } from "./support/service-process.ts";
-import type { ServiceProcess } from "./support/service-process.ts";
+import { startServiceProcess } from "@warden/testing";
+import type { ServiceProcess } from "@warden/testing";
 import { json, warden } from "./support/run-warden.ts";
 
 const governance = fileURLToPath(new URL("../../../governance", import.meta.url));

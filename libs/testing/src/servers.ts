@@ -33,3 +33,4 @@ export {
 export { startTimeSkipping, type TimeSkippingServer } from "./time-skipping.ts";
 export { uniqueName } from "./unique-name.ts";
 export { runPromtool, type PromtoolResult } from "./promtool.ts";
+export { startServiceProcess, type ServiceProcess } from "./service-process.ts";

@@ -5,7 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "@warden/testing";
+import { freePort } from "./server-process.ts";
 
 export type ServiceProcess = {
   readonly name: string;
