@@ -20,6 +20,7 @@ import {
   events,
   provisionTopology,
   topology,
+  topologyStreams,
 } from "@warden/messaging";
 import type { ActionExecutedData, ApprovalRefusedData, Envelope } from "@warden/messaging";
 import { connect } from "@warden/sdk";
@@ -106,12 +107,7 @@ afterAll(async () => {
   for (const c of clients) c.close();
   for (const p of processes.reverse()) await p.stop();
   const jsm = await jetstreamManager(nc);
-  for (const name of [
-    t.streams.events,
-    t.streams.audit,
-    `KV_${t.kv.killswitch}`,
-    `KV_${t.kv.approvalLinks}`,
-  ]) {
+  for (const name of topologyStreams(t)) {
     await jsm.streams.delete(name).catch(() => undefined);
   }
   await drainNats(nc);

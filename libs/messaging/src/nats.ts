@@ -178,6 +178,26 @@ export function bucketSpecs(topology: Topology, options: ProvisionOptions = {}):
         description: "Used signed approval links (single use), one key per link id with the link's TTL",
       },
     },
+    {
+      name: topology.kv.killswitchReplays,
+      options: {
+        history: 1,
+        replicas,
+        storage: StorageType.File,
+        // Per-message TTL: a used chat request lives as long as its timestamp is accepted.
+        markerTTL: 60_000,
+        description: "Signed chat commands already used (kill-switch replay guard across replicas)",
+      },
+    },
+  ];
+}
+
+/** Every stream the topology provisions (the two event streams and each KV bucket's stream). */
+export function topologyStreams(topology: Topology): string[] {
+  return [
+    topology.streams.events,
+    topology.streams.audit,
+    ...bucketSpecs(topology).map((bucket) => `KV_${bucket.name}`),
   ];
 }
 

@@ -36,6 +36,8 @@ export function topology(namespace = "") {
       killswitch: `${P}warden_killswitch`,
       /** Used signed approval links (single use): one key per link id, each with the link's own TTL. */
       approvalLinks: `${P}warden_approval_links`,
+      /** Signed chat commands already used (replay guard shared by every kill-switch replica). */
+      killswitchReplays: `${P}warden_killswitch_replays`,
     },
     subjects: {
       /** Agents publish action requests here; the last token is the agent id (its identity). */

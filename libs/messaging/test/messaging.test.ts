@@ -21,6 +21,7 @@ import {
   RpcError,
   serveRpc,
   topology,
+  topologyStreams,
   watchStopState,
 } from "../src/index.ts";
 import { Kvm } from "@nats-io/kv";
@@ -81,12 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const jsm = await jetstreamManager(nc);
-  for (const name of [
-    t.streams.events,
-    t.streams.audit,
-    `KV_${t.kv.killswitch}`,
-    `KV_${t.kv.approvalLinks}`,
-  ]) {
+  for (const name of topologyStreams(t)) {
     await jsm.streams.delete(name).catch(() => undefined);
   }
   await drainNats(nc);
@@ -97,8 +93,15 @@ describe("provisioning", () => {
   it("creates the streams and the buckets, and a second run is a no-op", async () => {
     const first = await provisionTopology(nc, t);
     expect(first.created.sort()).toEqual(
-      [t.streams.audit, t.streams.events, `KV_${t.kv.killswitch}`, `KV_${t.kv.approvalLinks}`].sort(),
+      [
+        t.streams.audit,
+        t.streams.events,
+        `KV_${t.kv.killswitch}`,
+        `KV_${t.kv.approvalLinks}`,
+        `KV_${t.kv.killswitchReplays}`,
+      ].sort(),
     );
+    expect(topologyStreams(t).sort()).toEqual(first.created.sort());
     const jsm = await jetstreamManager(nc);
     const before = await jsm.streams.info(t.streams.events);
 
@@ -111,6 +114,7 @@ describe("provisioning", () => {
     const after = await jsm.streams.info(t.streams.events);
     // Used approval links expire one by one (per-message TTL), so the bucket allows message TTLs.
     expect((await jsm.streams.info(`KV_${t.kv.approvalLinks}`)).config.allow_msg_ttl).toBe(true);
+    expect((await jsm.streams.info(`KV_${t.kv.killswitchReplays}`)).config.allow_msg_ttl).toBe(true);
     expect(after.created).toEqual(before.created);
     expect(after.config.subjects).toEqual([t.subjects.allEvents]);
   });

@@ -72,7 +72,7 @@ function servicePublishes(service: WardenService, t: Topology): string[] {
     case "audit":
       return [...common, s.auditAll, s.auditQueried, s.auditStoreBehind];
     case "kill-switch":
-      return [...common, s.killswitchAll, kvSubjects(t).write];
+      return [...common, s.killswitchAll, kvSubjects(t).write, `$KV.${t.kv.killswitchReplays}.>`];
     case "approval":
       return [
         ...common,

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, drainNats, provisionTopology, topology } from "@warden/messaging";
+import { connectNats, drainNats, provisionTopology, topology, topologyStreams } from "@warden/messaging";
 import type { Topology } from "@warden/messaging";
 import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { createKvUsedLinkStore } from "../src/adapters/nats/kv-used-link-store.ts";
@@ -35,13 +35,7 @@ export async function kvNamespace(prefix: string): Promise<KvNamespace> {
     used: async () => createKvUsedLinkStore(await new Kvm(nc).open(t.kv.approvalLinks)),
     async close() {
       const jsm = await jetstreamManager(nc);
-      for (const name of [
-        t.streams.events,
-        t.streams.audit,
-        `KV_${t.kv.killswitch}`,
-        `KV_${t.kv.approvalLinks}`,
-      ])
-        await jsm.streams.delete(name).catch(() => undefined);
+      for (const name of topologyStreams(t)) await jsm.streams.delete(name).catch(() => undefined);
       await drainNats(nc);
     },
   };

@@ -7,8 +7,8 @@ import { connectServiceNats, createVerifier, natsHealth, startServiceGrpc } from
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
 import { createKillSwitchService } from "./app/kill-switch-service.ts";
 import type { KillSwitchService } from "./app/kill-switch-service.ts";
-import { createReplayGuard } from "./app/replay-guard.ts";
 import type { KillSwitchConfig } from "./config.ts";
+import { createKvReplayGuard } from "./adapters/nats/kv-replay-guard.ts";
 import { createKvStopStore } from "./adapters/nats/kv-stop-store.ts";
 import { natsKillSwitchEvents, watchAcknowledgements } from "./adapters/nats/nats-kill-switch-events.ts";
 import type { Person } from "./domain/stop-record.ts";
@@ -51,6 +51,7 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
   const slackUsers = new Map<string, Person>(
     config.SLACK_USERS.map((u) => [u.slackId, { id: u.id, type: "human", roles: u.roles }]),
   );
+  const replays = createKvReplayGuard(await new Kvm(nc).open(topology.kv.killswitchReplays));
   const registry = createMetricsRegistry({ service: SERVICE });
   const ops = await startOpsServer({
     host: config.OPS_HOST,
@@ -63,7 +64,7 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
       slack:
         config.SLACK_SIGNING_SECRET === undefined
           ? undefined
-          : { signingSecret: config.SLACK_SIGNING_SECRET, users: slackUsers, replays: createReplayGuard() },
+          : { signingSecret: config.SLACK_SIGNING_SECRET, users: slackUsers, replays },
     }),
     health: healthFrom({
       nats: natsHealth(nc),

@@ -164,6 +164,27 @@ describe("activation paths and refusals", () => {
     expect(refused.json).toMatchObject({ response_type: "ephemeral" });
     expect(refused.json["text"]).toContain("vic holds viewer");
   });
+
+  it("slash command: a request used on one replica is refused as replayed by a second replica", async () => {
+    const second = await startKillSwitchService(await config());
+    try {
+      // A status query: signed and replay-guarded like an activation, without changing the state.
+      const once = slack("status", "U0NCALL");
+      const first = await post("/api/slack/command", once.body, once.headers);
+      expect(first.status).toBe(200);
+      const res = await fetch(`http://127.0.0.1:${second.opsPort}/api/slack/command`, {
+        method: "POST",
+        body: once.body,
+        headers: once.headers,
+      });
+      expect({ status: res.status, json: await res.json() }).toMatchObject({
+        status: 401,
+        json: { error: "replayed" },
+      });
+    } finally {
+      await second.stop();
+    }
+  });
 });
 
 describe("acknowledgement, two-person resume, restart", () => {

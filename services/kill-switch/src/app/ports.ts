@@ -29,6 +29,15 @@ export interface StopStore {
   deletePending(expectedRevision: number): Promise<void>;
 }
 
+/**
+ * Signed chat requests already used, shared by every replica (a replay sent to another replica
+ * behind the same URL is refused too).
+ */
+export interface ReplayGuard {
+  /** True the first time `id` is claimed within `ttlMs`, on any replica; false for a replay. */
+  firstUse(id: string, ttlMs: number): Promise<boolean>;
+}
+
 /** The latest acknowledgement of each consumer instance heard from (warden.killswitch.acknowledged). */
 export interface AcknowledgementView {
   latest(): readonly Acknowledgement[];

@@ -13,7 +13,7 @@ import { AuthError, bearerFrom, JwksUnavailableError, PermissionError } from "@w
 import type { Principal } from "@warden/identity";
 import { z } from "zod";
 import type { KillSwitchService } from "../../app/kill-switch-service.ts";
-import type { ReplayGuard } from "../../app/replay-guard.ts";
+import type { ReplayGuard } from "../../app/ports.ts";
 import { describeScope, parseScope } from "../../domain/scope.ts";
 import { parseSlashCommand, SLASH_USAGE } from "../../domain/slash-command.ts";
 import { SLACK_MAX_SKEW_SECONDS, verifySlackSignature } from "../../domain/slack-signature.ts";
@@ -175,7 +175,7 @@ export function killSwitchHttp(
       await service.refused("activate", undefined, `chat command refused: ${check.reason}: ${check.detail}`);
       throw new HttpError(401, { error: `signature_${check.reason}`, message: check.detail });
     }
-    if (!slack.replays.firstUse(String(signature), now(), 2 * SLACK_MAX_SKEW_SECONDS * 1000)) {
+    if (!(await slack.replays.firstUse(String(signature), 2 * SLACK_MAX_SKEW_SECONDS * 1000))) {
       await service.refused("activate", undefined, "chat command refused: replayed request");
       throw new HttpError(401, { error: "replayed", message: "this signed request was already used" });
     }
