@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from "@temporalio/testing";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { wardenSearchAttributes } from "./temporal-dev.ts";
 
 /** temporal.api.enums.v1.IndexedValueType, for the search attributes Warden uses. */
 const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3 } as const;
+const START_ATTEMPTS = 3;
 
 export interface TimeSkippingServer extends ServerHandle {
   readonly address: string;
@@ -33,13 +34,22 @@ export async function startTimeSkipping(): Promise<TimeSkippingServer> {
   );
   chmodSync(launcher, 0o755);
 
-  let env: TestWorkflowEnvironment;
-  try {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: "existing-path", path: launcher } },
-    });
-  } catch (err) {
-    throw new ServerStartError(name, logFile, "the SDK could not start or reach it", { cause: err });
+  // sdk-core gives the server a fixed 5 s to answer, which a loaded 2-core CI machine has missed
+  // (CI run of 2026-12-03: "did not start within 5s", connection refused); the timeout is not an
+  // option of the TypeScript SDK, so a start that misses it is retried (each try its own port).
+  let env: TestWorkflowEnvironment | undefined;
+  for (let attempt = 1; env === undefined; attempt++) {
+    try {
+      env = await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: "existing-path", path: launcher } },
+      });
+    } catch (err) {
+      // The SDK killed what it started; a launcher that got as far as writing its pid is gone too.
+      if (existsSync(pidFile)) await stopPid(Number(readFileSync(pidFile, "utf8").trim()), 2_000);
+      if (attempt >= START_ATTEMPTS || !/did not start within/.test(String(err))) {
+        throw new ServerStartError(name, logFile, "the SDK could not start or reach it", { cause: err });
+      }
+    }
   }
   const pid = Number(readFileSync(pidFile, "utf8").trim());
   // Warden's search attributes, as the dev server registers them at start (workflows upsert them).
