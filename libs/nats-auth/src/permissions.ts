@@ -72,7 +72,15 @@ function servicePublishes(service: WardenService, t: Topology): string[] {
     case "audit":
       return [...common, s.auditAll, s.auditQueried, s.auditStoreBehind];
     case "kill-switch":
-      return [...common, s.killswitchAll, kvSubjects(t).write, `$KV.${t.kv.killswitchReplays}.>`];
+      return [
+        ...common,
+        s.killswitchAll,
+        kvSubjects(t).write,
+        `$KV.${t.kv.killswitchReplays}.>`,
+        // Re-enabling a disabled agent is its own action request, used once its approval is granted.
+        s.actionRequested("kill-switch"),
+        t.rpc.approvalConsume("kill-switch"),
+      ];
     case "approval":
       return [
         ...common,

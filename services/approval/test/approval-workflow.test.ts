@@ -82,8 +82,9 @@ function approversFor(d: ApprovalDefinition): ReturnType<typeof human>[] {
 }
 
 describe("every workflow of governance/workflows.yaml", () => {
-  it("has ten definitions (rollback_escalation included), each with an escalation chain", () => {
-    expect([...defs.keys()]).toHaveLength(10);
+  it("has eleven definitions (rollback_escalation and agent_reenable included), each with an escalation chain", () => {
+    expect([...defs.keys()]).toHaveLength(11);
+    expect([...defs.keys()]).toEqual(expect.arrayContaining(["rollback_escalation", "agent_reenable"]));
     for (const d of defs.values()) expect(d.escalation.length).toBeGreaterThan(0);
   });
 

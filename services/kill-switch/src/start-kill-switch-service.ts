@@ -10,6 +10,9 @@ import type { KillSwitchService } from "./app/kill-switch-service.ts";
 import type { KillSwitchConfig } from "./config.ts";
 import { createKvReplayGuard } from "./adapters/nats/kv-replay-guard.ts";
 import { createKvStopStore } from "./adapters/nats/kv-stop-store.ts";
+import { followReEnableVerdicts, natsReEnableApprovals } from "./adapters/nats/nats-re-enable-approvals.ts";
+import { createReEnabler } from "./app/re-enable.ts";
+import { DEFAULT_ACTIVATION_ROLES } from "./app/kill-switch-service.ts";
 import { natsKillSwitchEvents, watchAcknowledgements } from "./adapters/nats/nats-kill-switch-events.ts";
 import type { Person } from "./domain/stop-record.ts";
 import { killSwitchGrpcService } from "./transport/grpc/kill-switch-grpc.ts";
@@ -29,21 +32,39 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
   const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
   const kv = await new Kvm(nc).open(topology.kv.killswitch);
   const acks = await watchAcknowledgements(nc, topology, { log, ttlMs: config.KILLSWITCH_CONSUMER_TTL });
+  const store = createKvStopStore(kv);
+  const events = natsKillSwitchEvents(publisher, topology);
   const service = createKillSwitchService({
-    store: createKvStopStore(kv),
-    events: natsKillSwitchEvents(publisher, topology),
+    store,
+    events,
     acks,
     activationRoles: config.KILLSWITCH_ACTIVATION_ROLES,
     consumerTtlMs: config.KILLSWITCH_CONSUMER_TTL,
   });
   // Finish a deactivation a previous process approved but did not complete.
   await service.status();
+  const reEnabler = createReEnabler({
+    store,
+    events,
+    approvals: natsReEnableApprovals(nc, publisher, topology),
+    roles: config.KILLSWITCH_ACTIVATION_ROLES ?? DEFAULT_ACTIVATION_ROLES,
+  });
+  const verdicts = followReEnableVerdicts(nc, topology, reEnabler, log);
+  // A verdict missed while down (or dropped) is found here: after start, then every 15 s.
+  const sweep = (): void => {
+    reEnabler.sweep().catch((err: unknown) => {
+      log.warn({ err }, "re-enable sweep failed; retried at the next one");
+    });
+  };
+  sweep();
+  const sweeper = setInterval(sweep, 15_000);
+  sweeper.unref();
 
   const verifier = await createVerifier(config);
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
     verifier,
-    services: [killSwitchGrpcService(service)],
+    services: [killSwitchGrpcService(service, reEnabler)],
     config,
     refusals: { service: SERVICE, publisher, topology },
   });
@@ -78,6 +99,8 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
     opsPort: ops.port,
     service,
     async stop() {
+      clearInterval(sweeper);
+      verdicts.unsubscribe();
       await grpc.shutdown(5_000);
       await ops.close();
       await acks.close();

@@ -15,6 +15,7 @@ import {
 import { AccessRefusedData, ActionExecutedData, ActionRequestData, InvalidEventData } from "./common.ts";
 import {
   AcknowledgedData,
+  AgentReEnabledData,
   ActivatedData,
   DeactivatedData,
   DeactivationApprovedData,
@@ -89,6 +90,10 @@ export const events = {
   killswitchAcknowledged: defineEvent("warden.killswitch.acknowledged", AcknowledgedData, {
     requiresActionId: false,
     proto: "warden.killswitch.v1.Acknowledged",
+  }),
+  killswitchAgentReEnabled: defineEvent("warden.killswitch.reenabled", AgentReEnabledData, {
+    requiresActionId: true,
+    proto: "warden.killswitch.v1.AgentReEnabled",
   }),
   killswitchRefused: defineEvent("warden.killswitch.refused", RefusedData, {
     requiresActionId: false,

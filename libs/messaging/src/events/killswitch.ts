@@ -71,6 +71,15 @@ export const DeactivatedData = z.strictObject({
   stillDisabledAgents: z.array(z.string()).optional(),
 });
 
+export const AgentReEnabledData = z.strictObject({
+  agentId: z.string().min(1),
+  actionId: z.string().min(1),
+  epoch: unset(UInt64, 0),
+  requestedBy: ActorData.optional(),
+  reEnabledAt: Timestamp.optional(),
+});
+export type AgentReEnabledData = z.infer<typeof AgentReEnabledData>;
+
 export const AcknowledgedData = z.strictObject({ acknowledgement: AcknowledgementData });
 export type AcknowledgedData = z.infer<typeof AcknowledgedData>;
 

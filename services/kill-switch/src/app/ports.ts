@@ -1,6 +1,8 @@
 // The kill-switch use cases' outbound ports. Each has a real adapter (src/adapters/nats) and an
 // in-memory fake (src/adapters/fakes); a fake and its real adapter pass the same contract suite.
+import type { ActionRequestData } from "@warden/messaging";
 import type { PendingDeactivation } from "../domain/deactivation.ts";
+import type { PendingReEnable } from "../domain/re-enable.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Acknowledgement } from "../domain/status.ts";
 import type { Approval, Person, StopRecord } from "../domain/stop-record.ts";
@@ -27,6 +29,26 @@ export interface StopStore {
   getPending(): Promise<Versioned<PendingDeactivation> | undefined>;
   putPending(pending: PendingDeactivation, expectedRevision: number): Promise<number>;
   deletePending(expectedRevision: number): Promise<void>;
+  /** Re-enables asked for and not completed yet (domain/re-enable.ts), one key per action id. */
+  listReEnables(): Promise<PendingReEnable[]>;
+  getReEnable(actionId: string): Promise<PendingReEnable | undefined>;
+  /** Written once (a second write of the same action id is a ConflictError). */
+  createReEnable(pending: PendingReEnable): Promise<void>;
+  deleteReEnable(actionId: string): Promise<void>;
+}
+
+/**
+ * The governed path of a re-enable: the kill-switch service's own action request (the policy
+ * decides it, the approval service runs its workflow) and the single use of its approval.
+ */
+export interface ReEnableApprovals {
+  /** Publishes `warden.action.requested.kill-switch` with this request. */
+  request(request: ActionRequestData): Promise<void>;
+  /** The approval service's consume RPC, as the agent kill-switch. */
+  consume(
+    actionId: string,
+    requestDigest: string,
+  ): Promise<{ consumed: boolean; refusal?: string | undefined; message: string }>;
 }
 
 /**
@@ -44,7 +66,7 @@ export interface AcknowledgementView {
 }
 
 export type Refusal = {
-  readonly operation: "activate" | "deactivate" | "acknowledge";
+  readonly operation: "activate" | "deactivate" | "acknowledge" | "reenable";
   readonly person: Person | undefined;
   readonly reason: string;
   readonly at: string;
@@ -70,4 +92,11 @@ export interface KillSwitchEvents {
   deactivated(deactivation: Deactivation): Promise<void>;
   refused(refusal: Refusal): Promise<void>;
   acknowledged(ack: Acknowledgement): Promise<void>;
+  reEnabled(event: {
+    agentId: string;
+    actionId: string;
+    epoch: number;
+    requestedBy: Person;
+    at: string;
+  }): Promise<void>;
 }

@@ -36,6 +36,9 @@ export type StopRecord = {
    * re-enabled (the Deactivate call can name it; a later approved action can too).
    */
   readonly needsReEnabling: boolean;
+  /** Set once a disabled agent was re-enabled through an approved action (domain/re-enable.ts). */
+  readonly reEnabled?:
+    { readonly actionId: string; readonly at: string; readonly requestedBy: Person } | undefined;
 };
 
 /** Whether the record still keeps its scope from acting: active, or an agent not yet re-enabled. */

@@ -91,5 +91,30 @@ export function stopStoreContract(name: string, make: () => Promise<StopStore>):
       await store.putPending(pending, 0);
       expect((await store.getPending())?.value).toEqual(pending);
     });
+
+    it("keeps pending re-enables by action id, each written once, apart from the scopes", async () => {
+      const store = await make();
+      const reEnable = (actionId: string, agentId: string) => ({
+        actionId,
+        agentId,
+        requestedBy: alice,
+        reason: "fixed the loop",
+        requestedAt: at.toISOString(),
+        request: { actionId, agentId: "kill-switch", action: "agent.reenable", target: `agent/${agentId}` },
+        requestDigest: "sha256:abc",
+      });
+      expect(await store.listReEnables()).toEqual([]);
+      await store.createReEnable(reEnable("reenable-b-1", "bot-b"));
+      await store.createReEnable(reEnable("reenable-a-1", "bot-a"));
+      await expect(store.createReEnable(reEnable("reenable-a-1", "bot-x"))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect((await store.listReEnables()).map((p) => p.actionId)).toEqual(["reenable-a-1", "reenable-b-1"]);
+      expect(await store.getReEnable("reenable-a-1")).toEqual(reEnable("reenable-a-1", "bot-a"));
+      expect(await store.list()).toEqual([]);
+      await store.deleteReEnable("reenable-a-1");
+      expect(await store.getReEnable("reenable-a-1")).toBeUndefined();
+      expect((await store.listReEnables()).map((p) => p.actionId)).toEqual(["reenable-b-1"]);
+    });
   });
 }

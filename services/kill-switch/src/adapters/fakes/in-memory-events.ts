@@ -15,7 +15,8 @@ export type RecordedEvent =
   | { type: "deactivation_approved"; pending: PendingDeactivation }
   | { type: "deactivated"; deactivation: Deactivation }
   | { type: "refused"; refusal: Refusal }
-  | { type: "acknowledged"; ack: Acknowledgement };
+  | { type: "acknowledged"; ack: Acknowledgement }
+  | { type: "reenabled"; event: Parameters<KillSwitchEvents["reEnabled"]>[0] };
 
 export type InMemoryEvents = KillSwitchEvents & AcknowledgementView & { readonly recorded: RecordedEvent[] };
 
@@ -36,6 +37,7 @@ export function createInMemoryEvents(): InMemoryEvents {
       acks.set(ack.instanceId, ack);
       return push({ type: "acknowledged", ack });
     },
+    reEnabled: (event) => push({ type: "reenabled", event }),
     latest: () => [...acks.values()],
   };
 }

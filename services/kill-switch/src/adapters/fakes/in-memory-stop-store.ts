@@ -3,12 +3,14 @@
 import { ConflictError } from "@warden/grpc/errors";
 import type { StopStore, Versioned } from "../../app/ports.ts";
 import type { PendingDeactivation } from "../../domain/deactivation.ts";
+import type { PendingReEnable } from "../../domain/re-enable.ts";
 import { scopeKey } from "../../domain/scope.ts";
 import type { Scope } from "../../domain/scope.ts";
 import type { StopRecord } from "../../domain/stop-record.ts";
 
 const EPOCH = "epoch";
 const PENDING = "deactivation.pending";
+const REENABLE = "reenable.";
 
 export function createInMemoryStopStore(): StopStore {
   const entries = new Map<string, { value: unknown; revision: number }>();
@@ -52,6 +54,22 @@ export function createInMemoryStopStore(): StopStore {
         if (current !== expected)
           throw new ConflictError(`${PENDING}: expected revision ${expected}, found ${current}`);
         entries.delete(PENDING);
+      }),
+    listReEnables: () =>
+      Promise.resolve(
+        [...entries.keys()]
+          .filter((k) => k.startsWith(REENABLE))
+          .sort()
+          .flatMap((k) => read<PendingReEnable>(k)?.value ?? []),
+      ),
+    getReEnable: (actionId) => Promise.resolve(read<PendingReEnable>(REENABLE + actionId)?.value),
+    createReEnable: (pending) =>
+      Promise.resolve().then(() => {
+        write(REENABLE + pending.actionId, pending, 0);
+      }),
+    deleteReEnable: (actionId) =>
+      Promise.resolve().then(() => {
+        entries.delete(REENABLE + actionId);
       }),
   };
 }

@@ -9,6 +9,7 @@ import { ConflictError } from "@warden/grpc/errors";
 import { z } from "zod";
 import type { StopStore, Versioned } from "../../app/ports.ts";
 import type { PendingDeactivation } from "../../domain/deactivation.ts";
+import type { PendingReEnable } from "../../domain/re-enable.ts";
 import { DEACTIVATION_ROLES } from "../../domain/deactivation.ts";
 import { scopeFromKey, scopeKey } from "../../domain/scope.ts";
 import type { Scope } from "../../domain/scope.ts";
@@ -16,6 +17,14 @@ import type { StopRecord } from "../../domain/stop-record.ts";
 
 const EPOCH = "epoch";
 const PENDING = "deactivation.pending";
+/** `reenable.<actionId>`: a re-enable asked for, until completed or refused for good. */
+const REENABLE = "reenable.";
+const ACTION_ID_KEY = /^[A-Za-z0-9_-]{1,128}$/;
+
+function reEnableKey(actionId: string): string {
+  if (!ACTION_ID_KEY.test(actionId)) throw new Error(`action id ${actionId} is not a valid KV key token`);
+  return REENABLE + actionId;
+}
 
 const ScopeJson = z.union([
   z.strictObject({ kind: z.literal("global") }),
@@ -46,6 +55,7 @@ export const StopRecordJson = z.strictObject({
     })
     .optional(),
   needsReEnabling: z.boolean(),
+  reEnabled: z.strictObject({ actionId: z.string(), at: z.string(), requestedBy: PersonJson }).optional(),
 }) satisfies z.ZodType<StopRecord>;
 const PendingJson = z.strictObject({
   epoch: z.number().int().nonnegative(),
@@ -57,6 +67,15 @@ const PendingJson = z.strictObject({
   approvals: z.array(ApprovalJson.extend({ role: z.enum(DEACTIVATION_ROLES) })),
   liftEpoch: z.number().int().positive().optional(),
 }) satisfies z.ZodType<PendingDeactivation>;
+const ReEnableJson = z.strictObject({
+  actionId: z.string().min(1),
+  agentId: z.string().min(1),
+  requestedBy: PersonJson,
+  reason: z.string(),
+  requestedAt: z.string(),
+  request: z.record(z.string(), z.unknown()),
+  requestDigest: z.string().min(1),
+}) satisfies z.ZodType<PendingReEnable>;
 
 const SYSTEM = { id: "kill-switch", type: "service", roles: [] } as const;
 
@@ -154,6 +173,27 @@ export function createKvStopStore(kv: KV): StopStore {
         }
         throw err;
       }
+    },
+    async listReEnables() {
+      const keys: string[] = [];
+      for await (const key of await kv.keys(`${REENABLE}>`)) keys.push(key);
+      const reads = await Promise.all(keys.sort().map((key) => kv.get(key)));
+      // An unreadable entry is skipped: it re-enables nobody (fail-safe: the agent stays disabled).
+      return reads.flatMap((entry) => {
+        const parsed = ReEnableJson.safeParse(live(entry)?.json());
+        return parsed.success ? [parsed.data] : [];
+      });
+    },
+    async getReEnable(actionId) {
+      const entry = live(await kv.get(reEnableKey(actionId)));
+      const parsed = ReEnableJson.safeParse(entry?.json());
+      return parsed.success ? parsed.data : undefined;
+    },
+    async createReEnable(pending) {
+      await write(reEnableKey(pending.actionId), ReEnableJson.parse(pending), 0);
+    },
+    async deleteReEnable(actionId) {
+      await kv.delete(reEnableKey(actionId));
     },
   };
 }

@@ -89,6 +89,20 @@ export function natsKillSwitchEvents(publisher: EventPublisher, topology: Topolo
         }),
       });
     },
+    async reEnabled(e) {
+      await publisher.publish(s.killswitch("reenabled"), wardenEvents.killswitchAgentReEnabled, {
+        actor: envelopeActor(e.requestedBy),
+        id: `killswitch-reenabled-${e.actionId}`,
+        actionId: e.actionId,
+        data: wardenEvents.killswitchAgentReEnabled.data.parse({
+          agentId: e.agentId,
+          actionId: e.actionId,
+          epoch: e.epoch,
+          requestedBy: actorToWire(e.requestedBy),
+          reEnabledAt: e.at,
+        }),
+      });
+    },
     async acknowledged(ack) {
       await publisher.publish(s.killswitchAcknowledged(ack.instanceId), wardenEvents.killswitchAcknowledged, {
         actor: envelopeActor(ack.consumer),

@@ -38,6 +38,21 @@ export interface Deactivated {
   stillDisabledAgents: string[];
 }
 
+/**
+ * An agent an agent-scoped stop left disabled was re-enabled through its approved action.
+ * Subject: `warden.killswitch.reenabled`.
+ */
+export interface AgentReEnabled {
+  agentId: string;
+  /** The `agent.reenable` action whose approval was consumed. */
+  actionId: string;
+  /** The epoch of the change (consumers acknowledge it like any other). */
+  epoch: number;
+  /** Who asked for it (never one of its approvers). */
+  requestedBy?: Actor | undefined;
+  reEnabledAt?: Date | undefined;
+}
+
 /** A consumer confirmed the stop. Subject: `warden.killswitch.acknowledged.<consumer_id>`. */
 export interface Acknowledged {
   acknowledgement?: Acknowledgement | undefined;
@@ -361,6 +376,157 @@ export const Deactivated: MessageFns<Deactivated> = {
     message.deactivatedAt = object.deactivatedAt ?? undefined;
     message.scopes = object.scopes?.map((e) => Scope.fromPartial(e)) || [];
     message.stillDisabledAgents = object.stillDisabledAgents?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAgentReEnabled(): AgentReEnabled {
+  return { agentId: "", actionId: "", epoch: 0, requestedBy: undefined, reEnabledAt: undefined };
+}
+
+export const AgentReEnabled: MessageFns<AgentReEnabled> = {
+  encode(message: AgentReEnabled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.actionId !== "") {
+      writer.uint32(18).string(message.actionId);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(24).uint64(message.epoch);
+    }
+    if (message.requestedBy !== undefined) {
+      Actor.encode(message.requestedBy, writer.uint32(34).fork()).join();
+    }
+    if (message.reEnabledAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.reEnabledAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentReEnabled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentReEnabled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reEnabledAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentReEnabled {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      requestedBy: isSet(object.requestedBy)
+        ? Actor.fromJSON(object.requestedBy)
+        : isSet(object.requested_by)
+        ? Actor.fromJSON(object.requested_by)
+        : undefined,
+      reEnabledAt: isSet(object.reEnabledAt)
+        ? fromJsonTimestamp(object.reEnabledAt)
+        : isSet(object.re_enabled_at)
+        ? fromJsonTimestamp(object.re_enabled_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AgentReEnabled): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.requestedBy !== undefined) {
+      obj.requestedBy = Actor.toJSON(message.requestedBy);
+    }
+    if (message.reEnabledAt !== undefined) {
+      obj.reEnabledAt = message.reEnabledAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentReEnabled>): AgentReEnabled {
+    return AgentReEnabled.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentReEnabled>): AgentReEnabled {
+    const message = createBaseAgentReEnabled();
+    message.agentId = object.agentId ?? "";
+    message.actionId = object.actionId ?? "";
+    message.epoch = object.epoch ?? 0;
+    message.requestedBy = (object.requestedBy !== undefined && object.requestedBy !== null)
+      ? Actor.fromPartial(object.requestedBy)
+      : undefined;
+    message.reEnabledAt = object.reEnabledAt ?? undefined;
     return message;
   },
 };

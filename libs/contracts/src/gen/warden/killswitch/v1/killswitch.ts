@@ -144,6 +144,16 @@ export interface DeactivationApproval {
   approvedAt?: Date | undefined;
 }
 
+export interface RequestReEnableRequest {
+  agentId: string;
+  reason: string;
+}
+
+export interface RequestReEnableResponse {
+  /** The re-enable action; its approval is `approval-<action_id>` (warden approvals show …). */
+  actionId: string;
+}
+
 export interface ActivateRequest {
   /** At least one scope. */
   scopes: Scope[];
@@ -823,6 +833,168 @@ export const DeactivationApproval: MessageFns<DeactivationApproval> = {
       ? Actor.fromPartial(object.approver)
       : undefined;
     message.approvedAt = object.approvedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRequestReEnableRequest(): RequestReEnableRequest {
+  return { agentId: "", reason: "" };
+}
+
+export const RequestReEnableRequest: MessageFns<RequestReEnableRequest> = {
+  encode(message: RequestReEnableRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestReEnableRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestReEnableRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestReEnableRequest {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RequestReEnableRequest): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestReEnableRequest>): RequestReEnableRequest {
+    return RequestReEnableRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestReEnableRequest>): RequestReEnableRequest {
+    const message = createBaseRequestReEnableRequest();
+    message.agentId = object.agentId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRequestReEnableResponse(): RequestReEnableResponse {
+  return { actionId: "" };
+}
+
+export const RequestReEnableResponse: MessageFns<RequestReEnableResponse> = {
+  encode(message: RequestReEnableResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actionId !== "") {
+      writer.uint32(10).string(message.actionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestReEnableResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestReEnableResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestReEnableResponse {
+    return {
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RequestReEnableResponse): unknown {
+    const obj: any = {};
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestReEnableResponse>): RequestReEnableResponse {
+    return RequestReEnableResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestReEnableResponse>): RequestReEnableResponse {
+    const message = createBaseRequestReEnableResponse();
+    message.actionId = object.actionId ?? "";
     return message;
   },
 };
@@ -2026,6 +2198,22 @@ export const KillSwitchServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Ask to re-enable an agent an agent-scoped stop left disabled (its stop lifted, the agent not
+     * named in the deactivation). The kill-switch service asks for it as the agent `kill-switch`
+     * (action `agent.reenable`); the policy routes it to approval, and the agent is re-enabled once
+     * that approval is granted and consumed. The caller can never approve it (they requested it).
+     * Needs an activation role and a reason; FAILED_PRECONDITION when the agent is not disabled or
+     * its stop is still active.
+     */
+    requestReEnable: {
+      name: "RequestReEnable",
+      requestType: RequestReEnableRequest as typeof RequestReEnableRequest,
+      requestStream: false,
+      responseType: RequestReEnableResponse as typeof RequestReEnableResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -2048,6 +2236,18 @@ export interface KillSwitchServiceImplementation<CallContextExt = {}> {
     request: AcknowledgeRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<AcknowledgeResponse>>;
+  /**
+   * Ask to re-enable an agent an agent-scoped stop left disabled (its stop lifted, the agent not
+   * named in the deactivation). The kill-switch service asks for it as the agent `kill-switch`
+   * (action `agent.reenable`); the policy routes it to approval, and the agent is re-enabled once
+   * that approval is granted and consumed. The caller can never approve it (they requested it).
+   * Needs an activation role and a reason; FAILED_PRECONDITION when the agent is not disabled or
+   * its stop is still active.
+   */
+  requestReEnable(
+    request: RequestReEnableRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<RequestReEnableResponse>>;
 }
 
 export interface KillSwitchServiceClient<CallOptionsExt = {}> {
@@ -2069,6 +2269,18 @@ export interface KillSwitchServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<AcknowledgeRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<AcknowledgeResponse>;
+  /**
+   * Ask to re-enable an agent an agent-scoped stop left disabled (its stop lifted, the agent not
+   * named in the deactivation). The kill-switch service asks for it as the agent `kill-switch`
+   * (action `agent.reenable`); the policy routes it to approval, and the agent is re-enabled once
+   * that approval is granted and consumed. The caller can never approve it (they requested it).
+   * Needs an activation role and a reason; FAILED_PRECONDITION when the agent is not disabled or
+   * its stop is still active.
+   */
+  requestReEnable(
+    request: DeepPartial<RequestReEnableRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<RequestReEnableResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
