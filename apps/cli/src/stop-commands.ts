@@ -1,4 +1,4 @@
-// `warden stop activate | deactivate | status`: the emergency stop over KillSwitchService gRPC
+// `warden stop activate | deactivate | reenable | status`: the emergency stop over KillSwitchService gRPC
 // (proto/warden/killswitch/v1). Who acts is the token's principal; the service enforces the roles
 // and the two-person rule for lifting a stop.
 import type { Command } from "commander";
@@ -134,6 +134,36 @@ export function registerStopCommands(program: Command, ctx: CommandContext): voi
         ctx.exit(EXIT.ok);
       },
     );
+
+  stop
+    .command("reenable")
+    .description(
+      "ask to re-enable an agent an agent-scoped stop left disabled; two other people approve it (warden approvals)",
+    )
+    .argument("<agent-id>", "the disabled agent")
+    .requiredOption("-r, --reason <text>", "why the agent may act again (shown to the approvers)")
+    .addHelpText(
+      "after",
+      "\nThe kill switch asks for it as its own action (agent.reenable); the approval workflow agent_reenable" +
+        "\nneeds an engineering lead and a security lead, neither of them you. The agent acts again once it is" +
+        "\napproved. Exit 0 asked, 1 refused (role, not disabled, stop still active), 2 usage, 3 unreachable." +
+        '\n\nExample:\n  warden stop reenable refund-bot --reason "loop fixed in 4.2.1"\n  warden approvals show <action-id>',
+    )
+    .action(async (agentId: string, opts: { reason: string }, command: Command) => {
+      if (opts.reason.trim() === "") throw usageError("--reason: must not be empty");
+      const remote = ctx.remote(command);
+      const client = remote.client(killswitchV1.KillSwitchServiceDefinition, "killswitch");
+      const res = await remote.call("killswitch", () =>
+        client.requestReEnable({ agentId, reason: opts.reason }, remote.unary()),
+      );
+      if (remote.json) printJson(io, killswitchV1.RequestReEnableResponse.toJSON(res));
+      else
+        io.out(
+          `re-enable of ${agentId} asked as action ${res.actionId}; it waits for approval:\n` +
+            `  warden approvals show ${res.actionId}\n`,
+        );
+      ctx.exit(EXIT.ok);
+    });
 
   stop
     .command("status")
