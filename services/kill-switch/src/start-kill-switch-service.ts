@@ -28,10 +28,22 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
   const kv = await new Kvm(nc).open(topology.kv.killswitch);
-  const acks = await watchAcknowledgements(nc, topology, { log, ttlMs: config.KILLSWITCH_CONSUMER_TTL });
+  const events = natsKillSwitchEvents(publisher, topology);
+  const acks = await watchAcknowledgements(nc, topology, {
+    log,
+    ttlMs: config.KILLSWITCH_CONSUMER_TTL,
+    refuse: ({ reason, id }) =>
+      events.refused({
+        operation: "acknowledge",
+        person: undefined,
+        reason,
+        at: new Date().toISOString(),
+        id,
+      }),
+  });
   const service = createKillSwitchService({
     store: createKvStopStore(kv),
-    events: natsKillSwitchEvents(publisher, topology),
+    events,
     acks,
     activationRoles: config.KILLSWITCH_ACTIVATION_ROLES,
     consumerTtlMs: config.KILLSWITCH_CONSUMER_TTL,
