@@ -128,7 +128,14 @@ export async function startApprovalService(
   const rpcEvents = natsApprovalEvents(publisher, topology);
   const rpcMetricsOf = rpcMetrics(registry);
   const rpc = serveConsumeRpc({ nc, topology, service, events: rpcEvents, log, metrics: rpcMetricsOf });
-  const verdictRpc = serveVerdictRpc({ nc, topology, service, events: rpcEvents, log, metrics: rpcMetricsOf });
+  const verdictRpc = serveVerdictRpc({
+    nc,
+    topology,
+    service,
+    events: rpcEvents,
+    log,
+    metrics: rpcMetricsOf,
+  });
 
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
