@@ -4,6 +4,8 @@
 // is refused → two people approve through the public gRPC API → the agent's guarded action runs once
 // → the approval cannot be used a second time → the execution is reported with the same action id.
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, connect as netConnect } from "node:net";
+import type { Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +21,7 @@ import {
   drainNats,
   events,
   provisionTopology,
+  requestRpc,
   topology,
   topologyStreams,
 } from "@warden/messaging";
@@ -189,4 +192,142 @@ it("a production deploy waits for two people, refuses self-approval, runs once, 
     approved: true,
     agentId: "release-pipeline",
   });
+}, 180_000);
+
+/** A loopback TCP proxy in front of NATS: `cut()` drops every connection and refuses new ones. */
+async function tcpProxy(natsUrl: string) {
+  const target = new URL(natsUrl);
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server: Server = createServer((client) => {
+    if (!open) return void client.destroy();
+    const upstream = netConnect({ host: target.hostname, port: Number(target.port) });
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const minorDeploy = (actionId: string) =>
+  ({
+    actionId,
+    action: "change.deploy",
+    changeType: "code",
+    environment: "production",
+    versionChange: "minor",
+    target: "service/payments-api",
+    reason: "ship 2.5.0",
+  }) as const;
+
+it("a verdict published while the agent was cut off is read back from the real approval service", async () => {
+  const proxy = await tcpProxy(testServers().natsUrl);
+  const creds = await natsCredsFile("agent:release-pipeline", { namespace: t.namespace });
+  const cutOff = await connect({
+    agentId: "release-pipeline",
+    agentType: "service",
+    natsUrl: proxy.url,
+    ...(creds !== undefined && { credentials: { credsFile: creds } }),
+    namespace: t.namespace,
+    environment: "production",
+    reconnectTimeWaitMs: 100,
+    // the stop-state lease must not lapse into a stop while the test holds the proxy cut
+    leaseMs: 30_000,
+  });
+  try {
+    const actionId = uniqueName("cut-off");
+    let decided!: () => void;
+    const decision = new Promise<void>((resolve) => (decided = resolve));
+    const pending = cutOff.request(minorDeploy(actionId), {
+      timeoutMs: 120_000,
+      onDecision: () => decided(),
+    });
+    await decision;
+    const alice = await approver("alice", ["team-lead"]);
+    await vi.waitFor(async () => expect((await alice.get({ actionId })).approval).toBeDefined(), WAIT);
+    proxy.cut();
+    await alice.decide({ actionId, decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE });
+    const bob = await approver("bob", ["on-call-engineer"]);
+    await bob.decide({ actionId, decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE });
+    // the verdict is on the stream now, and the agent did not hear it
+    await vi.waitFor(() => {
+      expect(seen.some((e) => e.type === events.actionVerdict.type && e.actionId === actionId)).toBe(true);
+    }, WAIT);
+    proxy.restore();
+    const result = await pending;
+    expect(result.outcome).toBe("approved");
+  } finally {
+    await cutOff.close();
+    await proxy.close();
+  }
+}, 180_000);
+
+it("an agent reads back only its own verdicts: another agent's action is not_found, its subject refused", async () => {
+  const actionId = uniqueName("owned");
+  const asked = agent.request(minorDeploy(actionId), { timeoutMs: 120_000 });
+  const alice = await approver("alice", ["team-lead"]);
+  await vi.waitFor(async () => expect((await alice.get({ actionId })).approval).toBeDefined(), WAIT);
+  const body = new TextEncoder().encode(JSON.stringify({ actionId }));
+  const as = async (identity: string) =>
+    connectNats({
+      servers: testServers().natsUrl,
+      name: identity,
+      ...(await natsCredentials(identity, { namespace: t.namespace })),
+    });
+  const owner = await as("agent:release-pipeline");
+  const other = await as("agent:customer-support");
+  try {
+    // control: the owner is answered (pending: no votes yet)
+    expect(await requestRpc(owner, t.rpc.approvalVerdict("release-pipeline"), body)).toMatchObject({
+      state: "pending",
+    });
+    // on its own subject, another agent learns nothing: the same answer as for no action at all
+    expect(await requestRpc(other, t.rpc.approvalVerdict("customer-support"), body)).toMatchObject({
+      state: "not_found",
+    });
+    // it may not ask on the owner's subject at all (NATS permissions)
+    await expect(requestRpc(other, t.rpc.approvalVerdict("release-pipeline"), body)).rejects.toThrow();
+    // the payload naming the owner on its own subject is refused as an identity mismatch, on the record
+    await expect(
+      requestRpc(
+        other,
+        t.rpc.approvalVerdict("customer-support"),
+        new TextEncoder().encode(JSON.stringify({ actionId, agentId: "release-pipeline" })),
+      ),
+    ).rejects.toMatchObject({ code: "identity_mismatch" });
+    await vi.waitFor(() => {
+      const refusal = seen.find((e) => e.type === events.approvalRefused.type && e.actionId === actionId) as
+        Envelope<ApprovalRefusedData> | undefined;
+      expect(refusal?.data).toMatchObject({ attempt: "verdict", code: "identity_mismatch" });
+    }, WAIT);
+  } finally {
+    await drainNats(owner);
+    await drainNats(other);
+    const bob = await approver("bob", ["on-call-engineer"]);
+    await bob.decide({
+      actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_REJECT,
+      comment: "test over",
+    });
+    await asked.catch(() => undefined);
+  }
 }, 180_000);

@@ -6,6 +6,8 @@
 // decision — answered means recorded in JetStream first (ADR 0005) — is in the audit store exactly
 // once (counted by actionId), and the chain is one gapless, verifying chain. Decisions/s and the
 // longest gap per phase are printed, not asserted.
+// NATS runs with authentication (ADR 0013) on every node, the harness's operator and accounts; each
+// service process connects with its own .creds file (NATS_CREDS), the driver as test-admin.
 // Control: the same run at R1 — the killed node held the only copy of WARDEN_EVENTS, so phase 2
 // cannot complete: decisions stop.
 //
@@ -15,10 +17,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { AUDIT_EVENTS_COLLECTION } from "@warden/audit";
 import { provisionTopology, requestRpc, topology as makeTopology } from "@warden/messaging";
-import { startNatsCluster, testServers, uniqueName, type NatsCluster } from "@warden/testing";
+import {
+  harnessNatsAuthority,
+  natsCredentials,
+  natsCredsFile,
+  startNatsCluster,
+  testServers,
+  uniqueName,
+  type NatsCluster,
+} from "@warden/testing";
 import { MongoClient } from "mongodb";
 import { afterEach, expect, it } from "vitest";
 import { startServiceProcess, type ServiceProcess } from "@warden/testing";
@@ -58,11 +68,33 @@ async function scenario(replicas: 1 | 3): Promise<{
   auditDb: string;
   publicKeyPem: string;
 }> {
-  const cluster = await startNatsCluster(3);
+  // Authentication on (ADR 0013): the harness's operator / accounts on every node, each process with
+  // its own credentials (the driver is test-admin; services their production permissions).
+  const auth = harnessNatsAuthority();
+  const cluster = await startNatsCluster(3, auth === undefined ? {} : { auth });
   cleanups.push(() => cluster.stop());
   const namespace = uniqueName(`scale${replicas}`).toLowerCase();
   const t = makeTopology(namespace);
-  const nc = await connect({ servers: [...cluster.urls], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  if (auth !== undefined) {
+    // Authentication is really on: a connection without credentials is refused by every node.
+    for (const url of cluster.urls) {
+      await expect(connect({ servers: url, reconnect: false })).rejects.toThrow(/authorization/i);
+    }
+  }
+  const admin = await natsCredentials("test-admin");
+  const nc = await connect({
+    servers: [...cluster.urls],
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...(admin.creds !== undefined && {
+      authenticator: credsAuthenticator(new TextEncoder().encode(admin.creds)),
+    }),
+  });
+  const credsOf = async (identity: string): Promise<Record<string, string>> => {
+    const file = await natsCredsFile(identity, { namespace });
+    return file === undefined ? {} : { NATS_CREDS: file };
+  };
+  const auditCreds = await natsCredsFile("service:audit", { namespace });
   cleanups.push(() => nc.close());
   await provisionTopology(nc, t, { replicas });
 
@@ -75,6 +107,7 @@ async function scenario(replicas: 1 | 3): Promise<{
   for (const i of [0, 1]) {
     const env = auditEnvironment({
       natsUrl: cluster.urls[i] ?? "",
+      natsCreds: auditCreds,
       mongoUrl: testServers().mongoUrl,
       namespace,
       db: auditDb,
@@ -91,6 +124,7 @@ async function scenario(replicas: 1 | 3): Promise<{
       "policy",
       {
         NATS_URL: cluster.urls[i] ?? "",
+        ...(await credsOf("service:policy")),
         NATS_STREAM_REPLICAS: String(replicas),
         WARDEN_NAMESPACE: namespace,
         POLICY_BUNDLE_DIR: join(ROOT, "governance"),

@@ -1,11 +1,14 @@
 import { restoreAuditFromStream } from "@warden/audit";
 import { EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
+import { natsCredsHint } from "./nats-creds.ts";
 
 export interface AuditRestoreOptions {
   readonly mongoUrl: string;
   readonly db: string;
   readonly natsUrl: string;
+  /** A NATS .creds file (--creds or WARDEN_NATS_CREDS, checked readable). */
+  readonly natsCreds?: string | undefined;
   readonly namespace: string;
   readonly json: boolean;
 }
@@ -28,6 +31,8 @@ export async function auditRestore(options: AuditRestoreOptions, io: CliIo): Pro
     const message = err instanceof Error ? err.message : String(err);
     const chain = err instanceof Error && err.name === "ChainInvariantError";
     io.err(`warden audit restore-from-stream: ${chain ? "refused" : "could not restore"}: ${message}\n`);
+    const hint = natsCredsHint(err, options.natsCreds);
+    if (hint !== undefined) io.err(`  ${hint}\n`);
     return chain ? EXIT.failed : EXIT.invalid;
   }
 }

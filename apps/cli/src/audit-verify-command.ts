@@ -2,6 +2,7 @@ import type { Checkpoint, VerifyStoredChainResult } from "@warden/audit";
 import { parsePublicKey, readStreamCheckpoints, verifyAuditDatabase } from "@warden/audit";
 import { CliInputError, EXIT } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
+import { natsCredsHint } from "./nats-creds.ts";
 import { startProgress } from "./output.ts";
 
 export interface AuditVerifyOptions {
@@ -13,6 +14,8 @@ export interface AuditVerifyOptions {
   readonly to?: number;
   /** Read the checkpoints from the WARDEN_AUDIT stream instead of the database. */
   readonly natsUrl?: string;
+  /** A NATS .creds file for --nats-url (--creds or WARDEN_NATS_CREDS, checked readable). */
+  readonly natsCreds?: string | undefined;
   readonly namespace: string;
   readonly json: boolean;
 }
@@ -56,12 +59,17 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
   let checkpoints: Checkpoint[] | undefined;
   if (options.natsUrl !== undefined) {
     try {
-      checkpoints = await readStreamCheckpoints({ natsUrl: options.natsUrl, namespace: options.namespace });
+      checkpoints = await readStreamCheckpoints({
+        natsUrl: options.natsUrl,
+        namespace: options.namespace,
+        natsCreds: options.natsCreds,
+      });
     } catch (err) {
       return fail(
         `reading checkpoints from the audit stream at ${options.natsUrl}`,
         err,
-        "check --nats-url (a JetStream-enabled server) and --namespace (the installation's WARDEN_NAMESPACE)",
+        natsCredsHint(err, options.natsCreds) ??
+          "check --nats-url (a JetStream-enabled server) and --namespace (the installation's WARDEN_NAMESPACE)",
       );
     }
   }

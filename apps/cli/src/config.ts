@@ -40,6 +40,8 @@ export interface CliEnv {
   /** WARDEN_DEV_ISSUER / WARDEN_DEV_AUDIENCE: the dev issuer's `iss` and `aud`. */
   readonly devIssuer?: string;
   readonly devAudience?: string;
+  /** WARDEN_NATS_CREDS: the NATS .creds file for the commands that read a stream directly. */
+  readonly natsCreds?: string;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -63,5 +65,6 @@ export function readCliEnv(env: Readonly<Record<string, string | undefined>> = p
     ...optional("devKeyFile", "WARDEN_DEV_KEY_FILE"),
     ...optional("devIssuer", "WARDEN_DEV_ISSUER"),
     ...optional("devAudience", "WARDEN_DEV_AUDIENCE"),
+    ...optional("natsCreds", "WARDEN_NATS_CREDS"),
   };
 }

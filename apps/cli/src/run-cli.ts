@@ -1,3 +1,4 @@
+import { natsCredsOption } from "./nats-creds.ts";
 import { Command, CommanderError, Option } from "commander";
 import type { StopState } from "@warden/policy";
 import pkg from "../package.json" with { type: "json" };
@@ -201,6 +202,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       "--nats-url <url>",
       "offline mode: read checkpoints from the WARDEN_AUDIT stream instead of the database",
     )
+    .option("--creds <file>", "with --nats-url: the NATS .creds file (default WARDEN_NATS_CREDS)")
     .addOption(
       new Option("--namespace <ns>", "offline mode: WARDEN_NAMESPACE of the installation").default(""),
     )
@@ -223,12 +225,13 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
           db?: string;
           publicKey?: string[];
           natsUrl?: string;
+          creds?: string;
           namespace: string;
         },
         command: Command,
       ) => {
         if (opts.mongoUrl === undefined) {
-          for (const flag of ["db", "publicKey", "natsUrl"] as const)
+          for (const flag of ["db", "publicKey", "natsUrl", "creds"] as const)
             if (opts[flag] !== undefined)
               throw usageError(
                 `--${flag === "publicKey" ? "public-key" : flag === "natsUrl" ? "nats-url" : flag}: only with --mongo-url (offline mode); the audit service uses its own`,
@@ -240,10 +243,15 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
           throw usageError("--db: required with --mongo-url (the audit database, e.g. warden_audit)");
         if (opts.publicKey === undefined)
           throw usageError("--public-key: required with --mongo-url (the checkpoint verification key)");
+        if (opts.creds !== undefined && opts.natsUrl === undefined)
+          throw usageError("--creds: only with --nats-url (the NATS credentials for reading the stream)");
         const { auditVerify } = await import("./audit-verify-command.ts");
+        const natsCreds =
+          opts.natsUrl === undefined ? undefined : natsCredsOption(opts.creds, io.env?.natsCreds);
         exitCode = await auditVerify(
           {
             ...opts,
+            natsCreds,
             mongoUrl: opts.mongoUrl,
             db: opts.db,
             publicKey: opts.publicKey,
@@ -262,6 +270,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .requiredOption("--mongo-url <url>", "Mongo-wire server, e.g. mongodb://127.0.0.1:27017/")
     .requiredOption("--db <name>", "audit database, e.g. warden_audit")
     .requiredOption("--nats-url <url>", "NATS server holding the WARDEN_AUDIT stream")
+    .option("--creds <file>", "the NATS .creds file (default WARDEN_NATS_CREDS)")
     .addOption(new Option("--namespace <ns>", "WARDEN_NAMESPACE of the installation").default(""))
     .addHelpText(
       "after",
@@ -269,10 +278,17 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         "\n`warden audit verify --nats-url …` after, then start the service again." +
         "\nExit 0 restored, 1 the stream's records do not extend the stored chain, 2 could not run.",
     )
-    .action(async (opts: Omit<AuditRestoreOptions, "json">, command: Command) => {
-      const { auditRestore } = await import("./audit-restore-command.ts");
-      exitCode = await auditRestore({ ...opts, json: jsonOf(command) }, io);
-    });
+    .action(
+      async (
+        opts: Omit<AuditRestoreOptions, "json" | "natsCreds"> & { creds?: string },
+        command: Command,
+      ) => {
+        const { creds, ...rest } = opts;
+        const natsCreds = natsCredsOption(creds, io.env?.natsCreds);
+        const { auditRestore } = await import("./audit-restore-command.ts");
+        exitCode = await auditRestore({ ...rest, natsCreds, json: jsonOf(command) }, io);
+      },
+    );
 
   registerStopCommands(program, ctx);
   registerApprovalsCommands(program, ctx);

@@ -12,15 +12,22 @@ import {
   createMongoAuditStore,
 } from "@warden/audit";
 import { sampleIncoming } from "@warden/audit/sample-events";
-import { freePort, testServers, uniqueName } from "@warden/testing";
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectNats, drainNats, provisionTopology, topology } from "@warden/messaging";
+import { freePort, natsCredentials, natsCredsFile, testServers, uniqueName } from "@warden/testing";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
-function warden(args: readonly string[]): Promise<Run> {
+function warden(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: "pipe" });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      stdio: "pipe",
+      env: { ...process.env, WARDEN_NATS_CREDS: "", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -142,3 +149,86 @@ describe("warden audit verify (child process)", { timeout: 30_000 }, () => {
     expect(run.stderr).toMatch(/--db/);
   });
 });
+
+describe(
+  "NATS credentials of the commands that read the stream (--creds, WARDEN_NATS_CREDS)",
+  { timeout: 30_000 },
+  () => {
+    const t = topology(uniqueName("clicreds").toLowerCase());
+    let creds: string;
+    beforeAll(async () => {
+      const nc = await connectNats({
+        servers: testServers().natsUrl,
+        name: "cli-creds-test",
+        ...(await natsCredentials("test-admin")),
+      });
+      await provisionTopology(nc, t);
+      await drainNats(nc);
+      const file = await natsCredsFile("service:audit", { namespace: t.namespace });
+      if (file === undefined) throw new Error("the harness runs NATS with authentication (ADR 0013)");
+      creds = file;
+    });
+    const streamArgs = (...more: string[]) =>
+      verifyArgs(intact, "--nats-url", testServers().natsUrl, "--namespace", t.namespace, ...more);
+
+    test("control: with --creds the stream is read (its checkpoints, none here, are what verify checks)", async () => {
+      const run = await warden(streamArgs("--creds", creds, "--json"));
+      expect(run.stderr).not.toMatch(/credentials/);
+      expect(run.code).not.toBe(3);
+      expect(JSON.parse(run.stdout)).toMatchObject({ checkpointSource: "stream" });
+      // the same through the environment
+      const viaEnv = await warden(streamArgs("--json"), { WARDEN_NATS_CREDS: creds });
+      expect(viaEnv.code).toBe(run.code);
+      expect(JSON.parse(viaEnv.stdout)).toMatchObject({ checkpointSource: "stream" });
+    });
+
+    test("without credentials: exit 3, stderr says to pass --creds or set WARDEN_NATS_CREDS", async () => {
+      const run = await warden(streamArgs());
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(/NATS_CREDS: no credentials given and the server requires them/);
+      expect(run.stderr).toMatch(/pass --creds <file> or set WARDEN_NATS_CREDS/);
+    });
+
+    test("an unreadable --creds file: usage error naming the flag, exit 2; not a .creds file: exit 3 naming it", async () => {
+      const missing = await warden(streamArgs("--creds", "/nonexistent/audit.creds"));
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/--creds: cannot read \/nonexistent\/audit.creds: ENOENT/);
+      const fromEnv = await warden(streamArgs(), { WARDEN_NATS_CREDS: "/nonexistent/env.creds" });
+      expect(fromEnv.code).toBe(2);
+      expect(fromEnv.stderr).toMatch(/WARDEN_NATS_CREDS: cannot read \/nonexistent\/env.creds/);
+      const garbage = join(tmpdir(), `${uniqueName("garbage")}.creds`);
+      await writeFile(garbage, "not a creds file\n");
+      const wrong = await warden(streamArgs("--creds", garbage));
+      expect(wrong.code).toBe(3);
+      expect(wrong.stderr).toMatch(/is not a NATS .creds file/);
+      expect(wrong.stderr).toMatch(/check --creds \/ WARDEN_NATS_CREDS/);
+    });
+
+    test("--creds without --nats-url is a usage error", async () => {
+      const run = await warden(verifyArgs(intact, "--creds", creds));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--creds: only with --nats-url/);
+    });
+
+    test("restore-from-stream takes --creds too: without, it says what to do (exit 2)", async () => {
+      const args = [
+        "audit",
+        "restore-from-stream",
+        "--mongo-url",
+        testServers().mongoUrl,
+        "--db",
+        uniqueName("cli_restore"),
+        "--nats-url",
+        testServers().natsUrl,
+        "--namespace",
+        t.namespace,
+      ];
+      const run = await warden(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/pass --creds <file> or set WARDEN_NATS_CREDS/);
+      const control = await warden([...args, "--creds", creds]);
+      expect(control.stderr).not.toMatch(/credentials/);
+    });
+  },
+);

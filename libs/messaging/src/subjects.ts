@@ -139,6 +139,17 @@ export function topology(namespace = "") {
         const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
         return rest === "" || rest.includes(".") ? undefined : rest;
       },
+      /**
+       * An agent reads back the verdict of one of its own actions (a verdict missed while it was
+       * cut off); the last token is the agent id.
+       */
+      approvalVerdict: (agentId: string) => `${rpc}.approval.verdict.${token(agentId)}`,
+      approvalVerdictAll: `${rpc}.approval.verdict.*`,
+      agentOfApprovalVerdict: (subject: string): string | undefined => {
+        const prefix = `${rpc}.approval.verdict.`;
+        const rest = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+        return rest === "" || rest.includes(".") ? undefined : rest;
+      },
     },
   } as const;
 }

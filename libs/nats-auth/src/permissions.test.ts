@@ -12,10 +12,11 @@ describe("permissionsFor", () => {
         "staging.warden.killswitch.acknowledged.deploy-bot",
         "staging.wardenrpc.policy.evaluate.deploy-bot",
         "staging.wardenrpc.approval.consume.deploy-bot",
+        "staging.wardenrpc.approval.verdict.deploy-bot",
         "$JS.API.DIRECT.GET.KV_STAGING_warden_killswitch.>",
       ]),
     );
-    expect(p.pub.allow.filter((s) => !s.startsWith("$JS."))).toHaveLength(5);
+    expect(p.pub.allow.filter((s) => !s.startsWith("$JS."))).toHaveLength(6);
     expect(p.pub.allow.some((s) => s.includes(">") && !s.startsWith("$JS."))).toBe(false);
     expect(p.pub.deny).toContain("$KV.STAGING_warden_killswitch.>");
     expect(p.sub.allow).toEqual([
@@ -46,6 +47,9 @@ describe("permissionsFor", () => {
     expect(permissionsFor(parseIdentity("service:policy")).resp).toEqual({ max: 1, ttl: 60_000_000_000 });
     expect(permissionsFor(parseIdentity("service:approval")).sub.allow).toContain(
       "wardenrpc.approval.consume.*",
+    );
+    expect(permissionsFor(parseIdentity("service:approval")).sub.allow).toContain(
+      "wardenrpc.approval.verdict.*",
     );
     expect(permissionsFor(parseIdentity("service:audit")).resp).toBeUndefined();
   });

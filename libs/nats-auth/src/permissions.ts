@@ -108,7 +108,7 @@ function serviceServes(service: WardenService, t: Topology): string[] {
     case "policy":
       return [t.rpc.policyEvaluateAll];
     case "approval":
-      return [t.rpc.approvalConsumeAll];
+      return [t.rpc.approvalConsumeAll, t.rpc.approvalVerdictAll];
     default:
       return [];
   }
@@ -118,7 +118,7 @@ function serviceServes(service: WardenService, t: Topology): string[] {
  * The permissions of one identity in one installation (`namespace`, as WARDEN_NAMESPACE).
  *
  * - an agent publishes only its own action requests, executions and kill-switch acknowledgements,
- *   requests only its own policy evaluation and approval consumption, subscribes only to its own
+ *   requests only its own policy evaluation, approval consumption and verdict read-back, subscribes only to its own
  *   verdicts and its own inbox, and reads (never writes) the kill-switch bucket;
  * - a service publishes its own events (policy: decisions; kill-switch: the stop state and
  *   activated / deactivated; audit: wardenaudit.>; approval: approvals and verdicts;
@@ -143,6 +143,7 @@ export function permissionsFor(identity: NatsIdentity, namespace = ""): SubjectP
             t.subjects.killswitchAcknowledged(id),
             t.rpc.policyEvaluate(id),
             t.rpc.approvalConsume(id),
+            t.rpc.approvalVerdict(id),
             ...kv.read,
           ],
           deny: [kv.write, ...kv.destroy],

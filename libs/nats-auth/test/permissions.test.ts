@@ -180,6 +180,21 @@ describe("an agent's requests", () => {
     expect(await bot.refusedPublish(otherConsume)).toBe(true);
     served.unsubscribe();
   });
+
+  it("may read back its own verdicts from the approval service, not another agent's", async () => {
+    const approvals = await as("service:approval");
+    const served = approvals.nc.subscribe(t.rpc.approvalVerdictAll, {
+      callback: (_err, msg) => void msg.respond("verdict"),
+    });
+    await approvals.nc.flush();
+    const bot = await as("agent:deploy-bot");
+    // control: its own subject is served
+    expect((await bot.nc.request(t.rpc.approvalVerdict("deploy-bot"), "q")).string()).toBe("verdict");
+    const other = t.rpc.approvalVerdict("customer-support");
+    await bot.nc.request(other, "q", { timeout: 2_000 }).catch(() => undefined);
+    expect(await bot.refusedPublish(other)).toBe(true);
+    served.unsubscribe();
+  });
 });
 
 describe("an agent's subscriptions", () => {

@@ -7,10 +7,10 @@
 // registers each action's waiter BEFORE it asks the policy, so a verdict published right after the
 // decision is never missed. The subscription is core NATS: nats.js re-subscribes after a reconnect,
 // but a verdict published while the connection was down is not redelivered by it. So on every
-// reconnect, while waiters are pending, the client reads this agent's verdicts back from
-// WARDEN_EVENTS (they are events there) from the oldest waiter's start on. If that read fails too,
-// the waiter keeps waiting until its deadline and fails with RequestTimeoutError("verdict") —
-// closed, never open.
+// reconnect, while waiters are pending, and once more shortly before a wait would time out, the
+// client asks the approval service for the verdict (wardenrpc.approval.verdict.<agent>, its own
+// actions only). If that read fails too (no responder, pending, an error), the waiter keeps waiting
+// until its deadline and fails with RequestTimeoutError("verdict") — closed, never open.
 import { randomBytes, randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
 import {
@@ -46,7 +46,6 @@ import type {
   StopView,
   Topology,
 } from "@warden/messaging";
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { canonicalDigest, stopRefusal, toWireRequest } from "./action.ts";
@@ -152,8 +151,6 @@ export type WardenAgent = {
 };
 
 type VerdictWaiter = {
-  /** When the waiter was registered (epoch ms): where a catch-up read starts. */
-  since: number;
   promise: Promise<ActionVerdictData>;
   settle: (result: { verdict: ActionVerdictData } | { error: Error }) => void;
 };
@@ -285,33 +282,6 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     },
   });
 
-  // After a reconnect, verdicts published while the connection was down are read back from
-  // WARDEN_EVENTS (an ordered consumer over this agent's verdicts, from the oldest waiter on).
-  const catchUpVerdicts = async (): Promise<void> => {
-    if (waiters.size === 0) return;
-    const since = Math.min(...[...waiters.values()].map((w) => w.since)) - 1_000;
-    const consumer = await jetstream(nc).consumers.get(t.streams.events, {
-      filter_subjects: [t.subjects.actionVerdictsOf(agentId)],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(since).toISOString(),
-    });
-    let pending = (await consumer.info(true)).num_pending;
-    while (pending > 0 && waiters.size > 0) {
-      const m = await consumer.next({ expires: 2_000 });
-      if (m === null) break;
-      onVerdict(m);
-      pending = m.info.pending;
-    }
-    await consumer.delete().catch(() => undefined);
-  };
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === "reconnect" && !closed) {
-        catchUpVerdicts().catch((err: unknown) => log.warn({ err }, "cannot catch up on verdicts"));
-      }
-    }
-  })();
-
   const expectVerdict = (actionId: string): VerdictWaiter => {
     let settle!: VerdictWaiter["settle"];
     const promise = new Promise<ActionVerdictData>((resolve, reject) => {
@@ -323,7 +293,7 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     });
     // A waiter nobody awaits (the decision was not approval_required) must not be an unhandled rejection.
     promise.catch(() => undefined);
-    const waiter = { since: Date.now(), promise, settle };
+    const waiter = { promise, settle };
     waiters.set(actionId, waiter);
     return waiter;
   };
@@ -380,6 +350,64 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     return reply.data.result;
   };
 
+  // A verdict missed while cut off is read back from the approval service: its own actions only (the
+  // subject is the agent's; NATS permissions grant no other). Anything but a decided, well-formed
+  // verdict leaves the waiter waiting: the deadline still fails it closed.
+  const readBackVerdict = async (actionId: string, timeoutMs: number): Promise<void> => {
+    const waiter = waiters.get(actionId);
+    if (waiter === undefined || closed) return;
+    const result = await rpc(
+      "approval",
+      t.rpc.approvalVerdict(agentId),
+      { actionId, agentId },
+      traceparentForAction(),
+      timeoutMs,
+      actionId,
+      undefined,
+    );
+    let answer;
+    try {
+      answer = parseEventData(rpcBodies.verdictResponse, result, "result");
+    } catch (err) {
+      if (err instanceof InvalidMessageError) {
+        waiters.get(actionId)?.settle({ error: new GarbageReplyError("verdict", err.issues, actionId) });
+        return;
+      }
+      throw err;
+    }
+    if (answer.state !== "decided" || answer.verdict === undefined) {
+      log.info({ actionId, state: answer.state }, "no verdict to read back yet");
+      return;
+    }
+    const verdict = answer.verdict;
+    if (verdict.actionId !== actionId || verdict.agentId !== agentId) {
+      waiters.get(actionId)?.settle({
+        error: new GarbageReplyError(
+          "verdict",
+          [{ field: "result.verdict", reason: `is about ${verdict.agentId}/${verdict.actionId}` }],
+          actionId,
+        ),
+      });
+      return;
+    }
+    log.info({ actionId, verdict: verdict.verdict }, "verdict read back from the approval service");
+    waiters.get(actionId)?.settle({ verdict });
+  };
+  const readBackQuietly = (actionId: string, timeoutMs: number): void => {
+    readBackVerdict(actionId, timeoutMs).catch((err: unknown) =>
+      log.warn({ err, actionId }, "cannot read the verdict back"),
+    );
+  };
+  /** Actions whose decision said approval_required: only their verdicts are worth reading back. */
+  const awaitingVerdict = new Set<string>();
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "reconnect" && !closed) {
+        for (const actionId of awaitingVerdict) readBackQuietly(actionId, rpcTimeoutMs);
+      }
+    }
+  })();
+
   const refuseIfStopped = (request: ActionRequestData): void => {
     const refusal: StoppedError | StopStateUnknownError | undefined = stopRefusal(
       stopWatcher.current(),
@@ -424,6 +452,10 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
         remainingMs,
       );
     });
+    // Shortly before the deadline, ask once whether a verdict was missed (within what is left).
+    const askTimeoutMs = Math.max(1, Math.min(rpcTimeoutMs, Math.floor(remainingMs / 2)));
+    const lastCall = setTimeout(() => readBackQuietly(actionId, askTimeoutMs), remainingMs - askTimeoutMs);
+    awaitingVerdict.add(actionId);
     try {
       const verdict = await abortable(Promise.race([waiter.promise, timeout]), signal, actionId);
       if (
@@ -440,6 +472,8 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
       return verdict;
     } finally {
       clearTimeout(timer);
+      clearTimeout(lastCall);
+      awaitingVerdict.delete(actionId);
     }
   };
 
@@ -501,6 +535,7 @@ export async function connect(options: ConnectOptions): Promise<WardenAgent> {
     const body = {
       actionId,
       requestDigest: decided.decision.requestDigest ?? canonicalDigest(decided.request),
+      agentId, // re-checked by the approval service against the subject's identity
     };
     const result = await rpc(
       "approval",

@@ -333,11 +333,10 @@ describe("approvals (approval service stand-in)", () => {
     expect(approval.consumeCalls.get(actionId)).toBe(2);
   });
 
-  // Under NATS permissions an agent may not create consumers on WARDEN_EVENTS (it could read every
-  // agent's events), so the SDK's catch-up read is refused: a verdict missed while cut off is never
-  // acted on, and the wait fails closed at its deadline. (Reading it back needs an agent-scoped RPC of
-  // the approval service — not built yet; see libs/sdk/README.md.)
-  it("a verdict published while the agent was cut off is never acted on: the wait fails closed", async () => {
+  // Control for the read-back below: nobody serves wardenrpc.approval.verdict.<agent> here (agents
+  // may not create consumers on WARDEN_EVENTS either), so a verdict missed while cut off is never
+  // acted on, and the wait fails closed at its deadline.
+  it("control: without the verdict RPC, a verdict published while the agent was cut off is never acted on: the wait fails closed", async () => {
     const proxy = await startTcpProxy(w.natsUrl);
     const cutOff = await agentConnect({
       agentId: AGENT,
@@ -364,5 +363,65 @@ describe("approvals (approval service stand-in)", () => {
       await cutOff.close();
       await proxy.close();
     }
+  });
+
+  describe("with the verdict read-back RPC served", () => {
+    beforeAll(() => approval.serveVerdicts());
+    afterAll(() => approval.stopServingVerdicts());
+
+    it("a verdict published while the agent was cut off is read back after the reconnect", async () => {
+      const proxy = await startTcpProxy(w.natsUrl);
+      const cutOff = await agentConnect({
+        agentId: AGENT,
+        natsUrl: proxy.url,
+        namespace: w.t.namespace,
+        reconnectTimeWaitMs: 100,
+      });
+      try {
+        const actionId = id("caught-up");
+        let decided!: () => void;
+        const waiting = new Promise<void>((resolve) => (decided = resolve));
+        const pending = cutOff.request(
+          { ...production, actionId },
+          { timeoutMs: 60_000, onDecision: () => decided() },
+        );
+        await waiting;
+        await proxy.cut();
+        await approval.approve(actionId); // published while the agent cannot see it
+        await proxy.restore();
+        const result = await pending;
+        if (result.outcome !== "approved") throw new Error(`expected approved, got ${result.outcome}`);
+        expect(result.verdict).toMatchObject({ actionId, agentId: AGENT, verdict: "VERDICT_PROCEED" });
+        expect(approval.verdictCalls.get(actionId)).toBeGreaterThanOrEqual(1);
+      } finally {
+        await cutOff.close();
+        await proxy.close();
+      }
+    });
+
+    it("a verdict never heard is asked for once before the wait would time out", async () => {
+      const actionId = id("last-call");
+      let decided!: () => void;
+      const waiting = new Promise<void>((resolve) => (decided = resolve));
+      const pending = agent.request(
+        { ...production, actionId },
+        { timeoutMs: 3_000, onDecision: () => decided() },
+      );
+      await waiting;
+      approval.approveSilently(actionId); // no verdict event: only the read-back can tell
+      const result = await pending;
+      expect(result.outcome).toBe("approved");
+      expect(approval.verdictCalls.get(actionId)).toBe(1);
+    });
+
+    it("a pending approval read back is still a timeout at the deadline (fail closed)", async () => {
+      const actionId = id("still-pending");
+      const err = await agent
+        .request({ ...production, actionId }, { timeoutMs: 1_500 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestTimeoutError);
+      expect((err as RequestTimeoutError).waitingFor).toBe("verdict");
+      expect(approval.verdictCalls.get(actionId)).toBe(1);
+    });
   });
 });

@@ -26,6 +26,7 @@ import type {
   ActionVerdictData,
   ApprovalStatus,
   ConsumeResponseData,
+  VerdictResponseData,
   DecisionData,
   Envelope,
   Topology,
@@ -155,7 +156,9 @@ export function executedOf(seen: Envelope<ActionExecutedData>[], actionId: strin
  * and nothing more: it learns approval-required decisions from warden.decision.approval_required.*,
  * publishes warden.action.verdict.<outcome>.<agent> when the test decides, and serves
  * wardenrpc.approval.consume.<agent> with the single-use semantics of ConsumeRequest: consumed
- * once, only by the agent it was granted to, only for the request digest it is bound to.
+ * once, only by the agent it was granted to, only for the request digest it is bound to. On
+ * `serveVerdicts()` it also answers wardenrpc.approval.verdict.<agent> (the read-back of a missed
+ * verdict, the agent's own actions only); until then nobody serves it (the control).
  */
 export type ApprovalStandIn = {
   /** Resolves once the approval-required decision for this action has been seen. */
@@ -166,6 +169,13 @@ export type ApprovalStandIn = {
   refuse(actionId: string, status: ApprovalStatus, reason: string): Promise<void>;
   /** Approve as soon as the decision is seen (maybe before the agent has its reply). */
   autoApprove: Set<string>;
+  /** Approves without publishing the verdict: only the read-back RPC can tell the agent. */
+  approveSilently(actionId: string): void;
+  /** Starts / stops serving wardenrpc.approval.verdict.* (not served at start). */
+  serveVerdicts(): Promise<void>;
+  stopServingVerdicts(): void;
+  /** Verdict read-back requests answered, by action id. */
+  verdictCalls: Map<string, number>;
   /** Consume requests answered, by action id. */
   consumeCalls: Map<string, number>;
   stop(): Promise<void>;
@@ -189,6 +199,19 @@ export async function startApprovalStandIn(w: Warden): Promise<ApprovalStandIn> 
   const waiting = new Map<string, ((d: DecisionData) => void)[]>();
   const autoApprove = new Set<string>();
   const consumeCalls = new Map<string, number>();
+  const verdictCalls = new Map<string, number>();
+  let verdictRpc: { unsubscribe(): void } | undefined;
+
+  const verdictData = (h: Held, go: boolean, status: ApprovalStatus, reason: string): ActionVerdictData => ({
+    actionId: h.decision.actionId,
+    agentId: h.decision.agentId,
+    verdict: go ? "VERDICT_PROCEED" : "VERDICT_ABORT",
+    status,
+    reason,
+    ...(h.decision.requestDigest !== undefined && { requestDigest: h.decision.requestDigest }),
+    bundleDigest: h.decision.bundleDigest,
+    decidedAt: new Date().toISOString(),
+  });
 
   const verdict = async (actionId: string, go: boolean, status: ApprovalStatus, reason: string) => {
     const h = held.get(actionId);
@@ -261,10 +284,40 @@ export async function startApprovalStandIn(w: Warden): Promise<ApprovalStandIn> 
       return new Promise((resolve) => waiting.set(actionId, [...(waiting.get(actionId) ?? []), resolve]));
     },
     approve: (actionId) => verdict(actionId, true, "APPROVAL_STATUS_APPROVED", "quorum reached"),
+    approveSilently(actionId) {
+      const h = held.get(actionId);
+      if (h === undefined) throw new Error(`stand-in has no approval for ${actionId}`);
+      h.status = "APPROVAL_STATUS_APPROVED";
+    },
+    verdictCalls,
+    async serveVerdicts() {
+      verdictRpc ??= serveRpc(nc, {
+        subject: t.rpc.approvalVerdictAll,
+        queue: "approval",
+        log: silent,
+        handler: ({ data, subject }): Promise<VerdictResponseData> => {
+          const agent = t.rpc.agentOfApprovalVerdict(subject);
+          const body = parseEventDataBytes(data, rpcBodies.verdictRequest, 4 * 1024);
+          verdictCalls.set(body.actionId, (verdictCalls.get(body.actionId) ?? 0) + 1);
+          const h = held.get(body.actionId);
+          if (h === undefined || h.decision.agentId !== agent)
+            return Promise.resolve({ state: "not_found", message: "no such approval of this agent" });
+          if (h.status === "APPROVAL_STATUS_PENDING") return Promise.resolve({ state: "pending" });
+          const go = h.status === "APPROVAL_STATUS_APPROVED";
+          return Promise.resolve({ state: "decided", verdict: verdictData(h, go, h.status, h.status) });
+        },
+      });
+      await nc.flush();
+    },
+    stopServingVerdicts() {
+      verdictRpc?.unsubscribe();
+      verdictRpc = undefined;
+    },
     refuse: (actionId, status, reason) => verdict(actionId, false, status, reason),
     async stop() {
       decisions.unsubscribe();
       consume.unsubscribe();
+      verdictRpc?.unsubscribe();
       await drainNats(nc);
     },
   };

@@ -111,9 +111,25 @@ export interface NatsCluster extends AsyncDisposable {
  */
 export async function startNatsCluster(
   size = 3,
-  options: { clusterName?: string } = {},
+  options: {
+    clusterName?: string;
+    /**
+     * Authentication on every node (operator mode, each node its own `full` resolver dir; pushed
+     * account updates replicate between them), as `startNats` does: the harness's authority
+     * (`loadNatsAuthority(testServers().natsAuthDir)`) makes `natsCredentials` / `natsCredsFile` work.
+     */
+    auth?: NatsAuthority;
+  } = {},
 ): Promise<NatsCluster> {
   const clusterName = options.clusterName ?? `warden-test-${process.pid}`;
+  const { auth } = options;
+  const jwts = auth === undefined ? undefined : await accountJwts(auth);
+  const probe =
+    auth === undefined
+      ? undefined
+      : credsAuthenticator(
+          new TextEncoder().encode((await issueUser(auth, parseIdentity("test-admin"))).creds),
+        );
   const clusterPorts: number[] = [];
   // Free ports chosen up front: every member's routes name every other member's cluster port.
   while (clusterPorts.length < size) {
@@ -128,27 +144,36 @@ export async function startNatsCluster(
       const server = await startServer(
         `nats-server-n${i}`,
         { readyTimeoutMs: 60_000 },
-        ({ port, dataDir }) => ({
-          binary: serverBinary("nats"),
-          args: [
-            "-a",
-            "127.0.0.1",
-            "-p",
-            String(port),
-            "-js",
-            "-sd",
-            dataDir,
-            "--server_name",
-            serverName,
-            "--cluster_name",
-            clusterName,
-            "--cluster",
-            `nats://127.0.0.1:${clusterPort}`,
-            "--routes",
-            routes,
-          ],
-          ready: () => natsAnswers(url(port)),
-        }),
+        ({ port, dataDir }) => {
+          const authArgs: string[] = [];
+          if (auth !== undefined && jwts !== undefined) {
+            const file = join(dataDir, "nats-server.conf");
+            writeFileSync(file, natsServerAuthConfig(auth, jwts, join(dataDir, "jwt")));
+            authArgs.push("-c", file);
+          }
+          return {
+            binary: serverBinary("nats"),
+            args: [
+              ...authArgs,
+              "-a",
+              "127.0.0.1",
+              "-p",
+              String(port),
+              "-js",
+              "-sd",
+              dataDir,
+              "--server_name",
+              serverName,
+              "--cluster_name",
+              clusterName,
+              "--cluster",
+              `nats://127.0.0.1:${clusterPort}`,
+              "--routes",
+              routes,
+            ],
+            ready: () => natsAnswers(url(port), probe),
+          };
+        },
         ({ port }) => ({ url: url(port), serverName }),
       );
       return server;

@@ -1,3 +1,5 @@
+import { loadNatsAuthority } from "@warden/nats-auth";
+import type { NatsAuthority } from "@warden/nats-auth";
 import { inject } from "vitest";
 import { mintNatsCredentials, mintNatsCredsFile, type NatsCredentials } from "./nats-credentials.ts";
 
@@ -43,4 +45,13 @@ export async function natsCredsFile(
   options: { namespace?: string } = {},
 ): Promise<string | undefined> {
   return mintNatsCredsFile(testServers().natsAuthDir, identity, options);
+}
+
+/**
+ * The shared NATS's authority (undefined when it runs without auth): give it to
+ * `startNatsCluster(3, { auth })` so a cluster accepts the same `natsCredentials` / `natsCredsFile`.
+ */
+export function harnessNatsAuthority(): NatsAuthority | undefined {
+  const dir = testServers().natsAuthDir;
+  return dir === "" ? undefined : loadNatsAuthority(dir);
 }

@@ -36,6 +36,7 @@ import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
 import { temporalApprovalWorkflows } from "./adapters/temporal/temporal-approval-workflows.ts";
 import { approvalGrpcService } from "./transport/grpc/approval-grpc.ts";
 import { serveConsumeRpc } from "./transport/nats/consume-rpc.ts";
+import { serveVerdictRpc } from "./transport/nats/verdict-rpc.ts";
 import { consumeApprovalDecisions } from "./transport/nats/decision-consumer.ts";
 
 const SERVICE = "approval";
@@ -124,7 +125,17 @@ export async function startApprovalService(
     concurrency: config.APPROVAL_CONCURRENCY,
     retryDelayMs: config.APPROVAL_START_RETRY_DELAY,
   });
-  const rpc = serveConsumeRpc({ nc, topology, service, log, metrics: rpcMetrics(registry) });
+  const rpcEvents = natsApprovalEvents(publisher, topology);
+  const rpcMetricsOf = rpcMetrics(registry);
+  const rpc = serveConsumeRpc({ nc, topology, service, events: rpcEvents, log, metrics: rpcMetricsOf });
+  const verdictRpc = serveVerdictRpc({
+    nc,
+    topology,
+    service,
+    events: rpcEvents,
+    log,
+    metrics: rpcMetricsOf,
+  });
 
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
@@ -165,6 +176,7 @@ export async function startApprovalService(
       await grpc.shutdown(5_000);
       await starter.stop();
       rpc.unsubscribe();
+      verdictRpc.unsubscribe();
       await forwarder.close();
       worker?.shutdown();
       await workerDone;

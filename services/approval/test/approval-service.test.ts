@@ -287,3 +287,104 @@ describe("consume over NATS (wardenrpc.approval.consume.<agent>)", () => {
     );
   });
 });
+
+describe("consume: the payload's agentId is re-checked against the subject's", () => {
+  const consume = async (agent: string, body: object) =>
+    requestRpc(on.nc, on.t.rpc.approvalConsume(agent), new TextEncoder().encode(JSON.stringify(body)), {
+      timeoutMs: 10_000,
+    });
+
+  it("a payload naming another agent is refused (identity_mismatch) and published; naming itself consumes", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    const body = { actionId: decision.actionId, requestDigest: "sha256:request" };
+    const refused = await consume("deploy-bot", { ...body, agentId: "other-bot" });
+    expect(refused).toMatchObject({ consumed: false, refusal: "identity_mismatch" });
+    expect((refused as { message: string }).message).toMatch(/agentId "other-bot" is not the identity/);
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.refused", decision.actionId)[0]?.envelope.data).toMatchObject({
+        attempt: "consume",
+        code: "identity_mismatch",
+        agentId: "deploy-bot",
+        actor: { id: "deploy-bot", type: "ACTOR_TYPE_AI_AGENT" },
+      });
+    }, WAIT);
+    // Control: the same request naming the subject's agent consumes (the refusal consumed nothing).
+    expect(await consume("deploy-bot", { ...body, agent_id: "deploy-bot" })).toMatchObject({
+      consumed: true,
+    });
+  });
+});
+
+describe("verdict read-back over NATS (wardenrpc.approval.verdict.<agent>)", () => {
+  const verdict = async (agent: string, body: object) =>
+    requestRpc(on.nc, on.t.rpc.approvalVerdict(agent), new TextEncoder().encode(JSON.stringify(body)), {
+      timeoutMs: 10_000,
+    });
+
+  it("answers pending while open, then the verdict; another agent gets not_found, like an unknown action", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    expect(await verdict("deploy-bot", { actionId: decision.actionId })).toMatchObject({ state: "pending" });
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    const answer = await verdict("deploy-bot", { action_id: decision.actionId });
+    expect(answer).toMatchObject({
+      state: "decided",
+      verdict: {
+        actionId: decision.actionId,
+        agentId: "deploy-bot",
+        verdict: "VERDICT_PROCEED",
+        status: "APPROVAL_STATUS_APPROVED",
+        requestDigest: "sha256:request",
+      },
+    });
+    // The same action asked on another agent's subject is answered as if it did not exist.
+    const foreign = await verdict("other-bot", { actionId: decision.actionId });
+    expect(foreign).toEqual(
+      await verdict("other-bot", { actionId: "no-such-action" }).then((a) => ({
+        ...(a as object),
+        message: `no approval of other-bot for action ${decision.actionId}`,
+      })),
+    );
+    expect(foreign).toMatchObject({ state: "not_found" });
+    expect(foreign).not.toHaveProperty("verdict");
+  });
+
+  it("a payload agentId other than the subject's is refused with identity_mismatch and published", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    await expect(
+      verdict("deploy-bot", { actionId: decision.actionId, agentId: "other-bot" }),
+    ).rejects.toSatisfy(
+      (err) =>
+        err instanceof RpcError &&
+        err.code === "identity_mismatch" &&
+        err.issues.some((i) => i.field === "agentId"),
+    );
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.refused", decision.actionId)[0]?.envelope.data).toMatchObject({
+        attempt: "verdict",
+        code: "identity_mismatch",
+      });
+    }, WAIT);
+    // Control: naming itself is answered.
+    expect(await verdict("deploy-bot", { actionId: decision.actionId, agentId: "deploy-bot" })).toMatchObject(
+      { state: "pending" },
+    );
+    await expect(verdict("deploy-bot", {})).rejects.toSatisfy(
+      (err) => err instanceof RpcError && err.issues.some((i) => i.field === "actionId"),
+    );
+  });
+});

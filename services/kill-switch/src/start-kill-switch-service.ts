@@ -31,9 +31,20 @@ export async function startKillSwitchService(config: KillSwitchConfig): Promise<
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
   const kv = await new Kvm(nc).open(topology.kv.killswitch);
-  const acks = await watchAcknowledgements(nc, topology, { log, ttlMs: config.KILLSWITCH_CONSUMER_TTL });
-  const store = createKvStopStore(kv);
   const events = natsKillSwitchEvents(publisher, topology);
+  const acks = await watchAcknowledgements(nc, topology, {
+    log,
+    ttlMs: config.KILLSWITCH_CONSUMER_TTL,
+    refuse: ({ reason, id }) =>
+      events.refused({
+        operation: "acknowledge",
+        person: undefined,
+        reason,
+        at: new Date().toISOString(),
+        id,
+      }),
+  });
+  const store = createKvStopStore(kv);
   const service = createKillSwitchService({
     store,
     events,

@@ -9,7 +9,7 @@ import { killswitchV1 } from "@warden/contracts";
 import { createGrpcClient, Status } from "@warden/grpc";
 import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
-import { connectNats, drainNats, topology } from "@warden/messaging";
+import { connectNats, createPublisher, decodeEnvelope, drainNats, events, topology } from "@warden/messaging";
 import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
@@ -249,5 +249,50 @@ describe("acknowledgement, two-person resume, restart", () => {
       ["ENVIRONMENT_STAGING", false, false],
     ]);
     await expect.poll(() => broadcast).toContain(t.subjects.killswitch("deactivated"));
+  });
+});
+
+describe("acknowledgements are re-checked against the subject's identity", () => {
+  const ack = (subjectId: string, instanceId: string, consumer: { type: string; id: string }) =>
+    createPublisher(nc, { source: "forger" }).publish(
+      t.subjects.killswitchAcknowledged(subjectId),
+      events.killswitchAcknowledged,
+      {
+        actor: {
+          type: consumer.type === "ACTOR_TYPE_AI_AGENT" ? "ai_agent" : "service",
+          id: consumer.id,
+          roles: [],
+        },
+        data: events.killswitchAcknowledged.data.parse({
+          acknowledgement: { instanceId, epoch: "1", consumer, acknowledgedAt: new Date().toISOString() },
+        }),
+      },
+    );
+  const refusals: string[] = [];
+  beforeAll(() => {
+    nc.subscribe(t.subjects.killswitch("refused"), {
+      callback: (_err, m) => {
+        const data = decodeEnvelope(m.data).data as { operation: string; reason: string };
+        if (data.operation === "acknowledge") refusals.push(data.reason);
+      },
+    });
+  });
+  const listed = async () => {
+    const bearer = await token("policy", [], "service");
+    return (await grpc(bearer).status({})).consumers.map((c) => c.acknowledgement?.instanceId);
+  };
+
+  it("a payload instanceId other than the subject's, or an agent acknowledging as another, is refused and published", async () => {
+    await ack("bot-7", "bot-8", { type: "ACTOR_TYPE_AI_AGENT", id: "bot-8" });
+    await ack("bot-9", "bot-9", { type: "ACTOR_TYPE_AI_AGENT", id: "policy" });
+    // Sentinel + control: a matching acknowledgement after both is counted.
+    await ack("bot-10", "bot-10", { type: "ACTOR_TYPE_AI_AGENT", id: "bot-10" });
+    await expect.poll(listed, { timeout: 10_000 }).toContain("bot-10");
+    const now = await listed();
+    expect(now).not.toContain("bot-8");
+    expect(now).not.toContain("bot-9");
+    await expect.poll(() => refusals.length, { timeout: 10_000 }).toBe(2);
+    expect(refusals[0]).toMatch(/instanceId "bot-8" is not the subject's identity \(bot-7\)/);
+    expect(refusals[1]).toMatch(/consumer.id "policy" is not the agent of the subject \(bot-9\)/);
   });
 });

@@ -7,3 +7,4 @@
 
 export * from "./warden/approval/v1/approval.ts";
 export * from "./warden/approval/v1/events.ts";
+export * from "./warden/approval/v1/verdict_rpc.ts";

@@ -111,6 +111,8 @@ export type ActionVerdictData = z.infer<typeof ActionVerdictData>;
 export const ConsumeRequestData = z.strictObject({
   actionId: unset(z.string().min(1).max(128), ""),
   requestDigest: unset(z.string().min(1).max(256), ""),
+  /** Optional; when set the approval service refuses it unless it is the subject's agent. */
+  agentId: z.string().max(128).optional(),
 });
 export type ConsumeRequestData = z.infer<typeof ConsumeRequestData>;
 
@@ -124,6 +126,7 @@ export const CONSUME_REFUSALS = [
   "frozen",
   "expired",
   "wrong_agent",
+  "identity_mismatch",
 ] as const;
 
 /**
@@ -138,10 +141,28 @@ export const ConsumeResponseData = z.strictObject({
 });
 export type ConsumeResponseData = z.infer<typeof ConsumeResponseData>;
 
+/** warden.approval.v1.VerdictRequest, the body of wardenrpc.approval.verdict.<agent>. */
+export const VerdictRequestData = z.strictObject({
+  actionId: unset(z.string().min(1).max(128), ""),
+  /** Optional; when set the approval service refuses it unless it is the subject's agent. */
+  agentId: z.string().max(128).optional(),
+});
+export type VerdictRequestData = z.infer<typeof VerdictRequestData>;
+
+export const VERDICT_STATES = ["decided", "pending", "not_found"] as const;
+
+/** warden.approval.v1.VerdictResponse: the verdict of the agent's own action, or why there is none. */
+export const VerdictResponseData = z.strictObject({
+  state: z.enum(VERDICT_STATES),
+  verdict: ActionVerdictData.optional(),
+  message: z.string().max(4096).optional(),
+});
+export type VerdictResponseData = z.infer<typeof VerdictResponseData>;
+
 export const ApprovalRefusedData = z.strictObject({
   actionId: unset(id, ""),
   agentId: z.string().max(128).optional(),
-  attempt: unset(z.enum(["vote", "consume"]), ""),
+  attempt: unset(z.enum(["vote", "consume", "verdict"]), ""),
   actor: ActorData.optional(),
   code: unset(z.string().min(1).max(64), ""),
   message: unset(z.string().max(4096), ""),

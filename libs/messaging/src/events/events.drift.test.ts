@@ -25,6 +25,8 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.approval.v1.ActionVerdict", approval.ActionVerdictData],
   ["warden.approval.v1.ConsumeRequest", approval.ConsumeRequestData],
   ["warden.approval.v1.ConsumeResponse", approval.ConsumeResponseData],
+  ["warden.approval.v1.VerdictRequest", approval.VerdictRequestData],
+  ["warden.approval.v1.VerdictResponse", approval.VerdictResponseData],
   ["warden.policy.v1.Decision", policy.DecisionData],
   ["warden.policy.v1.MatchedRule", policy.MatchedRule],
   ["warden.policy.v1.ApprovalRequirement", policy.ApprovalRequirement],

@@ -9,6 +9,8 @@ import {
   ApprovalResolvedData,
   ConsumeRequestData,
   ConsumeResponseData,
+  VerdictRequestData,
+  VerdictResponseData,
   EscalatedData,
   VoteCastData,
 } from "./approval.ts";
@@ -177,6 +179,14 @@ export const rpcBodies = {
   consumeResponse: defineEvent("warden.rpc.approval_consume_response", ConsumeResponseData, {
     requiresActionId: false,
     proto: "warden.approval.v1.ConsumeResponse",
+  }),
+  verdictRequest: defineEvent("warden.rpc.approval_verdict_request", VerdictRequestData, {
+    requiresActionId: false,
+    proto: "warden.approval.v1.VerdictRequest",
+  }),
+  verdictResponse: defineEvent("warden.rpc.approval_verdict_response", VerdictResponseData, {
+    requiresActionId: false,
+    proto: "warden.approval.v1.VerdictResponse",
   }),
 } as const;
 

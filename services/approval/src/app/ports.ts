@@ -54,8 +54,8 @@ export interface OpenPage {
 export interface ApprovalRefusal {
   actionId: string;
   agentId: string;
-  /** "vote" (gRPC Decide) or "consume" (the agent's single use). */
-  attempt: "vote" | "consume";
+  /** "vote" (gRPC Decide), "consume" (the agent's single use) or "verdict" (its verdict read-back). */
+  attempt: "vote" | "consume" | "verdict";
   actor: { type: string; id: string; roles: string[] };
   /** The refusal code, e.g. self_approval, already_consumed. */
   code: string;

@@ -70,6 +70,8 @@ export type Refusal = {
   readonly person: Person | undefined;
   readonly reason: string;
   readonly at: string;
+  /** Envelope id, when replicas may publish the same refusal (JetStream deduplicates it). */
+  readonly id?: string | undefined;
 };
 
 export type Deactivation = {

@@ -40,8 +40,14 @@ export async function readStreamCheckpoints(options: {
   namespace: string;
   /** Connection name, seen in the server's monitoring. */
   name?: string;
+  /** A NATS .creds file (a server with authentication, ADR 0013). */
+  natsCreds?: string | undefined;
 }): Promise<Checkpoint[]> {
-  const nc = await connectNats({ servers: options.natsUrl, name: options.name ?? "warden-audit-verify" });
+  const nc = await connectNats({
+    servers: options.natsUrl,
+    name: options.name ?? "warden-audit-verify",
+    ...(options.natsCreds !== undefined && { credsFile: options.natsCreds }),
+  });
   try {
     return await streamCheckpoints(nc, makeTopology(options.namespace)).read();
   } finally {

@@ -1,11 +1,16 @@
 // KillSwitchEvents over JetStream (warden.killswitch.*: the broadcast fast path, and what the audit
 // records), and the AcknowledgementView fed from the stream: an ordered consumer of
 // warden.killswitch.acknowledged.* from `ttl` ago keeps each instance's latest acknowledgement, so
-// every replica (and a restarted one) sees the same consumers.
+// every replica (and a restarted one) sees the same consumers. Defence in depth (ADR 0009): the
+// subject's last token is the publisher's identity under NATS permissions (an agent may publish only
+// warden.killswitch.acknowledged.<its id>), so an acknowledgement whose payload instanceId is not the
+// subject's token, or whose ai_agent consumer is not that instance, is refused — not counted, and
+// published as warden.killswitch.refused (operation acknowledge; one per stream message, deduplicated
+// across replicas by its message id).
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEventAs, events as wardenEvents } from "@warden/messaging";
+import { decodeEventAs, token, events as wardenEvents } from "@warden/messaging";
 import type { EventPublisher, Topology } from "@warden/messaging";
 import type { Logger } from "pino";
 import type { AcknowledgementView, KillSwitchEvents } from "../../app/ports.ts";
@@ -80,6 +85,7 @@ export function natsKillSwitchEvents(publisher: EventPublisher, topology: Topolo
     },
     async refused(r) {
       await publisher.publish(s.killswitch("refused"), wardenEvents.killswitchRefused, {
+        ...(r.id !== undefined && { id: r.id }),
         ...(r.person !== undefined && { actor: envelopeActor(r.person) }),
         data: wardenEvents.killswitchRefused.data.parse({
           operation: r.operation,
@@ -121,10 +127,31 @@ const ACTOR_TYPES = {
 export type AcknowledgementFeed = AcknowledgementView & { close(): Promise<void> };
 
 /** Follows acknowledgements from `ttlMs` ago onwards (a start sequence, which survives reconnects). */
+/** Why an acknowledgement does not match its subject's identity; undefined when it does. */
+export function acknowledgementMismatch(
+  subject: string,
+  ack: { instanceId: string; consumer?: { type: string; id: string } | undefined },
+): string | undefined {
+  const subjectToken = subject.slice(subject.lastIndexOf(".") + 1);
+  if (token(ack.instanceId) !== subjectToken) {
+    return `acknowledgement.instanceId ${JSON.stringify(ack.instanceId)} is not the subject's identity (${subjectToken})`;
+  }
+  if (ack.consumer?.type === "ACTOR_TYPE_AI_AGENT" && ack.consumer.id !== ack.instanceId) {
+    return `acknowledgement.consumer.id ${JSON.stringify(ack.consumer.id)} is not the agent of the subject (${subjectToken})`;
+  }
+  return undefined;
+}
+
 export async function watchAcknowledgements(
   nc: NatsConnection,
   topology: Topology,
-  options: { log: Logger; ttlMs: number; now?: () => number },
+  options: {
+    log: Logger;
+    ttlMs: number;
+    now?: () => number;
+    /** Publishes a refused (mismatched) acknowledgement; `id` deduplicates it across replicas. */
+    refuse?: (refusal: { reason: string; id: string; consumerId?: string | undefined }) => Promise<void>;
+  },
 ): Promise<AcknowledgementFeed> {
   const now = options.now ?? Date.now;
   const latest = new Map<string, Acknowledgement>();
@@ -149,6 +176,18 @@ export async function watchAcknowledgements(
       try {
         const ack = decodeEventAs(m.data, wardenEvents.killswitchAcknowledged).data.acknowledgement;
         const consumerActor = ack.consumer;
+        const mismatch = acknowledgementMismatch(m.subject, ack);
+        if (mismatch !== undefined) {
+          options.log.warn({ subject: m.subject, reason: mismatch }, "refusing a mismatched acknowledgement");
+          await options
+            .refuse?.({
+              reason: mismatch,
+              id: `killswitch-ack-refused-${m.info.streamSequence}`,
+              consumerId: consumerActor?.id,
+            })
+            .catch((err: unknown) => options.log.error({ err }, "cannot publish the refusal"));
+          continue;
+        }
         latest.set(ack.instanceId, {
           consumer: {
             id: consumerActor?.id ?? "unknown",

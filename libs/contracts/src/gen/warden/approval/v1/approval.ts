@@ -329,6 +329,12 @@ export interface ConsumeRequest {
   actionId: string;
   /** The digest of the exact request the agent is about to execute. */
   requestDigest: string;
+  /**
+   * Optional; when set it must be the subject's agent (defence in depth: the subject token is the
+   * identity NATS permissions bind), else the request is refused ("identity_mismatch") and the
+   * refusal published as `warden.approval.refused`.
+   */
+  agentId: string;
 }
 
 export interface ConsumeResponse {
@@ -336,7 +342,8 @@ export interface ConsumeResponse {
   consumed: boolean;
   /**
    * Why not, when `consumed` is false: "not_found", "not_approved", "already_consumed",
-   * "digest_mismatch", "bundle_changed", "epoch_changed", "frozen", "expired", "wrong_agent".
+   * "digest_mismatch", "bundle_changed", "epoch_changed", "frozen", "expired", "wrong_agent",
+   * "identity_mismatch".
    */
   refusal: string;
   /** A sentence for people and logs. */
@@ -1553,7 +1560,7 @@ export const DecideResponse: MessageFns<DecideResponse> = {
 };
 
 function createBaseConsumeRequest(): ConsumeRequest {
-  return { actionId: "", requestDigest: "" };
+  return { actionId: "", requestDigest: "", agentId: "" };
 }
 
 export const ConsumeRequest: MessageFns<ConsumeRequest> = {
@@ -1563,6 +1570,9 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
     }
     if (message.requestDigest !== "") {
       writer.uint32(18).string(message.requestDigest);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
     }
     return writer;
   },
@@ -1596,6 +1606,14 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
             message.requestDigest = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1620,6 +1638,11 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
         : isSet(object.request_digest)
         ? globalThis.String(object.request_digest)
         : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
     };
   },
 
@@ -1631,6 +1654,9 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
     if (message.requestDigest !== "") {
       obj.requestDigest = message.requestDigest;
     }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
     return obj;
   },
 
@@ -1641,6 +1667,7 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
     const message = createBaseConsumeRequest();
     message.actionId = object.actionId ?? "";
     message.requestDigest = object.requestDigest ?? "";
+    message.agentId = object.agentId ?? "";
     return message;
   },
 };

@@ -171,7 +171,7 @@ export interface ApprovalRefused {
   actionId: string;
   /** The agent whose action it is; empty when no approval exists for the action. */
   agentId: string;
-  /** "vote" or "consume". */
+  /** "vote", "consume" or "verdict" (the agent's read-back, `wardenrpc.approval.verdict.<agent>`). */
   attempt: string;
   /** Who tried, from their verified credential (token, or the subject's identity token). */
   actor?:
