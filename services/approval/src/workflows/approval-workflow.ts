@@ -99,7 +99,7 @@ export async function approvalWorkflow(input: ApprovalInput): Promise<ApprovalVi
   const notify =
     (approval: ApprovalView, kind: NotifyKind, roles: string[]): Send =>
     () =>
-      activities.notify({ approval, kind, channels: [...input.definition.notify], roles });
+      activities.notify({ approval, kind, channels: [...input.definition.notify], roles, input });
 
   const upsert = (): void => {
     upsertSearchAttributes([
