@@ -23,6 +23,8 @@ export interface ApprovalWorkflows {
   start(input: ApprovalInput): Promise<{ started: boolean }>;
   /** The workflow's view (state query), or undefined when there is none. */
   view(actionId: string): Promise<ApprovalView | undefined>;
+  /** The input the workflow was started with, or undefined when there is none. */
+  input(actionId: string): Promise<ApprovalInput | undefined>;
   /** Pending or frozen approvals matching the filter, newest first, one page. */
   listOpen(filter: OpenFilter, page: { size: number; token?: string | undefined }): Promise<OpenPage>;
   /** Casts a vote; throws VoteRefusedError with the validator's code and message. */
