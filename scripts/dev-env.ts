@@ -212,6 +212,14 @@ const DEV_PROCESSES: ProcessSpec[] = [
       TEMPORAL_TASK_QUEUE: "warden-approval",
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(approval.grpc),
+      // Signed chat links on the ops port (dev key: not a secret; production sets its own). A chat
+      // webhook only when the developer gives one (WARDEN_APPROVAL_SLACK_WEBHOOK_URL).
+      APPROVAL_LINK_BASE_URL: `http://127.0.0.1:${approval.ops}`,
+      APPROVAL_LINK_SIGNING_KEY: "warden-dev-approval-link-key-not-a-secret",
+      APPROVAL_LINK_APPROVERS: JSON.stringify({ "dev-lead": ["engineering-lead"], "dev-cto": ["cto"] }),
+      ...(process.env["WARDEN_APPROVAL_SLACK_WEBHOOK_URL"]
+        ? { APPROVAL_SLACK_WEBHOOK_URL: process.env["WARDEN_APPROVAL_SLACK_WEBHOOK_URL"] }
+        : {}),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,

@@ -15,6 +15,7 @@ import {
   tokenKeySourceIssue,
   z,
 } from "@warden/config";
+import { approvalLinkKeys } from "./transport/http/links-config.ts";
 
 const schema = z
   .object({
@@ -51,8 +52,16 @@ const schema = z
     KILLSWITCH_LEASE: duration().default(5_000),
     APPROVAL_WORKER: bool("run the Temporal worker in this process: true or false").default(true),
     ...identityKeys,
+    ...approvalLinkKeys,
+    // Both set: notices carry signed Approve / Reject links served on the ops port; neither: no links.
+    APPROVAL_LINK_BASE_URL: approvalLinkKeys.APPROVAL_LINK_BASE_URL.optional(),
+    APPROVAL_LINK_SIGNING_KEY: approvalLinkKeys.APPROVAL_LINK_SIGNING_KEY.optional(),
   })
-  .refine(hasTokenKeySource, tokenKeySourceIssue);
+  .refine(hasTokenKeySource, tokenKeySourceIssue)
+  .refine((c) => (c.APPROVAL_LINK_BASE_URL === undefined) === (c.APPROVAL_LINK_SIGNING_KEY === undefined), {
+    path: ["APPROVAL_LINK_SIGNING_KEY"],
+    message: "APPROVAL_LINK_BASE_URL and APPROVAL_LINK_SIGNING_KEY go together: set both (links) or neither",
+  });
 
 export type ApprovalConfig = z.output<typeof schema>;
 

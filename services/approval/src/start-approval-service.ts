@@ -1,6 +1,6 @@
 // Composition root of the approval service: NATS → streams → stop-state watch → bundle events →
 // Temporal client → worker (workflows + activities) → stop forwarder → decision starter → consume
-// RPC → gRPC → ops server. main.ts calls it after config and telemetry; integration tests call it
+// RPC → notifier and signed chat links → gRPC → ops server (health, metrics, /approvals/links/<token>). main.ts calls it after config and telemetry; integration tests call it
 // in-process (or run main.ts as a child process, to kill it).
 import { hostname } from "node:os";
 import { Client, Connection } from "@temporalio/client";
@@ -25,9 +25,9 @@ import type { Logger } from "pino";
 import { createApprovalService } from "./app/approval-service.ts";
 import type { ApprovalService } from "./app/approval-service.ts";
 import { startStopForwarder } from "./app/stop-forwarder.ts";
-import type { Notifier } from "./app/ports.ts";
+import type { LinkRefusalSink, Notifier } from "./app/ports.ts";
 import { createActivities } from "./activities/create-activities.ts";
-import { logNotifier } from "./adapters/log/log-notifier.ts";
+import { createApprovalLinks } from "./create-approval-links.ts";
 import { approvalWorkflowsPath } from "./workflows-path.ts";
 import type { ApprovalConfig } from "./config.ts";
 import { natsApprovalEvents } from "./adapters/nats/nats-approval-events.ts";
@@ -54,7 +54,7 @@ export interface ApprovalServiceOptions {
   log?: Logger;
   /** The workflow module the worker runs (tests: a stand-in under test/fixtures). */
   workflowsPath?: string;
-  /** Tells approvers; default: a logging notifier. */
+  /** The chat channel when APPROVAL_SLACK_WEBHOOK_URL is unset (default: a notifier that only logs). */
   notifier?: Notifier;
 }
 
@@ -86,12 +86,46 @@ export async function startApprovalService(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
+  const events = natsApprovalEvents(publisher, topology);
   const service = createApprovalService({
     workflows,
-    events: natsApprovalEvents(publisher, topology),
+    events,
     stop: natsStopState(stopWatcher),
     bundle,
     log,
+  });
+
+  const verifier = await createVerifier(config);
+  // A refused link use is an event; a vote the workflow refused was already published by `decide`.
+  const linkRefusals: LinkRefusalSink = {
+    async refused(refusal) {
+      if (refusal.reason === "vote_refused") return;
+      const actionId = refusal.actionId ?? "";
+      const view = actionId === "" ? undefined : await workflows.view(actionId).catch(() => undefined);
+      await events.refused({
+        actionId,
+        agentId: view?.agentId ?? "",
+        attempt: "vote",
+        actor: { type: "human", id: refusal.caller ?? refusal.approver ?? "unknown", roles: [] },
+        code: `link_${refusal.reason}`,
+        message: refusal.message,
+        decision: refusal.decision,
+      });
+    },
+  };
+  const chat = await createApprovalLinks({
+    config,
+    nc,
+    topology,
+    verifier,
+    vote: (actionId, vote) => {
+      const { voter, ...rest } = vote;
+      return service.decide(voter, actionId, rest);
+    },
+    read: (actionId) => workflows.view(actionId),
+    refusals: linkRefusals,
+    log,
+    ...(options.notifier === undefined ? {} : { fallbackNotifier: options.notifier }),
   });
 
   let worker: Worker | undefined;
@@ -104,7 +138,7 @@ export async function startApprovalService(
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: options.workflowsPath ?? approvalWorkflowsPath,
-      activities: createActivities({ publisher, topology, notifier: options.notifier ?? logNotifier(log) }),
+      activities: createActivities({ publisher, topology, notifier: chat.notifier }),
     });
     const running = worker;
     workerDone = running.run().catch((err: unknown) => log.error({ err }, "approval worker stopped"));
@@ -139,7 +173,7 @@ export async function startApprovalService(
 
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
-    verifier: await createVerifier(config),
+    verifier,
     services: [approvalGrpcService(service)],
     config,
     registry,
@@ -150,6 +184,7 @@ export async function startApprovalService(
     host: config.OPS_HOST,
     port: config.OPS_PORT,
     registry,
+    routes: chat.http,
     health: healthFrom({
       nats: natsHealth(nc),
       killswitch: stopStateHealth(stopWatcher),

@@ -2,7 +2,7 @@
 // event starts one workflow (duplicates are no-ops), a bad decision is reported, gRPC Get / Decide /
 // ListPending with the voter from the token, every refusal published, and the single use over NATS.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { approvalV1 } from "@warden/contracts";
+import { approvalV1, commonV1 } from "@warden/contracts";
 import { createGrpcClient, Status } from "@warden/grpc";
 import { decodeEnvelope, RpcError, requestRpc } from "@warden/messaging";
 import type { Envelope } from "@warden/messaging";
@@ -138,6 +138,56 @@ describe("gRPC ApprovalService", () => {
       expect(verdict?.subject).toBe(on.t.subjects.actionVerdict("proceed", "deploy-bot"));
       expect(verdict?.envelope.data).toMatchObject({ verdict: "VERDICT_PROCEED", agentId: "deploy-bot" });
     }, WAIT);
+  });
+
+  it("Get fills the request, the requirement, the matched rules, what is still needed and the time left", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    const { approval } = await bob.get({ actionId: decision.actionId });
+    expect(approval?.request).toMatchObject({ action: "deploy", agentId: "deploy-bot" });
+    expect(approval?.request?.requestedBy?.id).toBe("alice");
+    expect(approval?.requirement).toMatchObject({
+      workflow: "production_deployment",
+      minApprovers: 1,
+      eligibleRoles: ["engineering-lead"],
+    });
+    expect(approval?.matchedRules.map((r) => r.ruleId)).toEqual(["prod.deploy"]);
+    expect(approval?.riskLevel).toBe(commonV1.RiskLevel.RISK_LEVEL_HIGH);
+    expect(approval?.votesNeeded).toBe(1);
+    // The first level times out after 3600 s; some of it has passed.
+    expect(approval?.secondsToEscalation).toBeGreaterThan(3500);
+    expect(approval?.secondsToEscalation).toBeLessThanOrEqual(3600);
+  });
+
+  it("break-glass through the proto: refused without a break-glass role, approves alone for a cto with a reason", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await expect(
+      bob.decide({
+        actionId: decision.actionId,
+        decision: approvalV1.VoteDecision.VOTE_DECISION_BREAK_GLASS,
+        comment: "outage",
+      }),
+    ).rejects.toMatchObject({ code: Status.PERMISSION_DENIED });
+    const cto = await grpc("dana", ["cto"]);
+    await expect(
+      cto.decide({
+        actionId: decision.actionId,
+        decision: approvalV1.VoteDecision.VOTE_DECISION_BREAK_GLASS,
+      }),
+    ).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
+    const { approval } = await cto.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_BREAK_GLASS,
+      comment: "payments outage, fix must ship",
+    });
+    expect(approval?.status).toBe(approvalV1.ApprovalStatus.APPROVAL_STATUS_APPROVED);
+    expect(approval?.breakGlass).toBe(true);
+    expect(approval?.votes[0]?.decision).toBe(approvalV1.VoteDecision.VOTE_DECISION_BREAK_GLASS);
   });
 
   it("self-approval is PERMISSION_DENIED with the validator's message, and published as ApprovalRefused", async () => {

@@ -10,7 +10,7 @@ import { connectNats, drainNats, provisionTopology, topology, topologyStreams } 
 import type { Topology } from "@warden/messaging";
 import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { createKvUsedLinkStore } from "../src/adapters/nats/kv-used-link-store.ts";
-import type { UsedLinkStore } from "../src/app/notifier-port.ts";
+import type { UsedLinkStore } from "../src/app/ports.ts";
 import { approvalLinksHttp } from "../src/transport/http/approval-links-http.ts";
 import type { LinkVotes } from "../src/app/link-votes.ts";
 

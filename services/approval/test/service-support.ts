@@ -104,7 +104,12 @@ export async function startApprovalForTest(
     async stop() {
       await running.stop();
       const jsm = await jetstreamManager(nc);
-      for (const name of [t.streams.events, t.streams.audit, `KV_${t.kv.killswitch}`]) {
+      for (const name of [
+        t.streams.events,
+        t.streams.audit,
+        `KV_${t.kv.killswitch}`,
+        `KV_${t.kv.approvalLinks}`,
+      ]) {
         await jsm.streams.delete(name).catch(() => undefined);
       }
       await drainNats(nc);

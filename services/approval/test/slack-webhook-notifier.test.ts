@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ApprovalNotice } from "../src/domain/approval-notice.ts";
 import {
   createSlackWebhookNotifier,
+  slackMessageOf,
   WebhookDeliveryError,
 } from "../src/adapters/http/slack-webhook-notifier.ts";
 
@@ -103,6 +104,21 @@ describe("Slack-compatible webhook notifier", () => {
       "Reject as alice",
     ])
       expect(flat).toContain(part);
+  });
+
+  it("a change notice names its kind: blocked, break-glass, frozen", () => {
+    const told = (kind: NonNullable<ApprovalNotice["kind"]>, status?: string) =>
+      slackMessageOf({
+        ...notice,
+        kind,
+        links: [],
+        ...(status === undefined ? {} : { status }),
+        reason: "why",
+      });
+    expect(told("resolved", "blocked").text).toMatch(/^Approval blocked \(high risk, production\)/);
+    expect(told("break_glass").text).toMatch(/^BREAK-GLASS approval/);
+    expect(told("frozen").text).toContain("frozen by an emergency stop");
+    expect(JSON.stringify(told("resolved", "approved").blocks)).not.toContain("Approve as");
   });
 
   it("retries a 503, a 429 and a timeout, then delivers once", async () => {

@@ -23,6 +23,7 @@ export const VoteDecision = z.enum([
   "VOTE_DECISION_REQUEST_CHANGES",
   "VOTE_DECISION_ESCALATE",
   "VOTE_DECISION_DELEGATE",
+  "VOTE_DECISION_BREAK_GLASS",
 ]);
 export const Verdict = z.enum(["VERDICT_PROCEED", "VERDICT_ABORT"]);
 
@@ -58,6 +59,10 @@ export const ApprovalData = z.strictObject({
   levelDeadline: Timestamp.optional(),
   resolvedAt: Timestamp.optional(),
   consumed: z.boolean().optional(),
+  votesNeeded: z.number().int().nonnegative().optional(),
+  missingRoles: z.array(z.string()).optional(),
+  secondsToEscalation: z.number().int().nonnegative().optional(),
+  breakGlass: z.boolean().optional(),
 });
 
 export const ApprovalRequestedData = z.strictObject({

@@ -5,6 +5,7 @@
 // data: the approval's view after the change, plus what the event needs. Each is called AFTER the
 // state change it reports, in order; activities must be idempotent (retried on failure).
 import type { ApprovalInput, ApprovalView, VoteView } from "../domain/approval-types.ts";
+import type { NoticeKind } from "../domain/approval-notice.ts";
 
 export type EscalationCause = "timeout" | "vote";
 
@@ -49,7 +50,7 @@ export interface RefusalEvent {
   actor: { type: "ai_agent"; id: string };
 }
 
-export type NotifyKind = "requested" | "escalated" | "resolved" | "break_glass" | "frozen" | "released";
+export type NotifyKind = NoticeKind;
 
 export interface NotifyRequest {
   approval: ApprovalView;
@@ -58,6 +59,11 @@ export interface NotifyRequest {
   channels: string[];
   /** Whom the message is for: the roles asked now (every role of the chain for resolved / break-glass). */
   roles: string[];
+  /**
+   * The input as started (the request's change summary, matched rules, requester), for the notice.
+   * Optional: histories recorded before it was added schedule notify without it.
+   */
+  input?: ApprovalInput | undefined;
 }
 
 export interface Activities {

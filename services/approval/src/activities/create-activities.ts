@@ -1,13 +1,13 @@
 // The approval workflow's activities over the service's ports: events on JetStream through
 // @warden/messaging (warden.approval.requested / vote_cast / escalated / resolved / refused and the
-// verdict warden.action.verdict.<outcome>.<agent>) and the notifier (approval-links builds the
-// Slack adapter; until then a logging notifier). Every event id is derived from the approval and
+// verdict warden.action.verdict.<outcome>.<agent>) and the notifier (src/app/notify-approvers.ts:
+// builds the notice, with signed links when configured, and hands it to the chat channel). Every event id is derived from the approval and
 // the step, so a retried activity re-publishes the same id and the stream's duplicate window drops
 // it (activities are idempotent). Sensitive fields: the bundle marks none today; the request inside
 // ApprovalRequested is the decision's request as the policy already published it (README).
 import { events } from "@warden/messaging";
 import type { EventPublisher, Topology } from "@warden/messaging";
-import type { Notifier } from "../app/ports.ts";
+import type { ApprovalNotifier } from "../app/notify-approvers.ts";
 import type { ApprovalView } from "../domain/approval-types.ts";
 import {
   actorTypeToWire,
@@ -45,7 +45,7 @@ const outcomeOf = (status: ApprovalView["status"]): string => (status === "appro
 export function createActivities(deps: {
   publisher: EventPublisher;
   topology: Topology;
-  notifier: Notifier;
+  notifier: Pick<ApprovalNotifier, "announce">;
 }): Activities {
   const { publisher, topology } = deps;
   const s = topology.subjects;
@@ -142,7 +142,7 @@ export function createActivities(deps: {
       });
     },
     async notify(request) {
-      await deps.notifier.notify(request);
+      await deps.notifier.announce(request);
     },
   };
 }

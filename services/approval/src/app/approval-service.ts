@@ -36,6 +36,8 @@ export interface ApprovalService {
   /** Starts the approval's workflow (a duplicate is a no-op) and tells it a stop that covers it. */
   start(input: ApprovalInput): Promise<{ started: boolean }>;
   get(actionId: string): Promise<ApprovalView>;
+  /** The view with the input it was started with (request, requirement, matched rules) for Get. */
+  details(actionId: string): Promise<{ view: ApprovalView; input?: ApprovalInput | undefined }>;
   listPending(
     caller: ApprovalActor,
     filter: OpenFilter & { mine: boolean },
@@ -109,6 +111,12 @@ export function createApprovalService(deps: {
       const view = await workflows.view(actionId);
       if (view === undefined) throw new ApprovalNotFoundError(`no approval for action ${actionId}`);
       return view;
+    },
+
+    async details(actionId) {
+      const [view, input] = await Promise.all([workflows.view(actionId), workflows.input(actionId)]);
+      if (view === undefined) throw new ApprovalNotFoundError(`no approval for action ${actionId}`);
+      return { view, input };
     },
 
     async listPending(caller, filter, page) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { VoteRefusedError } from "../domain/approval-notice.ts";
+import { VoteRefusedError } from "./ports.ts";
 import { grant, linkWorld } from "../testing/link-fixtures.ts";
 
 describe("voting through a link", () => {
@@ -146,6 +146,7 @@ describe("voting through a link", () => {
 
   it("refusals of the workflow keep their type", () => {
     const err = new VoteRefusedError("already_voted", "alice has already voted");
-    expect([err.reason, err.forbidden]).toEqual(["already_voted", false]);
+    expect([err.code, err.forbidden]).toEqual(["already_voted", false]);
+    expect(new VoteRefusedError("self_approval", "the requester cannot approve").forbidden).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
 // votes through the VoteSubmitter. Every refusal of a cast goes to the LinkRefusalSink.
 import type { ApprovalView, VoteInput } from "../workflows/contract.ts";
 import type { LinkRefusal, LinkRefusalReason } from "../domain/approval-notice.ts";
-import { VoteRefusedError } from "../domain/approval-notice.ts";
+import { VoteRefusedError } from "./ports.ts";
 import { BEARER_REQUIRED_RISKS, LinkTokenError } from "../domain/link-token.ts";
 import type { LinkClaims, LinkTokens } from "../domain/link-token.ts";
 import type {
@@ -13,7 +13,7 @@ import type {
   LinkRefusalSink,
   UsedLinkStore,
   VoteSubmitter,
-} from "./notifier-port.ts";
+} from "./ports.ts";
 
 /** A verified caller (from the person's bearer token). */
 export interface LinkCaller {

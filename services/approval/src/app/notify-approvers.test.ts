@@ -101,6 +101,58 @@ describe("notifying approvers", () => {
     expect(reject).toMatchObject({ approver: "bob", decision: "reject", actionId: "act-9", risk: "high" });
   });
 
+  it("announce (the notify activity): links only when asking while pending; a change is told without links", async () => {
+    const c = clock();
+    const tokens = createLinkTokens({
+      key: TEST_LINK_KEY,
+      ttlSeconds: 900,
+      issuer: "warden-approval",
+      now: c.now,
+    });
+    const notifier = createInMemoryNotifier();
+    const fake = createFakeVoteSubmitter(c.now);
+    fake.add({ actionId: "act-9", agentId: "deploy-bot", required: 1, eligibleRoles: ["sre"] });
+    const pending = await fake.read("act-9");
+    if (pending === undefined) throw new Error("fixture: act-9 missing");
+    const view = { ...pending, currentRoles: ["sre"] };
+    const app = createApprovalNotifier({
+      notifier,
+      tokens,
+      directory: testDirectory({ bob: ["sre"] }),
+      linkUrl: (t) => `https://approvals.test/approvals/links/${t}`,
+    });
+    const asked = await app.announce({
+      approval: view,
+      kind: "escalated",
+      channels: [],
+      roles: ["sre"],
+      input,
+    });
+    expect(asked).toMatchObject({ kind: "escalated", action: "code.deploy", status: "pending" });
+    expect(asked.links.map((l) => l.approver)).toEqual(["bob"]);
+    const resolved = { ...view, status: "blocked" as const, reason: "timed out at the last level" };
+    const told = await app.announce({
+      approval: resolved,
+      kind: "resolved",
+      channels: [],
+      roles: ["sre"],
+      input,
+    });
+    expect(told).toMatchObject({
+      kind: "resolved",
+      status: "blocked",
+      reason: "timed out at the last level",
+    });
+    expect(told.links).toEqual([]);
+    // A history scheduled before the input was passed: the view alone, still a notice.
+    const bare = await app.announce({ approval: view, kind: "requested", channels: [], roles: ["sre"] });
+    expect(bare).toMatchObject({ action: "(unnamed action)", agentId: "deploy-bot" });
+    // No link signing configured: the notice carries no links.
+    const plain = createApprovalNotifier({ notifier, directory: testDirectory({ bob: ["sre"] }) });
+    expect((await plain.notifyApprovers(input, view)).links).toEqual([]);
+    expect(notifier.sent).toHaveLength(4);
+  });
+
   it("summarises a request with only an action", () => {
     expect(changeSummaryOf({ action: "data.write" })).toBe("data.write");
   });

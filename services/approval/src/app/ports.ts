@@ -9,7 +9,8 @@ import type {
   VoteInput,
 } from "../workflows/contract.ts";
 import type { StopView } from "../domain/stop-coverage.ts";
-import type { NotifyRequest } from "../activities/activities.ts";
+import type { ApprovalNotice, LinkRefusal } from "../domain/approval-notice.ts";
+import { refusalKind } from "../domain/refusal-kind.ts";
 
 export type { StopView };
 
@@ -22,6 +23,8 @@ export interface ApprovalWorkflows {
   start(input: ApprovalInput): Promise<{ started: boolean }>;
   /** The workflow's view (state query), or undefined when there is none. */
   view(actionId: string): Promise<ApprovalView | undefined>;
+  /** The input the workflow was started with, or undefined when there is none. */
+  input(actionId: string): Promise<ApprovalInput | undefined>;
   /** Pending or frozen approvals matching the filter, newest first, one page. */
   listOpen(filter: OpenFilter, page: { size: number; token?: string | undefined }): Promise<OpenPage>;
   /** Casts a vote; throws VoteRefusedError with the validator's code and message. */
@@ -68,9 +71,45 @@ export interface ApprovalEvents {
   refused(refusal: ApprovalRefusal): Promise<void>;
 }
 
-/** Tells approvers (chat, e-mail): approval-links builds the Slack-compatible adapter. */
+/**
+ * Tells approvers about an approval (a chat channel: the Slack-compatible webhook, or a log). The
+ * notify activity builds the notice (src/app/notify-approvers.ts) and hands it here.
+ */
 export interface Notifier {
-  notify(request: NotifyRequest): Promise<void>;
+  /** Resolves once the channel accepted the message; throws when it could not be delivered. */
+  notify(notice: ApprovalNotice): Promise<void>;
+}
+
+/** Single use of link ids: `claim` is a compare-and-set, so of two concurrent claims one wins. */
+export interface UsedLinkStore {
+  /** True when this call marked the id used; false when it was already used. */
+  claim(linkId: string, ttlSeconds: number): Promise<boolean>;
+  /** Whether the id was used (for the confirmation page; never a substitute for claim). */
+  isUsed(linkId: string): Promise<boolean>;
+  /** Gives an id back after a vote failed for a transient reason (not a refusal), so the link works again. */
+  release(linkId: string): Promise<void>;
+}
+
+/**
+ * Casts a vote on an approval (the service's `decide`, i.e. the workflow's `vote` update).
+ * Throws VoteRefusedError with the validator's code and message for a refused vote.
+ */
+export type VoteSubmitter = (actionId: string, vote: VoteInput) => Promise<ApprovalView>;
+
+/** The current state of an approval, or undefined when there is none (the workflow's `state` query). */
+export type ApprovalReader = (actionId: string) => Promise<ApprovalView | undefined>;
+
+/** Publishes a refused link use as an event, so the audit holds the attempt. */
+export interface LinkRefusalSink {
+  refused(refusal: LinkRefusal): Promise<void>;
+}
+
+/** Who may be asked, and with which roles they vote when a link alone identifies them. */
+export interface ApproverDirectory {
+  /** Person ids holding any of these roles. */
+  holdersOf(roles: readonly string[]): string[];
+  /** The roles of a person (empty when unknown). */
+  rolesOf(personId: string): string[];
 }
 
 /** The policy bundle digest in force now, as the bundle events tell it (undefined: not known). */
@@ -92,9 +131,12 @@ export class WorkflowsUnavailableError extends Error {
 export class VoteRefusedError extends Error {
   override readonly name = "VoteRefusedError";
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** True when the refusal is about who votes (self-approval, role, AI), false when about state. */
+  readonly forbidden: boolean;
+  constructor(code: string, message: string, forbidden = refusalKind(code) === "permission_denied") {
     super(message);
     this.code = code;
+    this.forbidden = forbidden;
   }
 }
 

@@ -8,7 +8,16 @@ export interface NoticeLink {
   rejectUrl: string;
 }
 
+/** Why approvers are told: asked now (with links), or informed of a change (no links). */
+export type NoticeKind = "requested" | "escalated" | "resolved" | "break_glass" | "frozen" | "released";
+
 export interface ApprovalNotice {
+  /** Default "requested". Only requested / escalated notices of a pending approval carry links. */
+  kind?: NoticeKind | undefined;
+  /** The approval's status when the notice was built (e.g. approved, blocked), when known. */
+  status?: string | undefined;
+  /** Why it resolved (the approval's reason), for resolved / break-glass notices. */
+  reason?: string | undefined;
   actionId: string;
   agentId: string;
   /** Who asks: the agent and, when known, the human who launched it. */
@@ -52,17 +61,4 @@ export interface LinkRefusal {
   decision?: LinkDecision | undefined;
   /** The verified caller, when a bearer token was given. */
   caller?: string | undefined;
-}
-
-/** A vote refused by the workflow (its update validator): `reason` names the refusal. */
-export class VoteRefusedError extends Error {
-  readonly reason: string;
-  /** True when the refusal is about who votes (self-approval, role, AI), false when about state. */
-  readonly forbidden: boolean;
-  constructor(reason: string, message: string, forbidden = false) {
-    super(message);
-    this.name = "VoteRefusedError";
-    this.reason = reason;
-    this.forbidden = forbidden;
-  }
 }

@@ -3,7 +3,7 @@ import { createDevIssuer } from "@warden/identity";
 import type { DevIssuer } from "@warden/identity";
 import { createLinkTokens } from "../domain/link-token.ts";
 import type { LinkGrant, LinkTokens } from "../domain/link-token.ts";
-import type { UsedLinkStore, VoteSubmitter } from "../app/notifier-port.ts";
+import type { UsedLinkStore, VoteSubmitter } from "../app/ports.ts";
 import { createLinkVotes } from "../app/link-votes.ts";
 import type { LinkVotes } from "../app/link-votes.ts";
 import { createInMemoryLinkRefusals } from "../adapters/fakes/in-memory-link-refusals.ts";

@@ -2,7 +2,7 @@
 // JetStream KV store against a real NATS server (test/kv-used-link-store.test.ts).
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { UsedLinkStore } from "../app/notifier-port.ts";
+import type { UsedLinkStore } from "../app/ports.ts";
 
 export function describeUsedLinkStoreContract(name: string, make: () => Promise<UsedLinkStore>): void {
   describe(`UsedLinkStore contract: ${name}`, () => {

@@ -3,8 +3,8 @@
 // run the same suite against the dev server.
 import { describe, expect, it } from "vitest";
 import type { ApprovalActor } from "../workflows/contract.ts";
-import { VoteRefusedError } from "../domain/approval-notice.ts";
-import type { ApprovalReader, VoteSubmitter } from "../app/notifier-port.ts";
+import { VoteRefusedError } from "../app/ports.ts";
+import type { ApprovalReader, VoteSubmitter } from "../app/ports.ts";
 
 export interface VoteSubmitterFixture {
   submit: VoteSubmitter;

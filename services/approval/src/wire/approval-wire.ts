@@ -1,6 +1,7 @@
 // Domain (the workflow contract's plain data) ↔ warden.approval.v1 proto JSON.
 import type {
   ActorTypeName,
+  ApprovalInput,
   ApprovalStatusName,
   ApprovalView,
   VoteDecisionName,
@@ -19,14 +20,13 @@ const STATUS_TO_WIRE: Record<ApprovalStatusName, string> = {
 
 export const statusToWire = (status: ApprovalStatusName): string => STATUS_TO_WIRE[status];
 
-/** Break-glass has no proto value (yet): it travels as an approve, flagged in the comment. */
 const DECISION_TO_WIRE: Record<VoteDecisionName, string> = {
   approve: "VOTE_DECISION_APPROVE",
   reject: "VOTE_DECISION_REJECT",
   request_changes: "VOTE_DECISION_REQUEST_CHANGES",
   escalate: "VOTE_DECISION_ESCALATE",
   delegate: "VOTE_DECISION_DELEGATE",
-  break_glass: "VOTE_DECISION_APPROVE",
+  break_glass: "VOTE_DECISION_BREAK_GLASS",
 };
 
 export const decisionToWire = (decision: VoteDecisionName): string => DECISION_TO_WIRE[decision];
@@ -37,6 +37,7 @@ const WIRE_TO_DECISION: Record<string, VoteDecisionName> = {
   VOTE_DECISION_REQUEST_CHANGES: "request_changes",
   VOTE_DECISION_ESCALATE: "escalate",
   VOTE_DECISION_DELEGATE: "delegate",
+  VOTE_DECISION_BREAK_GLASS: "break_glass",
 };
 
 /** A wire decision name → domain, or undefined (unspecified or unknown). */
@@ -83,5 +84,44 @@ export function approvalToWire(view: ApprovalView, workflowId: string): Record<s
     ...(view.levelDeadline !== undefined && { levelDeadline: view.levelDeadline }),
     ...(view.resolvedAt !== undefined && { resolvedAt: view.resolvedAt }),
     consumed: view.consumed,
+    votesNeeded: Math.max(view.required - view.approvals, 0),
+    missingRoles: view.missingRoles,
+    breakGlass: view.breakGlass,
+  };
+}
+
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+
+/**
+ * The Approval for Get: the view, plus from the input the request (change summary fields of the
+ * ActionRequest), the requirement and the matched rules as the decision carried them (proto3 JSON),
+ * the risk, and the seconds left at the current level (from `now`).
+ */
+export function approvalDetailsToWire(
+  view: ApprovalView,
+  workflowId: string,
+  input: ApprovalInput | undefined,
+  now: Date,
+): Record<string, unknown> {
+  const decision = input?.decision ?? {};
+  const request = record(decision["request"]);
+  const requirement = record(decision["approval"]);
+  const rules = Array.isArray(decision["matchedRules"]) ? decision["matchedRules"] : undefined;
+  const deadline = view.levelDeadline === undefined ? Number.NaN : Date.parse(view.levelDeadline);
+  const left =
+    view.status === "pending" && Number.isFinite(deadline)
+      ? Math.max(Math.ceil((deadline - now.getTime()) / 1000), 0)
+      : 0;
+  const risk = riskToWire(input?.risk ?? view.risk ?? "");
+  return {
+    ...approvalToWire(view, workflowId),
+    ...(request !== undefined && { request }),
+    ...(requirement !== undefined && { requirement }),
+    ...(rules !== undefined && { matchedRules: rules }),
+    ...(risk !== undefined && { riskLevel: risk }),
+    secondsToEscalation: left,
   };
 }

@@ -33,6 +33,7 @@ import {
   APPROVAL_SEARCH_ATTRIBUTES,
   consumeUpdate,
   stateQuery,
+  inputQuery,
   stopSignal,
   voteUpdate,
   type ApprovalInput,
@@ -99,7 +100,7 @@ export async function approvalWorkflow(input: ApprovalInput): Promise<ApprovalVi
   const notify =
     (approval: ApprovalView, kind: NotifyKind, roles: string[]): Send =>
     () =>
-      activities.notify({ approval, kind, channels: [...input.definition.notify], roles });
+      activities.notify({ approval, kind, channels: [...input.definition.notify], roles, input });
 
   const upsert = (): void => {
     upsertSearchAttributes([
@@ -160,6 +161,8 @@ export async function approvalWorkflow(input: ApprovalInput): Promise<ApprovalVi
   outbox.push(notify(requested, "requested", requested.currentRoles));
 
   setHandler(stateQuery, () => toView(state));
+  // A query adds no command to the history: replay of older histories is unaffected.
+  setHandler(inputQuery, () => input);
 
   setHandler(
     voteUpdate,

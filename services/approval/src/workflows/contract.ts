@@ -33,6 +33,7 @@ export type {
   VoteView,
 } from "../domain/approval-types.ts";
 import type {
+  ApprovalInput,
   ApprovalView,
   ConsumeInput,
   ConsumeResult,
@@ -45,4 +46,6 @@ export const voteUpdate = defineUpdate<ApprovalView, [VoteInput]>("vote");
 /** Single use of an approval by its agent. */
 export const consumeUpdate = defineUpdate<ConsumeResult, [ConsumeInput]>("consume");
 export const stateQuery = defineQuery<ApprovalView>("state");
+/** The input as started (decision with request, requirement and matched rules), for Get. */
+export const inputQuery = defineQuery<ApprovalInput>("input");
 export const stopSignal = defineSignal<[StopSignal]>("stop");

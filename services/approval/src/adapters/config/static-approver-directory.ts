@@ -1,4 +1,4 @@
-import type { ApproverDirectory } from "../../app/notifier-port.ts";
+import type { ApproverDirectory } from "../../app/ports.ts";
 
 /**
  * An ApproverDirectory over a fixed person → roles map (the APPROVAL_LINK_APPROVERS config key in

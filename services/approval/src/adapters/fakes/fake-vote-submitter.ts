@@ -3,8 +3,8 @@
 // Held to the VoteSubmitter contract (src/testing/vote-submitter.contract.ts) that the Temporal
 // implementation passes too.
 import type { ApprovalActor, ApprovalView, VoteInput } from "../../workflows/contract.ts";
-import { VoteRefusedError } from "../../domain/approval-notice.ts";
-import type { ApprovalReader, VoteSubmitter } from "../../app/notifier-port.ts";
+import { VoteRefusedError } from "../../app/ports.ts";
+import type { ApprovalReader, VoteSubmitter } from "../../app/ports.ts";
 
 export interface FakeApproval {
   actionId: string;

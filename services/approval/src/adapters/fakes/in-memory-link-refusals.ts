@@ -1,5 +1,5 @@
 import type { LinkRefusal } from "../../domain/approval-notice.ts";
-import type { LinkRefusalSink } from "../../app/notifier-port.ts";
+import type { LinkRefusalSink } from "../../app/ports.ts";
 
 /** A LinkRefusalSink that keeps the refusals. */
 export function createInMemoryLinkRefusals(): LinkRefusalSink & { readonly refusals: LinkRefusal[] } {

@@ -1,5 +1,5 @@
 import type { ApprovalNotice } from "../../domain/approval-notice.ts";
-import type { Notifier } from "../../app/notifier-port.ts";
+import type { Notifier } from "../../app/ports.ts";
 
 /** A Notifier that keeps what it was given. */
 export function createInMemoryNotifier(): Notifier & { readonly sent: ApprovalNotice[] } {

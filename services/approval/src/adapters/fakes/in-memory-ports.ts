@@ -75,6 +75,9 @@ export function createInMemoryWorkflows(): InMemoryWorkflows {
         return { started: true };
       });
     },
+    input(actionId) {
+      return later(() => views.get(actionId)?.input);
+    },
     view(actionId) {
       return later(() => {
         return views.get(actionId)?.view;

@@ -1,4 +1,4 @@
-import type { UsedLinkStore } from "../../app/notifier-port.ts";
+import type { UsedLinkStore } from "../../app/ports.ts";
 
 /** UsedLinkStore in memory (expiry by an injected clock), held to the same contract as the KV store. */
 export function createInMemoryUsedLinkStore(now: () => number = Date.now): UsedLinkStore {

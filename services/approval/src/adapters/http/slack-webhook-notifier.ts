@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import pRetry, { AbortError } from "p-retry";
 import type { ApprovalNotice } from "../../domain/approval-notice.ts";
-import type { Notifier } from "../../app/notifier-port.ts";
+import type { Notifier } from "../../app/ports.ts";
 
 export interface SlackWebhookNotifierOptions {
   /** The incoming-webhook URL (secret). */
@@ -44,6 +44,24 @@ const RISK_MARK: Record<ApprovalNotice["risk"], string> = {
   critical: ":red_circle: critical",
 };
 
+/** The first words of a notice, by kind (asked now, or told of a change). */
+export function headlineOf(notice: ApprovalNotice): string {
+  switch (notice.kind ?? "requested") {
+    case "requested":
+      return "Approval needed";
+    case "escalated":
+      return "Approval escalated to you";
+    case "break_glass":
+      return "BREAK-GLASS approval (review required)";
+    case "frozen":
+      return "Approval frozen by an emergency stop";
+    case "released":
+      return "Approval released after the emergency stop";
+    case "resolved":
+      return `Approval ${notice.status ?? "resolved"}`;
+  }
+}
+
 /** The webhook payload for a notice (exported for tests and for other Slack-compatible channels). */
 export function slackMessageOf(notice: ApprovalNotice): { text: string; blocks: unknown[] } {
   const e = mrkdwn;
@@ -55,9 +73,13 @@ export function slackMessageOf(notice: ApprovalNotice): { text: string; blocks: 
       : notice.matchedRules
           .map((r) => `• \`${e(r.ruleId)}\`${r.reason ? ` — ${e(r.reason)}` : ""}`)
           .join("\n");
-  const text = `Approval needed (${notice.risk} risk, ${notice.environment}): ${notice.agentId} asks to ${notice.action} — ${needed}`;
+  const headline = headlineOf(notice);
+  const text =
+    (notice.kind ?? "requested") === "requested"
+      ? `Approval needed (${notice.risk} risk, ${notice.environment}): ${notice.agentId} asks to ${notice.action} — ${needed}`
+      : `${headline} (${notice.risk} risk, ${notice.environment}): ${notice.agentId} asks to ${notice.action}${notice.reason ? ` — ${notice.reason}` : ""}`;
   const blocks: unknown[] = [
-    { type: "header", text: { type: "plain_text", text: `Approval needed: ${notice.action}`.slice(0, 150) } },
+    { type: "header", text: { type: "plain_text", text: `${headline}: ${notice.action}`.slice(0, 150) } },
     {
       type: "section",
       fields: [

@@ -4,7 +4,7 @@
 // as long as its link could be replayed and then disappears.
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
-import type { UsedLinkStore } from "../../app/notifier-port.ts";
+import type { UsedLinkStore } from "../../app/ports.ts";
 
 const KEY = /^[A-Za-z0-9_=-]{1,128}$/;
 

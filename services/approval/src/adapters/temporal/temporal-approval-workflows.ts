@@ -25,6 +25,7 @@ import {
   approvalWorkflowId,
   consumeUpdate,
   stateQuery,
+  inputQuery,
   stopSignal,
   voteUpdate,
 } from "../../workflows/contract.ts";
@@ -130,6 +131,17 @@ export function temporalApprovalWorkflows(deps: {
         if (isUnavailable(err))
           throw new WorkflowsUnavailableError("Temporal cannot start workflows now", { cause: err });
         throw err;
+      }
+    },
+
+    async input(actionId) {
+      try {
+        return await handle(actionId).query(inputQuery);
+      } catch (err) {
+        if (isUnavailable(err))
+          throw new WorkflowsUnavailableError("Temporal cannot answer now", { cause: err });
+        // Not found, or a workflow built without the query: Get shows the view alone.
+        return undefined;
       }
     },
 

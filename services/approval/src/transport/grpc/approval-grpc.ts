@@ -16,7 +16,7 @@ import type { Principal } from "@warden/identity";
 import type { ApprovalService } from "../../app/approval-service.ts";
 import { ApprovalNotFoundError, VoteRefusedError, WorkflowsUnavailableError } from "../../app/ports.ts";
 import { refusalKind } from "../../domain/refusal-kind.ts";
-import { approvalToWire, decisionFromWire } from "../../wire/approval-wire.ts";
+import { approvalDetailsToWire, approvalToWire, decisionFromWire } from "../../wire/approval-wire.ts";
 import { enumName } from "../../wire/decision-input.ts";
 import type { ApprovalActor, ApprovalView } from "../../workflows/contract.ts";
 import { approvalWorkflowId } from "../../workflows/contract.ts";
@@ -61,7 +61,12 @@ export function approvalGrpcService(service: ApprovalService): GrpcServiceRegist
   return grpcService(approvalV1.ApprovalServiceDefinition, {
     async get(req) {
       try {
-        return { approval: toWire(await service.get(required(req.actionId, "action_id"))) };
+        const { view, input } = await service.details(required(req.actionId, "action_id"));
+        return {
+          approval: approvalV1.Approval.fromJSON(
+            approvalDetailsToWire(view, approvalWorkflowId(view.actionId), input, new Date()),
+          ),
+        };
       } catch (err) {
         throw mapped(err);
       }
@@ -97,7 +102,7 @@ export function approvalGrpcService(service: ApprovalService): GrpcServiceRegist
       if (decision === undefined) {
         throw new InvalidArgumentError(
           "decision",
-          "must be APPROVE, REJECT, REQUEST_CHANGES, ESCALATE or DELEGATE",
+          "must be APPROVE, REJECT, REQUEST_CHANGES, ESCALATE, DELEGATE or BREAK_GLASS",
         );
       }
       try {

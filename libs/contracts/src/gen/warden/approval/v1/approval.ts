@@ -146,6 +146,11 @@ export const VoteDecision = {
   VOTE_DECISION_ESCALATE: "VOTE_DECISION_ESCALATE",
   /** VOTE_DECISION_DELEGATE - Hand the voter's turn to another person (`delegate_to`), who must hold an eligible role. */
   VOTE_DECISION_DELEGATE: "VOTE_DECISION_DELEGATE",
+  /**
+   * VOTE_DECISION_BREAK_GLASS - Approve alone (a configured break-glass role; `comment` is the mandatory reason). Broadcast to
+   * every approver, flagged in the audit, and opens a review item; valid for a short time only.
+   */
+  VOTE_DECISION_BREAK_GLASS: "VOTE_DECISION_BREAK_GLASS",
   UNRECOGNIZED: "UNRECOGNIZED",
 } as const;
 
@@ -171,6 +176,9 @@ export function voteDecisionFromJSON(object: any): VoteDecision {
     case 5:
     case "VOTE_DECISION_DELEGATE":
       return VoteDecision.VOTE_DECISION_DELEGATE;
+    case 6:
+    case "VOTE_DECISION_BREAK_GLASS":
+      return VoteDecision.VOTE_DECISION_BREAK_GLASS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -192,6 +200,8 @@ export function voteDecisionToJSON(object: VoteDecision): string {
       return "VOTE_DECISION_ESCALATE";
     case VoteDecision.VOTE_DECISION_DELEGATE:
       return "VOTE_DECISION_DELEGATE";
+    case VoteDecision.VOTE_DECISION_BREAK_GLASS:
+      return "VOTE_DECISION_BREAK_GLASS";
     case VoteDecision.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -212,6 +222,8 @@ export function voteDecisionToNumber(object: VoteDecision): number {
       return 4;
     case VoteDecision.VOTE_DECISION_DELEGATE:
       return 5;
+    case VoteDecision.VOTE_DECISION_BREAK_GLASS:
+      return 6;
     case VoteDecision.UNRECOGNIZED:
     default:
       return -1;
@@ -258,6 +270,16 @@ export interface Approval {
     | undefined;
   /** True once an approved action's verdict has been issued (an approval is used once). */
   consumed: boolean;
+  /** What is still needed: counted approvals missing, and required roles not yet covered. */
+  votesNeeded: number;
+  missingRoles: string[];
+  /**
+   * Seconds until the current level times out (escalation, or block at the last level); 0 when
+   * not pending.
+   */
+  secondsToEscalation: number;
+  /** True when approved by break-glass. */
+  breakGlass: boolean;
 }
 
 /** One vote or recommendation. */
@@ -372,6 +394,10 @@ function createBaseApproval(): Approval {
     levelDeadline: undefined,
     resolvedAt: undefined,
     consumed: false,
+    votesNeeded: 0,
+    missingRoles: [],
+    secondsToEscalation: 0,
+    breakGlass: false,
   };
 }
 
@@ -430,6 +456,18 @@ export const Approval: MessageFns<Approval> = {
     }
     if (message.consumed !== false) {
       writer.uint32(144).bool(message.consumed);
+    }
+    if (message.votesNeeded !== 0) {
+      writer.uint32(152).uint32(message.votesNeeded);
+    }
+    for (const v of message.missingRoles) {
+      writer.uint32(162).string(v!);
+    }
+    if (message.secondsToEscalation !== 0) {
+      writer.uint32(168).uint32(message.secondsToEscalation);
+    }
+    if (message.breakGlass !== false) {
+      writer.uint32(176).bool(message.breakGlass);
     }
     return writer;
   },
@@ -591,6 +629,38 @@ export const Approval: MessageFns<Approval> = {
             message.consumed = reader.bool();
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.votesNeeded = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.missingRoles.push(reader.string());
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.secondsToEscalation = reader.uint32();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.breakGlass = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -675,6 +745,26 @@ export const Approval: MessageFns<Approval> = {
         ? fromJsonTimestamp(object.resolved_at)
         : undefined,
       consumed: isSet(object.consumed) ? globalThis.Boolean(object.consumed) : false,
+      votesNeeded: isSet(object.votesNeeded)
+        ? globalThis.Number(object.votesNeeded)
+        : isSet(object.votes_needed)
+        ? globalThis.Number(object.votes_needed)
+        : 0,
+      missingRoles: globalThis.Array.isArray(object?.missingRoles)
+        ? object.missingRoles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.missing_roles)
+        ? object.missing_roles.map((e: any) => globalThis.String(e))
+        : [],
+      secondsToEscalation: isSet(object.secondsToEscalation)
+        ? globalThis.Number(object.secondsToEscalation)
+        : isSet(object.seconds_to_escalation)
+        ? globalThis.Number(object.seconds_to_escalation)
+        : 0,
+      breakGlass: isSet(object.breakGlass)
+        ? globalThis.Boolean(object.breakGlass)
+        : isSet(object.break_glass)
+        ? globalThis.Boolean(object.break_glass)
+        : false,
     };
   },
 
@@ -734,6 +824,18 @@ export const Approval: MessageFns<Approval> = {
     if (message.consumed !== false) {
       obj.consumed = message.consumed;
     }
+    if (message.votesNeeded !== 0) {
+      obj.votesNeeded = Math.round(message.votesNeeded);
+    }
+    if (message.missingRoles?.length) {
+      obj.missingRoles = message.missingRoles;
+    }
+    if (message.secondsToEscalation !== 0) {
+      obj.secondsToEscalation = Math.round(message.secondsToEscalation);
+    }
+    if (message.breakGlass !== false) {
+      obj.breakGlass = message.breakGlass;
+    }
     return obj;
   },
 
@@ -764,6 +866,10 @@ export const Approval: MessageFns<Approval> = {
     message.levelDeadline = object.levelDeadline ?? undefined;
     message.resolvedAt = object.resolvedAt ?? undefined;
     message.consumed = object.consumed ?? false;
+    message.votesNeeded = object.votesNeeded ?? 0;
+    message.missingRoles = object.missingRoles?.map((e) => e) || [];
+    message.secondsToEscalation = object.secondsToEscalation ?? 0;
+    message.breakGlass = object.breakGlass ?? false;
     return message;
   },
 };
