@@ -252,6 +252,122 @@ async function warden(
   );
 }
 
+// The rollback (DESIGN.md §7): the approved deploy goes out and the release pipeline reports it
+// to the rollback monitor, as a pipeline would, with its own NATS credentials (it may publish
+// warden.deploy.> and warden.signal.>, libs/nats-auth `reportsDeployments`). The new version fails
+// its health checks; the monitor's `health-check-failures` trigger (governance/rollback.yaml) starts
+// the rollback workflow, which asks for the switch back, verifies it by health checks and opens an
+// incident. (The error-rate and latency triggers need a full 5-minute window: too long for a demo.)
+{
+  const reporterCreds = await writeDevCreds(stateDir, parseIdentity("agent:release-pipeline"), {
+    reportsDeployments: true,
+  });
+  const pipelineNc = await connectNats({
+    servers: natsUrl,
+    name: "agent/release-pipeline (deploy reporter)",
+    creds: reporterCreds.creds,
+    inboxPrefix: reporterCreds.inboxPrefix,
+  });
+  const reporter = createPublisher(pipelineNc, { source: "agent/release-pipeline" });
+  const watcher = await connectNats({
+    servers: natsUrl,
+    name: "warden-demo/rollback",
+    creds: consoleCreds.creds,
+  });
+  const deploymentId = `demo-${runId}-payments`;
+  const actionId = `demo-${runId}-deploy`;
+  const seen = new Map<string, Record<string, unknown>>();
+  const watched = [t.subjects.rollbackAll, t.subjects.incidentAll, t.subjects.escalationAll];
+  const subs = watched.map((subject) =>
+    watcher.subscribe(subject, {
+      callback: (_err, msg) => {
+        if (!msg.subject.endsWith(`.${deploymentId}`)) return;
+        const e = decodeEnvelope(msg.data);
+        seen.set(e.type, e.data as Record<string, unknown>);
+      },
+    }),
+  );
+  await watcher.flush();
+  const waitFor = async (type: string, ms = 20_000): Promise<Record<string, unknown> | undefined> => {
+    const deadline = Date.now() + ms;
+    while (!seen.has(type) && Date.now() < deadline) await sleep(20);
+    return seen.get(type);
+  };
+  const health = (passed: boolean, detail: string) =>
+    reporter.publish(t.subjects.signal("health", deploymentId), events.signalObserved, {
+      actionId,
+      data: {
+        deploymentId,
+        kind: "SIGNAL_KIND_HEALTH",
+        passed,
+        detail,
+        source: "release-pipeline/probe",
+        observedAt: new Date().toISOString(),
+      },
+    });
+  console.log(`
+The rollback (deployment ${deploymentId}):`);
+  const startedAt = new Date().toISOString();
+  await reporter.publish(t.subjects.deploy("started", deploymentId), events.deploymentStarted, {
+    actionId,
+    data: {
+      deploymentId,
+      actionId,
+      agentId: "release-pipeline",
+      service: "payments-api",
+      environment: "ENVIRONMENT_PRODUCTION",
+      version: "2.4.0",
+      previousVersion: "2.3.1",
+      strategy: "blue-green",
+      startedAt,
+    },
+  });
+  await reporter.publish(t.subjects.deploy("completed", deploymentId), events.deploymentCompleted, {
+    actionId,
+    data: { deploymentId, service: "payments-api", succeeded: true, completedAt: new Date().toISOString() },
+  });
+  console.log("• the pipeline reports payments-api 2.4.0 live in production (blue-green, previous 2.3.1)");
+  for (let i = 1; i <= 3; i += 1) await health(false, `GET /healthz → 503 (check ${i})`);
+  console.log("• its health probe fails three times in a row (HTTP 503)");
+  const triggered = await waitFor(events.rollbackTriggered.type);
+  console.log(
+    triggered === undefined
+      ? "    → NO ROLLBACK TRIGGERED (is the rollback monitor up? `make status`)"
+      : `    → trigger ${String(triggered["trigger"])}: ${String(triggered["reason"])}; workflow ${String(triggered["workflowId"])}`,
+  );
+  const requested = await waitFor(events.rollbackRequested.type);
+  if (requested !== undefined) {
+    console.log(
+      `• rollback requested: ${String(requested["strategy"])} ${String(requested["fromVersion"])} → ${String(requested["toVersion"])}`,
+    );
+    // The deployment system switches traffic back; the probe keeps probing (every 200 ms here)
+    // until the monitor has verified the rollback (3 consecutive passing checks).
+    let checks = 0;
+    while (!seen.has(events.rollbackCompleted.type) && checks < 30) {
+      checks += 1;
+      await health(true, `GET /healthz → 200 on 2.3.1 (check ${checks})`);
+      await waitFor(events.rollbackCompleted.type, 200);
+    }
+    console.log(`• the pipeline switches back to 2.3.1; its probe passes (${checks} checks sent)`);
+  }
+  const completed = await waitFor(events.rollbackCompleted.type);
+  console.log(
+    completed === undefined
+      ? "    → the rollback did not complete"
+      : `    → rollback ${String(completed["result"]).replace("ROLLBACK_RESULT_", "").toLowerCase()}: ${String(completed["detail"])}`,
+  );
+  const incident = await waitFor(events.incidentOpened.type);
+  if (incident !== undefined) {
+    console.log(
+      `• incident ${String(incident["incidentId"])} opened (${String(incident["severity"])}); post-incident review due ${String(incident["reviewDueAt"])}`,
+    );
+  }
+  console.log(`  Temporal UI: http://127.0.0.1:8233/namespaces/default/workflows/rollback-${deploymentId}`);
+  for (const s of subs) s.unsubscribe();
+  await drainNats(watcher);
+  await drainNats(pipelineNc);
+}
+
 // The emergency stop (DESIGN.md §6): ops stop production while the pipeline is mid-deploy; its
 // running action is aborted through its AbortSignal and its next request refused; lifting the stop
 // takes two people (engineering lead and security lead), and then work flows again.
@@ -344,6 +460,22 @@ try {
   }
   console.log(`\nAudit trail of ${actionId} (the $5,000 transaction):`);
   for (const r of records) console.log(`  seq ${r.seq}  ${r.type.padEnd(26)} hash ${r.hash.slice(0, 16)}…`);
+  // The deploy's whole story under its actionId: request, decision, votes, verdict, execution, the
+  // deployment and its signals, the rollback and the incident.
+  const deployActionId = `demo-${runId}-deploy`;
+  let story: auditV1.AuditRecord[] = [];
+  const storyDeadline = Date.now() + 10_000;
+  while (!story.some((r) => r.type === events.incidentOpened.type) && Date.now() < storyDeadline) {
+    story = (await auditGrpc.client.query({ filter: { actionId: deployActionId }, pageSize: 200 })).records;
+    if (!story.some((r) => r.type === events.incidentOpened.type)) await sleep(200);
+  }
+  const byType = new Map<string, number>();
+  for (const r of story) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+  console.log(
+    `\nAudit trail of ${deployActionId} (the approved deploy and its rollback): ${story.length} records`,
+  );
+  for (const [type, n] of byType) console.log(`  ${type.padEnd(30)} ×${n}`);
+  console.log(`  query: pnpm warden audit query --action-id ${deployActionId}`);
   const verified = await auditGrpc.client.verify({});
   console.log(
     `Audit chain: ${verified.ok ? "verifies" : `BROKEN at seq ${verified.firstBadSeq}: ${verified.detail}`} (${verified.recordsChecked} records, ${verified.checkpointsChecked} signed checkpoints)`,

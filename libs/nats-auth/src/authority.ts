@@ -21,6 +21,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import { identityName, type NatsIdentity } from "./identity.ts";
 import { agentInboxPrefix, permissionsFor } from "./permissions.ts";
+import type { PermissionOptions } from "./permissions.ts";
 
 export type NatsAuthority = {
   readonly operator: KeyPair;
@@ -125,7 +126,7 @@ export type IssueOptions = {
   namespace?: string;
   /** Seconds until the credentials expire; default never (revocation ends them). */
   expiresInS?: number;
-};
+} & PermissionOptions;
 
 /** A user JWT with the identity's permissions, signed by the Warden account: no server change. */
 export async function issueUser(
@@ -135,7 +136,9 @@ export async function issueUser(
 ): Promise<IssuedUser> {
   const namespace = options.namespace ?? "";
   const ukp = createUser();
-  const permissions = permissionsFor(identity, namespace);
+  const permissions = permissionsFor(identity, namespace, {
+    ...(options.reportsDeployments !== undefined && { reportsDeployments: options.reportsDeployments }),
+  });
   const user: Partial<User> = {
     pub: permissions.pub,
     sub: permissions.sub,

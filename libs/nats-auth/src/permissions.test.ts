@@ -26,6 +26,20 @@ describe("permissionsFor", () => {
     expect(p.resp).toBeUndefined();
   });
 
+  it("lets a deployment reporter (the release pipeline) publish deploy events and signals, no one else", () => {
+    const reporter = permissionsFor(parseIdentity("agent:release-pipeline"), "staging", {
+      reportsDeployments: true,
+    });
+    expect(reporter.pub.allow).toEqual(
+      expect.arrayContaining(["staging.warden.deploy.>", "staging.warden.signal.>"]),
+    );
+    expect(reporter.pub.allow).toContain("staging.warden.action.requested.release-pipeline");
+    const plain = permissionsFor(parseIdentity("agent:release-pipeline"), "staging");
+    expect(plain.pub.allow.some((s) => s.includes(".deploy.") || s.includes(".signal."))).toBe(false);
+    const policy = permissionsFor(parseIdentity("service:policy"), "", { reportsDeployments: true });
+    expect(policy.pub.allow).not.toContain("warden.deploy.>");
+  });
+
   it("gives decisions to policy only, wardenaudit.> to audit only, the bucket to kill-switch only", () => {
     const pubs = (service: string): string[] => permissionsFor(parseIdentity(`service:${service}`)).pub.allow;
     const owners = (subject: string): string[] => WARDEN_SERVICES.filter((s) => pubs(s).includes(subject));

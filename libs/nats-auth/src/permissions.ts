@@ -26,6 +26,14 @@ export function verdictsOf(agentId: string, namespace = ""): string {
   return parts.join(".");
 }
 
+export type PermissionOptions = {
+  /**
+   * An agent that reports deployments and their signals to the rollback monitor (the release
+   * pipeline): it may publish `warden.deploy.>` and `warden.signal.>`. Ignored for other identities.
+   */
+  reportsDeployments?: boolean;
+};
+
 /** The default inbox of services and admins; no agent may subscribe there. */
 const SERVICE_INBOX = "_INBOX.>";
 
@@ -124,9 +132,16 @@ function serviceServes(service: WardenService, t: Topology): string[] {
  *   activated / deactivated; audit: wardenaudit.>; approval: approvals and verdicts;
  *   rollback-monitor: rollback / escalation / incident), uses the JetStream API but may not purge or
  *   delete streams, and only the kill-switch may write the bucket;
+ * - an agent issued with `reportsDeployments` (a release pipeline) may also publish deployment
+ *   started / completed and signals (`warden.deploy.>`, `warden.signal.>`): what the rollback
+ *   monitor analyses; those subjects are per deployment, not per agent, so the grant is explicit;
  * - an admin (test-admin) may do anything.
  */
-export function permissionsFor(identity: NatsIdentity, namespace = ""): SubjectPermissions {
+export function permissionsFor(
+  identity: NatsIdentity,
+  namespace = "",
+  options: PermissionOptions = {},
+): SubjectPermissions {
   const t = makeTopology(namespace);
   const kv = kvSubjects(t);
   switch (identity.kind) {
@@ -144,6 +159,7 @@ export function permissionsFor(identity: NatsIdentity, namespace = ""): SubjectP
             t.rpc.policyEvaluate(id),
             t.rpc.approvalConsume(id),
             t.rpc.approvalVerdict(id),
+            ...(options.reportsDeployments === true ? [t.subjects.deployAll, t.subjects.signalAll] : []),
             ...kv.read,
           ],
           deny: [kv.write, ...kv.destroy],

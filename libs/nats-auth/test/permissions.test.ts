@@ -32,8 +32,8 @@ let admin: NatsConnection;
 const open: NatsConnection[] = [];
 
 /** Connects as `spec` (e.g. `agent:deploy-bot`), collecting the server's permission errors. */
-async function as(spec: string) {
-  const user = await issueUser(authority, parseIdentity(spec), { namespace });
+async function as(spec: string, options: { reportsDeployments?: boolean } = {}) {
+  const user = await issueUser(authority, parseIdentity(spec), { namespace, ...options });
   const nc = await connectNats({
     servers: server.url,
     name: spec,
@@ -154,6 +154,28 @@ describe("an agent's publishes", () => {
     expect(await delivered(bot, t.subjects.actionExecuted("deploy-bot"))).toBe(true);
     expect(await delivered(bot, t.subjects.killswitchAcknowledged("customer-support"))).toBe(false);
     expect(await delivered(bot, t.subjects.actionExecuted("customer-support"))).toBe(false);
+  });
+});
+
+describe("a deployment reporter", () => {
+  it.each([
+    ["a deployment start", () => t.subjects.deploy("started", "dep-1")],
+    ["a deployment completion", () => t.subjects.deploy("completed", "dep-1")],
+    ["a health signal", () => t.subjects.signal("health", "dep-1")],
+    ["an error-rate sample", () => t.subjects.signal("error_rate", "dep-1")],
+  ])("may publish %s; a plain agent may not (control)", async (_what, subject) => {
+    const pipeline = await as("agent:release-pipeline", { reportsDeployments: true });
+    expect(await delivered(pipeline, subject())).toBe(true);
+    expect(await pipeline.refusedPublish(subject())).toBe(false);
+    const bot = await as("agent:deploy-bot");
+    expect(await delivered(bot, subject())).toBe(false);
+    expect(await bot.refusedPublish(subject())).toBe(true);
+  });
+
+  it("still may not publish a rollback or another agent's request", async () => {
+    const pipeline = await as("agent:release-pipeline", { reportsDeployments: true });
+    expect(await delivered(pipeline, t.subjects.rollback("requested", "dep-1"))).toBe(false);
+    expect(await delivered(pipeline, t.subjects.actionRequested("deploy-bot"))).toBe(false);
   });
 });
 
