@@ -6,14 +6,11 @@ import { Hono } from "hono";
 import { csrf as originCheck } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { registerApprovals } from "./approvals.ts";
-import { registerAudit } from "./audit.ts";
 import { field } from "./context.ts";
 import type { ConsoleApp, ConsoleDeps, Env } from "./context.ts";
-import { registerHealth } from "./health.ts";
 import { html } from "./html.ts";
 import { alert, hiddenCsrf, page } from "./layout.ts";
 import { clearSession, CSRF_FIELD, sessionToken, setSession } from "./session.ts";
-import { registerStop } from "./stop.ts";
 
 const asset = (name: string): string => readFileSync(new URL(`../public/${name}`, import.meta.url), "utf8");
 const CSS = asset("console.css");
@@ -172,9 +169,6 @@ export function createConsoleApp(deps: ConsoleDeps): ConsoleApp {
 
   app.get("/", (c) => c.redirect("/approvals", 303));
   registerApprovals(app, deps);
-  registerStop(app, deps);
-  registerAudit(app, deps);
-  registerHealth(app, deps);
   app.notFound((c) =>
     c.html(
       page(
