@@ -6,6 +6,7 @@ import type { AuditRestoreOptions } from "./audit-restore-command.ts";
 import { registerApprovalsCommands } from "./approvals-commands.ts";
 import { auditVerifyRemote, registerAuditRemoteCommands } from "./audit-remote-commands.ts";
 import { CliInputError, EXIT, usageError } from "./cli-error.ts";
+import { registerComplianceCommands } from "./compliance-commands.ts";
 import type { CliIo } from "./cli-io.ts";
 import type { CommandContext } from "./command-context.ts";
 import { SERVICES, SERVICE_LABEL, addressEnvVar } from "./config.ts";
@@ -294,6 +295,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   registerApprovalsCommands(program, ctx);
   registerStatusCommand(program, ctx);
   registerDevCommands(program, ctx);
+  registerComplianceCommands(program, ctx);
 
   try {
     await program.parseAsync(args, { from: "user" });

@@ -13,4 +13,5 @@ export * as approvalV1 from "./gen/index.warden.approval.v1.ts";
 export * as killswitchV1 from "./gen/index.warden.killswitch.v1.ts";
 export * as rollbackV1 from "./gen/index.warden.rollback.v1.ts";
 export * as auditV1 from "./gen/index.warden.audit.v1.ts";
+export * as complianceV1 from "./gen/index.warden.compliance.v1.ts";
 export { descriptorSetUrl, readDescriptorSet, wardenServiceNames } from "./descriptor-set.ts";

@@ -107,6 +107,9 @@ export function topology(namespace = "") {
       /** The audit store's head is behind the audit stream: the audit refuses to write. */
       auditStoreBehind: `${ev}.audit.store_behind`,
 
+      /** A signed compliance report was recorded (AuditService.RecordReport; the audit publishes it). */
+      complianceReportRecorded: `${ev}.compliance.report_recorded`,
+
       /** Everything in WARDEN_EVENTS. */
       allEvents: `${ev}.>`,
 

@@ -50,6 +50,11 @@ describe("permissionsFor", () => {
     expect(owners("warden.approval.>")).toEqual(["approval"]);
     expect(owners("warden.action.verdict.>")).toEqual(["approval"]);
     expect(owners("warden.rollback.>")).toEqual(["rollback-monitor"]);
+    // A recorded compliance report: only the audit, for AuditService.RecordReport (no agent either).
+    expect(owners("warden.compliance.report_recorded")).toEqual(["audit"]);
+    expect(permissionsFor(parseIdentity("agent:deploy-bot")).pub.allow).not.toContain(
+      "warden.compliance.report_recorded",
+    );
     for (const s of WARDEN_SERVICES) {
       const deny = permissionsFor(parseIdentity(`service:${s}`)).pub.deny;
       expect(deny).toContain("$JS.API.STREAM.PURGE.>");

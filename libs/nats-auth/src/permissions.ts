@@ -78,7 +78,7 @@ function servicePublishes(service: WardenService, t: Topology): string[] {
     case "policy":
       return [...common, s.decisionAll, domain("policy"), s.killswitchAcknowledgedAll];
     case "audit":
-      return [...common, s.auditAll, s.auditQueried, s.auditStoreBehind];
+      return [...common, s.auditAll, s.auditQueried, s.auditStoreBehind, s.complianceReportRecorded];
     case "kill-switch":
       return [
         ...common,

@@ -10,11 +10,13 @@ import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from 
 import { createAuditMetrics } from "./adapters/metrics.ts";
 import { createMongoAuditStore } from "./adapters/mongo/mongo-audit-store.ts";
 import { natsAccessLog } from "./adapters/nats/nats-access-log.ts";
+import { natsReportLog } from "./adapters/nats/nats-report-log.ts";
 import { natsRecordFeed } from "./adapters/nats/nats-record-feed.ts";
 import { natsRecordPublisher } from "./adapters/nats/nats-record-publisher.ts";
 import { publishStoreBehind } from "./adapters/nats/nats-store-behind.ts";
 import { streamCheckpoints } from "./adapters/nats/stream-checkpoints.ts";
 import { createAuditReader } from "./app/audit-reader.ts";
+import { createReportRecorder } from "./app/record-report.ts";
 import type { AuditStore } from "./app/ports.ts";
 import { createAuditRecorder } from "./app/audit-recorder.ts";
 import { createAuditWriter } from "./app/audit-writer.ts";
@@ -155,18 +157,20 @@ export async function startAuditService(
     Math.min(1_000, config.CHECKPOINT_INTERVAL),
   );
 
+  const roles = { all: config.AUDIT_ROLES_ALL, team: config.AUDIT_ROLES_TEAM, own: config.AUDIT_ROLES_OWN };
+  const reports = createReportRecorder({ log: natsReportLog(publisher, topology), roles });
   const reader = createAuditReader({
     store,
     accessLog: natsAccessLog(publisher, topology),
     feed: natsRecordFeed(nc, topology, { logger: log }),
     publicKeys,
     checkpoints: streamCheckpoints(nc, topology),
-    roles: { all: config.AUDIT_ROLES_ALL, team: config.AUDIT_ROLES_TEAM, own: config.AUDIT_ROLES_OWN },
+    roles,
   });
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
     verifier: withTeamClaim(await createVerifier(config), config.AUDIT_TEAM_CLAIM),
-    services: [auditGrpcService(reader)],
+    services: [auditGrpcService(reader, reports)],
     config,
     registry,
     refusals: { service: SERVICE, publisher, topology },

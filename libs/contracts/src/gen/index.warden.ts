@@ -8,6 +8,7 @@
 export * as common from "./index.warden.common.ts";
 export * as policy from "./index.warden.policy.ts";
 export * as approval from "./index.warden.approval.ts";
+export * as compliance from "./index.warden.compliance.ts";
 export * as audit from "./index.warden.audit.ts";
 export * as killswitch from "./index.warden.killswitch.ts";
 export * as rollback from "./index.warden.rollback.ts";

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import * as approval from "./approval.ts";
 import * as common from "./common.ts";
+import * as compliance from "./compliance.ts";
 import * as killswitch from "./killswitch.ts";
 import * as policy from "./policy.ts";
 import * as rollback from "./rollback.ts";
@@ -60,6 +61,8 @@ const pairs: [string, z.ZodObject][] = [
   ["warden.rollback.v1.Incident", rollback.IncidentData],
   ["warden.rollback.v1.ReviewOverdue", rollback.ReviewOverdueData],
   ["warden.rollback.v1.RollbackRefused", rollback.RollbackRefusedData],
+  ["warden.compliance.v1.ReportSummary", compliance.ReportSummaryData],
+  ["warden.compliance.v1.ReportRecorded", compliance.ReportRecordedData],
 ];
 
 const enums: [string, z.ZodEnum][] = [

@@ -36,12 +36,14 @@ import {
   RollbackTriggeredData,
   SignalData,
 } from "./rollback.ts";
+import { ReportRecordedData } from "./compliance.ts";
 
 export * from "./common.ts";
 export * from "./policy.ts";
 export * from "./killswitch.ts";
 export * from "./approval.ts";
 export * from "./rollback.ts";
+export * from "./compliance.ts";
 
 export const events = {
   actionRequested: defineEvent("warden.action.requested", ActionRequestData, {
@@ -160,6 +162,10 @@ export const events = {
   incidentOpened: defineEvent("warden.incident.opened", IncidentData, {
     requiresActionId: false,
     proto: "warden.rollback.v1.Incident",
+  }),
+  complianceReportRecorded: defineEvent("warden.compliance.report_recorded", ReportRecordedData, {
+    requiresActionId: false,
+    proto: "warden.compliance.v1.ReportRecorded",
   }),
   incidentReviewOverdue: defineEvent("warden.incident.review_overdue", ReviewOverdueData, {
     requiresActionId: false,

@@ -173,3 +173,22 @@ export interface RecordFeed {
   /** Starts buffering live records now (a bounded buffer: overflow shows as a gap in seq). */
   open(): LiveRecords;
 }
+
+/** A signed compliance report to record in the trail (AuditService.RecordReport). */
+export type RecordedReport = {
+  reportDigest: string;
+  framework: "soc2" | "hipaa" | "pci" | "eu-ai-act";
+  /** ISO 8601. */
+  periodStart?: string | undefined;
+  periodEnd?: string | undefined;
+  keyId: string;
+  signature: string;
+  summary: { pass: number; fail: number; manual: number; noEvidence: number };
+  firstSeq: number;
+  lastSeq: number;
+};
+
+/** Publishes a recorded report as a domain event the audit then records; resolves to the event id. */
+export interface ReportLog {
+  recorded(report: RecordedReport, by: Reader): Promise<string>;
+}

@@ -1,5 +1,14 @@
 // In-memory fakes of the ports in app/ports.ts (the NATS adapters are the real ones).
-import type { AccessLog, AuditAccess, LiveRecords, RecordFeed, RecordPublisher } from "../../app/ports.ts";
+import type {
+  AccessLog,
+  AuditAccess,
+  LiveRecords,
+  Reader,
+  RecordedReport,
+  RecordFeed,
+  RecordPublisher,
+  ReportLog,
+} from "../../app/ports.ts";
 import type { AuditRecord } from "../../domain/audit-record.ts";
 import type { Checkpoint } from "../../domain/checkpoint.ts";
 
@@ -91,5 +100,14 @@ export class InMemoryRecordFeed implements RecordFeed {
         }
       },
     };
+  }
+}
+
+export class InMemoryReportLog implements ReportLog {
+  readonly reports: { report: RecordedReport; by: Reader }[] = [];
+
+  recorded(report: RecordedReport, by: Reader): Promise<string> {
+    this.reports.push(structuredClone({ report, by }));
+    return Promise.resolve(`report-${this.reports.length}`);
   }
 }

@@ -17,6 +17,7 @@ import {
   environmentToJSON,
   environmentToNumber,
 } from "../../common/v1/common.ts";
+import { ReportSummary } from "../../compliance/v1/events.ts";
 
 /**
  * The audit trail: every `warden.>` event becomes one append-only record in a hash chain
@@ -355,6 +356,25 @@ export interface AuditFilter {
   startTime?: Date | undefined;
   endTime?: Date | undefined;
   environment: Environment;
+}
+
+export interface RecordReportRequest {
+  /** "sha256:<64 hex>". */
+  reportDigest: string;
+  framework: string;
+  periodStart?: Date | undefined;
+  periodEnd?: Date | undefined;
+  keyId: string;
+  /** base64 Ed25519 signature. */
+  signature: string;
+  summary?: ReportSummary | undefined;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export interface RecordReportResponse {
+  /** The event's id (its audit record's event_id). */
+  eventId: string;
 }
 
 export interface QueryRequest {
@@ -1547,6 +1567,312 @@ export const AuditFilter: MessageFns<AuditFilter> = {
   },
 };
 
+function createBaseRecordReportRequest(): RecordReportRequest {
+  return {
+    reportDigest: "",
+    framework: "",
+    periodStart: undefined,
+    periodEnd: undefined,
+    keyId: "",
+    signature: "",
+    summary: undefined,
+    firstSeq: 0,
+    lastSeq: 0,
+  };
+}
+
+export const RecordReportRequest: MessageFns<RecordReportRequest> = {
+  encode(message: RecordReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reportDigest !== "") {
+      writer.uint32(10).string(message.reportDigest);
+    }
+    if (message.framework !== "") {
+      writer.uint32(18).string(message.framework);
+    }
+    if (message.periodStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.periodStart), writer.uint32(26).fork()).join();
+    }
+    if (message.periodEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.periodEnd), writer.uint32(34).fork()).join();
+    }
+    if (message.keyId !== "") {
+      writer.uint32(42).string(message.keyId);
+    }
+    if (message.signature !== "") {
+      writer.uint32(50).string(message.signature);
+    }
+    if (message.summary !== undefined) {
+      ReportSummary.encode(message.summary, writer.uint32(58).fork()).join();
+    }
+    if (message.firstSeq !== 0) {
+      writer.uint32(64).uint64(message.firstSeq);
+    }
+    if (message.lastSeq !== 0) {
+      writer.uint32(72).uint64(message.lastSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reportDigest = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.framework = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.periodStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.periodEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.summary = ReportSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.firstSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.lastSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordReportRequest {
+    return {
+      reportDigest: isSet(object.reportDigest)
+        ? globalThis.String(object.reportDigest)
+        : isSet(object.report_digest)
+        ? globalThis.String(object.report_digest)
+        : "",
+      framework: isSet(object.framework) ? globalThis.String(object.framework) : "",
+      periodStart: isSet(object.periodStart)
+        ? fromJsonTimestamp(object.periodStart)
+        : isSet(object.period_start)
+        ? fromJsonTimestamp(object.period_start)
+        : undefined,
+      periodEnd: isSet(object.periodEnd)
+        ? fromJsonTimestamp(object.periodEnd)
+        : isSet(object.period_end)
+        ? fromJsonTimestamp(object.period_end)
+        : undefined,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      signature: isSet(object.signature) ? globalThis.String(object.signature) : "",
+      summary: isSet(object.summary) ? ReportSummary.fromJSON(object.summary) : undefined,
+      firstSeq: isSet(object.firstSeq)
+        ? globalThis.Number(object.firstSeq)
+        : isSet(object.first_seq)
+        ? globalThis.Number(object.first_seq)
+        : 0,
+      lastSeq: isSet(object.lastSeq)
+        ? globalThis.Number(object.lastSeq)
+        : isSet(object.last_seq)
+        ? globalThis.Number(object.last_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: RecordReportRequest): unknown {
+    const obj: any = {};
+    if (message.reportDigest !== "") {
+      obj.reportDigest = message.reportDigest;
+    }
+    if (message.framework !== "") {
+      obj.framework = message.framework;
+    }
+    if (message.periodStart !== undefined) {
+      obj.periodStart = message.periodStart.toISOString();
+    }
+    if (message.periodEnd !== undefined) {
+      obj.periodEnd = message.periodEnd.toISOString();
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature !== "") {
+      obj.signature = message.signature;
+    }
+    if (message.summary !== undefined) {
+      obj.summary = ReportSummary.toJSON(message.summary);
+    }
+    if (message.firstSeq !== 0) {
+      obj.firstSeq = Math.round(message.firstSeq);
+    }
+    if (message.lastSeq !== 0) {
+      obj.lastSeq = Math.round(message.lastSeq);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordReportRequest>): RecordReportRequest {
+    return RecordReportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordReportRequest>): RecordReportRequest {
+    const message = createBaseRecordReportRequest();
+    message.reportDigest = object.reportDigest ?? "";
+    message.framework = object.framework ?? "";
+    message.periodStart = object.periodStart ?? undefined;
+    message.periodEnd = object.periodEnd ?? undefined;
+    message.keyId = object.keyId ?? "";
+    message.signature = object.signature ?? "";
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? ReportSummary.fromPartial(object.summary)
+      : undefined;
+    message.firstSeq = object.firstSeq ?? 0;
+    message.lastSeq = object.lastSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecordReportResponse(): RecordReportResponse {
+  return { eventId: "" };
+}
+
+export const RecordReportResponse: MessageFns<RecordReportResponse> = {
+  encode(message: RecordReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordReportResponse {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RecordReportResponse): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordReportResponse>): RecordReportResponse {
+    return RecordReportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordReportResponse>): RecordReportResponse {
+    const message = createBaseRecordReportResponse();
+    message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
 function createBaseQueryRequest(): QueryRequest {
   return { filter: undefined, pageSize: 0, pageToken: "" };
 }
@@ -2413,6 +2739,19 @@ export const AuditServiceDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * Record a signed compliance report in the trail (published as
+     * `warden.compliance.report_recorded`, the caller as its actor). Needs an all-scope role
+     * (auditor, security, compliance): a report covers the whole trail.
+     */
+    recordReport: {
+      name: "RecordReport",
+      requestType: RecordReportRequest as typeof RecordReportRequest,
+      requestStream: false,
+      responseType: RecordReportResponse as typeof RecordReportResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -2431,6 +2770,15 @@ export interface AuditServiceImplementation<CallContextExt = {}> {
     request: TailRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<TailResponse>>;
+  /**
+   * Record a signed compliance report in the trail (published as
+   * `warden.compliance.report_recorded`, the caller as its actor). Needs an all-scope role
+   * (auditor, security, compliance): a report covers the whole trail.
+   */
+  recordReport(
+    request: RecordReportRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<RecordReportResponse>>;
 }
 
 export interface AuditServiceClient<CallOptionsExt = {}> {
@@ -2442,6 +2790,15 @@ export interface AuditServiceClient<CallOptionsExt = {}> {
   export(request: DeepPartial<ExportRequest>, options?: CallOptions & CallOptionsExt): AsyncIterable<ExportResponse>;
   /** Committed records as they are written, starting at a seq or now. */
   tail(request: DeepPartial<TailRequest>, options?: CallOptions & CallOptionsExt): AsyncIterable<TailResponse>;
+  /**
+   * Record a signed compliance report in the trail (published as
+   * `warden.compliance.report_recorded`, the caller as its actor). Needs an all-scope role
+   * (auditor, security, compliance): a report covers the whole trail.
+   */
+  recordReport(
+    request: DeepPartial<RecordReportRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<RecordReportResponse>;
 }
 
 function bytesFromBase64(b64: string): Uint8Array {
