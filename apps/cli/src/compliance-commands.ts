@@ -58,7 +58,7 @@ export function evidenceOf(r: auditV1.AuditRecord): EvidenceRecord {
     ai: r.ai === undefined ? undefined : { model: r.ai.model, rationale: r.ai.rationale },
     retentionClass: RETENTION[r.retentionClass] ?? "",
     retainUntil: r.retainUntil?.toISOString() ?? "",
-    data: (r.data ?? {}),
+    data: r.data ?? {},
   };
 }
 
