@@ -54,7 +54,7 @@ describe("policy check", () => {
   test("a valid bundle: digest and counts", async () => {
     const run = await cli(["policy", "check", GOVERNANCE]);
     expect(run).toMatchObject({ code: 0, stderr: "" });
-    expect(run.stdout).toMatch(/^ok sha256:[0-9a-f]{64} \(26 rules, 6 agents, 10 workflows\)\n$/);
+    expect(run.stdout).toMatch(/^ok sha256:[0-9a-f]{64} \(27 rules, 7 agents, 11 workflows\)\n$/);
   });
 
   test("an invalid bundle: a header, then every problem at the start of a line; exit 1", async () => {
@@ -123,7 +123,7 @@ describe("policy test", () => {
     expect(run.code).toBe(2);
     const doc = JSON.parse(run.stdout) as { error: string; issues: { file: string; field: string }[] };
     expect(doc.error).toBe("invalid");
-    expect(doc.issues[0]).toMatchObject({ file: join(brokenBundle, "rules.yaml"), field: "rules[9].when" });
+    expect(doc.issues[0]).toMatchObject({ file: join(brokenBundle, "rules.yaml"), field: "rules[10].when" });
   });
 
   test("no tests: exit 2, not a silent pass", async () => {
