@@ -3,17 +3,9 @@
 // server decides which of two concurrent claims wins) and a per-message TTL (`Nats-TTL`), so it
 // lives as long as the request's timestamp is accepted and then disappears.
 import { createHash } from "node:crypto";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { ReplayGuard } from "../../app/ports.ts";
-
-function isConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
+import { isWrongRevision } from "./kv-stop-store.ts";
 
 export function createKvReplayGuard(kv: KV): ReplayGuard {
   return {
@@ -24,7 +16,7 @@ export function createKvReplayGuard(kv: KV): ReplayGuard {
         await kv.create(key, new Date().toISOString(), `${Math.max(1, Math.ceil(ttlMs / 1000))}s`);
         return true;
       } catch (err) {
-        if (isConflict(err)) return false;
+        if (isWrongRevision(err)) return false;
         throw err;
       }
     },

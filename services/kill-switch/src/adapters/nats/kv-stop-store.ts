@@ -79,7 +79,8 @@ const ReEnableJson = z.strictObject({
 
 const SYSTEM = { id: "kill-switch", type: "service", roles: [] } as const;
 
-function isWrongRevision(err: unknown): boolean {
+/** A compare-and-set lost to another writer (the key is not at the expected revision). */
+export function isWrongRevision(err: unknown): boolean {
   return (
     err instanceof JetStreamApiError &&
     (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
