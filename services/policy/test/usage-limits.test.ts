@@ -75,7 +75,7 @@ function requestsSeenBy(on: RunningPolicyService): number | undefined {
 
 /** Waits for the count, then a barrier: no copy is counted twice once the stream has been read past it. */
 async function seesExactly(on: RunningPolicyService, n: number, what: string): Promise<void> {
-  await expect.poll(() => requestsSeenBy(on), { message: what, timeout: 10_000, interval: 20 }).toBe(n);
+  await expect.poll(() => requestsSeenBy(on), { message: what, timeout: 60_000, interval: 20 }).toBe(n);
   await awaitConsumerBarrier(nc, t, on);
   expect(requestsSeenBy(on)).toBe(n);
 }
@@ -112,7 +112,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("usage limits shared through the decision stream", () => {
+describe("usage limits shared through the decision stream", { timeout: 150_000 }, () => {
   let a: RunningPolicyService;
   let b: RunningPolicyService;
 
