@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { csrf as originCheck } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { registerApprovals } from "./approvals.ts";
+import { registerHealth } from "./health.ts";
 import { registerStop } from "./stop.ts";
 import { field } from "./context.ts";
 import type { ConsoleApp, ConsoleDeps, Env } from "./context.ts";
@@ -171,6 +172,7 @@ export function createConsoleApp(deps: ConsoleDeps): ConsoleApp {
   app.get("/", (c) => c.redirect("/approvals", 303));
   registerApprovals(app, deps);
   registerStop(app, deps);
+  registerHealth(app, deps);
   app.notFound((c) =>
     c.html(
       page(
