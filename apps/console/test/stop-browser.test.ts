@@ -151,7 +151,9 @@ it("activate a stop from the page, see both replicas acknowledge, resume with tw
 
   // Olga (on-call) activates a staging stop.
   await signInAs(page, "olga", "on-call-engineer");
-  await expect.poll(() => page.locator("main").innerText()).toContain("No emergency stop is active");
+  await expect
+    .poll(() => page.locator("main").innerText(), { timeout: 30_000 })
+    .toContain("No emergency stop is active");
   await shot(page, "stop-clear.png");
   await page.getByLabel("environment", { exact: true }).check();
   await page.getByLabel("Environment (for an environment stop)").selectOption("staging");
@@ -189,7 +191,9 @@ it("activate a stop from the page, see both replicas acknowledge, resume with tw
   expect(await main.innerText()).toContain("You already asked to resume");
   await fillResume(page);
   const refusal = page.getByRole("alert");
-  await expect.poll(() => refusal.innerText()).toMatch(/^Refused by the kill-switch service: .*erin/);
+  // The refusal is the POST's own answer (no redirect): the page at /stop/resume shows it.
+  await page.waitForURL(/\/stop\/resume$/);
+  expect(await refusal.innerText()).toMatch(/^Refused by the kill-switch service: .*erin/);
   await shot(page, "resume-same-person-refused.png");
   expect((await killSwitch(await issuer.issue({ sub: "ivy" })).status({})).state?.active).toBe(true);
   await signOut(page);

@@ -4,7 +4,7 @@ import { Status } from "nice-grpc";
 import { beforeEach, describe, expect, it } from "vitest";
 import { browser, consoleWorld, NOW, pendingApproval, refuse, signIn } from "../testing/fakes.ts";
 import type { Browser, World } from "../testing/fakes.ts";
-import { BACKLOG_PAGES, decisionsOf } from "./health.ts";
+import { BACKLOG_PAGES, decisionsOf, verifyFrom } from "./health.ts";
 
 const POLICY_METRICS = `# HELP warden_policy_decisions_total Decisions made, by outcome
 # TYPE warden_policy_decisions_total counter
@@ -87,6 +87,27 @@ describe("governance health page", () => {
       expect(await w.issuer.verifier().verify(call.token)).toMatchObject({ id: "ivy" });
   });
 
+  it("verifies the whole chain while it is shorter than CONSOLE_HEALTH_VERIFY_LAST, else the newest records", async () => {
+    await b.get("/health");
+    expect(w.backends.calls.find((c) => c.method === "audit.verify")?.request).toEqual({
+      fromSeq: 1,
+      toSeq: 0,
+    });
+    expect(await squash(await b.get("/health"))).toContain("The whole chain, checked now.");
+    const short = await consoleWorld({ healthVerifyLast: 100 });
+    Object.assign(short.backends.answers, w.backends.answers);
+    short.backends.metricsText.audit = "warden_audit_head_seq 121\n";
+    const sb = browser(short.app);
+    await signIn(sb, "ivy", "auditor");
+    expect(await squash(await sb.get("/health"))).toContain("From seq 22 to the head, checked now.");
+    expect(short.backends.calls.find((c) => c.method === "audit.verify")?.request).toEqual({
+      fromSeq: 22,
+      toSeq: 0,
+    });
+    expect(verifyFrom(undefined, 100)).toBe(1);
+    expect(verifyFrom(50, 0)).toBe(1);
+  });
+
   it("names the first bad record of a broken chain", async () => {
     w.backends.answers["audit.verify"] = () =>
       auditV1.VerifyResponse.fromPartial({
@@ -115,6 +136,14 @@ describe("governance health page", () => {
     expect(text).toContain("The approval service is not answering (UNAVAILABLE): connection refused");
     expect(text).toContain("Not configured: set WARDEN_POLICY_METRICS_URL");
     expect(text).toContain("1 of 2 consumers");
+  });
+
+  it("a stop answer without a state is UNKNOWN, not clear", async () => {
+    w.backends.answers["killSwitch.status"] = () => killswitchV1.StatusResponse.fromPartial({ epoch: 3 });
+    const text = await squash(await b.get("/health"));
+    expect(text).toMatch(
+      /<section class="card stopped" aria-labelledby="h-stop"\s*> <h2 id="h-stop">Emergency stop<\/h2> <p class="metric">UNKNOWN<\/p>/,
+    );
   });
 
   it("reads the backlog page by page and says 'at least' when it stops reading", async () => {

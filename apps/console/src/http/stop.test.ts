@@ -86,6 +86,16 @@ describe("emergency stop page", () => {
     expect(text).toContain("Nobody has asked to resume yet.");
   });
 
+  it("an answer without a state shows the stop as UNKNOWN, never as clear (control: with a clear state, clear)", async () => {
+    w.backends.answers["killSwitch.status"] = () => killswitchV1.StatusResponse.fromPartial({ epoch: 3 });
+    await signIn(b, "olga", "on-call-engineer");
+    const text = await (await b.get("/stop")).text();
+    expect(text).toContain("Stop state UNKNOWN");
+    expect(text).not.toContain("No emergency stop is active");
+    w.backends.answers["killSwitch.status"] = () => clear();
+    expect(await (await b.get("/stop")).text()).toContain("No emergency stop is active");
+  });
+
   it("the polled fragment is the acknowledgement table alone (no page frame)", async () => {
     w.backends.answers["killSwitch.status"] = () => active();
     await signIn(b, "olga", "on-call-engineer");

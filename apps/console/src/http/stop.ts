@@ -98,7 +98,13 @@ export function resumeProgress(state: killswitchV1.EmergencyStop | undefined): {
 
 function stateCard(s: StatusResponse, now: Date): Html {
   const state = s.state;
-  if (state === undefined || !state.active)
+  // Unknown state is stopped (DESIGN.md §11): never show "no stop" for an answer without a state.
+  if (state === undefined)
+    return html`<section class="card stopped" aria-labelledby="state-h">
+      <h2 id="state-h">Stop state UNKNOWN</h2>
+      <p>The kill-switch service answered without a state. Treat everything as stopped until it answers.</p>
+    </section>`;
+  if (!state.active)
     return html`<section class="card state-clear" aria-labelledby="state-h">
       <h2 id="state-h">No emergency stop is active</h2>
       <p>Agents, approvals and deployments run normally. Epoch <strong>${s.epoch}</strong>.</p>
