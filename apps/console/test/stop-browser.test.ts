@@ -149,6 +149,16 @@ it("activate a stop from the page, see both replicas acknowledge, resume with tw
     if (r.status() >= 400) failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
 
+  // Ivy (auditor) may look but not stop: the service's refusal is shown, nothing is stopped.
+  await signInAs(page, "ivy", "auditor");
+  await page.getByLabel("Reason (required)").fill("an auditor tries");
+  await page.getByRole("button", { name: "Emergency stop" }).click();
+  await page.waitForURL(/\/stop\/activate$/);
+  expect(await page.getByRole("alert").innerText()).toMatch(/^Refused by the kill-switch service: .+/);
+  await shot(page, "stop-refused-auditor.png");
+  expect((await killSwitch(await issuer.issue({ sub: "ivy" })).status({})).state?.active).toBe(false);
+  await signOut(page);
+
   // Olga (on-call) activates a staging stop.
   await signInAs(page, "olga", "on-call-engineer");
   await expect
@@ -226,8 +236,8 @@ it("activate a stop from the page, see both replicas acknowledge, resume with tw
   expect(health).toMatch(/deny \d+ /);
   await shot(page, "health.png");
   expect(errors).toEqual([]);
-  // The only error answer was the refused second try of the same person.
-  expect(failed).toEqual(["403 POST /stop/resume"]);
+  // The only error answers were the two refusals.
+  expect(failed).toEqual(["403 POST /stop/activate", "403 POST /stop/resume"]);
   await context.close();
 }, 150_000);
 

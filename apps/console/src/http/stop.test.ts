@@ -172,9 +172,18 @@ describe("activating a stop", () => {
   it("shows the service's refusal (e.g. a role that may not activate) as it says it", async () => {
     w.backends.answers["killSwitch.activate"] = () =>
       refuse(Status.PERMISSION_DENIED, "activation needs one of on-call-engineer, engineering-lead");
-    const r = await b.post("/stop/activate", { scope_kind: "global", reason: "test" });
+    const r = await b.post("/stop/activate", {
+      scope_kind: "agent",
+      target: "refund-bot",
+      reason: "it <loops>",
+    });
     expect(r.status).toBe(403);
-    expect(await r.text()).toContain(
+    const text = await r.text();
+    // What was typed comes back (escaped), so nothing is typed twice in an incident.
+    expect(text).toContain('value="agent" checked');
+    expect(text).toContain('value="refund-bot"');
+    expect(text).toContain(">it &lt;loops&gt;</textarea>");
+    expect(text).toContain(
       "Refused by the kill-switch service: activation needs one of on-call-engineer, engineering-lead",
     );
   });
@@ -261,7 +270,10 @@ describe("two-person resume", () => {
       prevention: "canary",
     });
     expect(r.status).toBe(403);
-    expect(await r.text()).toContain(
+    const refused = await r.text();
+    expect(refused).toContain('value="INC-1"');
+    expect(refused).toContain(">bad config</textarea>");
+    expect(refused).toContain(
       "Refused by the kill-switch service: erin already approved; a second person holding security-lead must approve",
     );
   });

@@ -206,7 +206,11 @@ export function acksFragment(s: StatusResponse): Html {
     <p class="hint">Refreshed from the kill-switch service's Status every 2 seconds · epoch ${s.epoch}</p>`;
 }
 
-function activateForm(csrf: string, active: boolean): Html {
+/** What a person typed, given back on a refusal so nothing has to be typed twice in an incident. */
+type Kept = Readonly<Record<string, string>>;
+
+function activateForm(csrf: string, active: boolean, kept: Kept = {}): Html {
+  const kind = kept["scope_kind"] ?? "global";
   return html`<section class="card" aria-labelledby="activate-h">
     <h2 id="activate-h">${active ? "Stop more" : "Activate an emergency stop"}</h2>
     <form method="post" action="/stop/activate" class="stack" aria-label="Activate an emergency stop">
@@ -216,19 +220,28 @@ function activateForm(csrf: string, active: boolean): Html {
         ${SCOPE_KINDS.map(
           (k) =>
             html`<label class="inline"
-              ><input type="radio" name="scope_kind" value="${k}" ${k === "global" ? html`checked` : ""} />
+              ><input type="radio" name="scope_kind" value="${k}" ${k === kind ? html`checked` : ""} />
               ${k}</label
             >`,
         )}
         <label for="stop-env">Environment (for an environment stop)</label>
         <select id="stop-env" name="environment">
-          ${STOP_ENVIRONMENTS.map((e) => html`<option value="${e}">${e}</option>`)}
+          ${STOP_ENVIRONMENTS.map(
+            (e) =>
+              html`<option value="${e}" ${kept["environment"] === e ? html`selected` : ""}>${e}</option>`,
+          )}
         </select>
         <label for="stop-target">Agent or service id (for an agent or service stop)</label>
-        <input id="stop-target" type="text" name="target" autocomplete="off" />
+        <input
+          id="stop-target"
+          type="text"
+          name="target"
+          autocomplete="off"
+          value="${kept["target"] ?? ""}"
+        />
       </fieldset>
       <label for="stop-reason">Reason (required)</label>
-      <textarea id="stop-reason" name="reason" required maxlength="1000"></textarea>
+      <textarea id="stop-reason" name="reason" required maxlength="1000">${kept["reason"] ?? ""}</textarea>
       <p class="hint">
         The stop is activated as you, with your sign-in; the kill-switch service decides whether your roles
         may.
@@ -238,7 +251,7 @@ function activateForm(csrf: string, active: boolean): Html {
   </section>`;
 }
 
-function resumeSection(s: StatusResponse, who: string, csrf: string): Html | "" {
+function resumeSection(s: StatusResponse, who: string, csrf: string, kept: Kept = {}): Html | "" {
   const state = s.state;
   if (state === undefined || !state.active) return "";
   const { askedBy, missing } = resumeProgress(state);
@@ -272,11 +285,18 @@ function resumeSection(s: StatusResponse, who: string, csrf: string): Html | "" 
       ${hiddenCsrf(csrf)}
       <input type="hidden" name="epoch" value="${s.epoch}" />
       <label for="r-ref">Post-incident review reference</label>
-      <input id="r-ref" type="text" name="review_ref" required placeholder="INC-2026-017" />
+      <input
+        id="r-ref"
+        type="text"
+        name="review_ref"
+        required
+        placeholder="INC-2026-017"
+        value="${kept["review_ref"] ?? ""}"
+      />
       <label for="r-cause">Root cause</label>
-      <textarea id="r-cause" name="root_cause" required></textarea>
+      <textarea id="r-cause" name="root_cause" required>${kept["root_cause"] ?? ""}</textarea>
       <label for="r-prev">Prevention measures</label>
-      <textarea id="r-prev" name="prevention" required></textarea>
+      <textarea id="r-prev" name="prevention" required>${kept["prevention"] ?? ""}</textarea>
       ${
         state.scopes.length > 1 &&
         html`<fieldset>
@@ -290,7 +310,13 @@ function resumeSection(s: StatusResponse, who: string, csrf: string): Html | "" 
         </fieldset>`
       }
       <label for="r-agents">Agents that may run again (comma-separated; others stay disabled)</label>
-      <input id="r-agents" type="text" name="re_enable_agents" autocomplete="off" />
+      <input
+        id="r-agents"
+        type="text"
+        name="re_enable_agents"
+        autocomplete="off"
+        value="${kept["re_enable_agents"] ?? ""}"
+      />
       <button type="submit" class="approve">Approve resuming</button>
     </form>
   </section>`;
@@ -311,6 +337,9 @@ const httpStatusOf = (code: Status | undefined): 400 | 403 | 409 | 502 =>
         ? 409
         : 502;
 
+const keep = (body: Record<string, unknown>, names: readonly string[]): Kept =>
+  Object.fromEntries(names.map((n) => [n, field(body, n).slice(0, 2000)]));
+
 export function registerStop(app: ConsoleApp, deps: ConsoleDeps): void {
   const now = deps.now ?? (() => new Date());
   const frame = (c: Context<Env>): Frame => ({
@@ -326,13 +355,17 @@ export function registerStop(app: ConsoleApp, deps: ConsoleDeps): void {
     c: Context<Env>,
     message: { error?: string; ok?: string } = {},
     status: 200 | 400 | 403 | 409 | 502 = 200,
+    kept: { activation?: Kept; resume?: Kept } = {},
   ) => {
     const result = await attempt("kill-switch", () => deps.backends.killSwitch(c.var.token).status({}));
     const head = html`<h1>Emergency stop</h1>
       ${alert(message.error)}${done(message.ok)}`;
     if (!result.ok)
       return c.html(
-        page(frame(c), html`${head}${alert(result.message)}${activateForm(c.var.csrfToken, false)}`),
+        page(
+          frame(c),
+          html`${head}${alert(result.message)}${activateForm(c.var.csrfToken, false, kept.activation)}`,
+        ),
         status === 200 ? httpStatusOf(result.code) : status,
       );
     const s = result.value;
@@ -348,8 +381,8 @@ export function registerStop(app: ConsoleApp, deps: ConsoleDeps): void {
             >
           </section>
           <div class="grid2">
-            ${activateForm(c.var.csrfToken, s.state?.active === true)}
-            ${resumeSection(s, c.var.who.id, c.var.csrfToken)}
+            ${activateForm(c.var.csrfToken, s.state?.active === true, kept.activation)}
+            ${resumeSection(s, c.var.who.id, c.var.csrfToken, kept.resume)}
           </div>`,
       ),
       status,
@@ -370,13 +403,15 @@ export function registerStop(app: ConsoleApp, deps: ConsoleDeps): void {
   app.post("/stop/activate", async (c) => {
     const body = await c.req.parseBody();
     const { scope, reason, problems } = parseActivation(body);
-    if (problems.length > 0 || scope === undefined) return show(c, { error: problems.join("; ") }, 400);
+    const activation = keep(body, ["scope_kind", "environment", "target", "reason"]);
+    if (problems.length > 0 || scope === undefined)
+      return show(c, { error: problems.join("; ") }, 400, { activation });
     const result = await attempt("kill-switch", () =>
       deps.backends.killSwitch(c.var.token).activate({ scopes: [scope], reason }),
     );
     if (!result.ok) {
       deps.log?.({ who: c.var.who.id, scope: describeScope(scope), refusal: result.message }, "stop refused");
-      return show(c, { error: result.message }, httpStatusOf(result.code));
+      return show(c, { error: result.message }, httpStatusOf(result.code), { activation });
     }
     deps.log?.({ who: c.var.who.id, scope: describeScope(scope) }, "emergency stop activated");
     return c.redirect("/stop?done=activated", 303);
@@ -413,7 +448,8 @@ export function registerStop(app: ConsoleApp, deps: ConsoleDeps): void {
     const scopes = scopeKeys.map(scopeFromKey);
     if (scopes.some((s) => s === undefined))
       problems.push("scope: not a scope of this stop; reload the page");
-    if (problems.length > 0) return show(c, { error: problems.join("; ") }, 400);
+    const resume = keep(body, ["review_ref", "root_cause", "prevention", "re_enable_agents"]);
+    if (problems.length > 0) return show(c, { error: problems.join("; ") }, 400, { resume });
     const result = await attempt("kill-switch", () =>
       deps.backends.killSwitch(c.var.token).deactivate({
         epoch: Number(epochText),
@@ -426,7 +462,7 @@ export function registerStop(app: ConsoleApp, deps: ConsoleDeps): void {
     );
     if (!result.ok) {
       deps.log?.({ who: c.var.who.id, refusal: result.message }, "resume refused");
-      return show(c, { error: result.message }, httpStatusOf(result.code));
+      return show(c, { error: result.message }, httpStatusOf(result.code), { resume });
     }
     return c.redirect(`/stop?done=${result.value.deactivated ? "resumed" : "resume-recorded"}`, 303);
   });
