@@ -40,6 +40,14 @@ const schema = z
     CONSOLE_SESSION_TTL: duration("how long a dev sign-in lasts, e.g. 8h").default(8 * 3600_000),
     CONSOLE_SECURE_COOKIES: bool("mark cookies Secure (true behind TLS)").default(false),
     CONSOLE_RPC_TIMEOUT: duration("time a unary gRPC call may take, e.g. 10s").default(10_000),
+    CONSOLE_HEALTH_VERIFY_LAST: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe(
+        "how many of the newest audit records the health page verifies (0: the whole chain on every view)",
+      ),
     OIDC_ISSUER_URL: url(["https:", "http:"], "the OpenID provider, e.g. https://id.example.com/").optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional().describe("the console's OIDC client id"),
     OIDC_CLIENT_SECRET: z.string().min(1).optional().describe("the console's OIDC client secret"),

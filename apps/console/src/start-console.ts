@@ -61,6 +61,7 @@ export async function startConsole(
     }),
     devSignIn: (user, roles) => issuer.issue({ sub: user, type: "human", roles, expiresIn: ttlSeconds }),
     sessionTtlMs: config.CONSOLE_SESSION_TTL,
+    healthVerifyLast: config.CONSOLE_HEALTH_VERIFY_LAST,
     secureCookies: config.CONSOLE_SECURE_COOKIES,
     publicOrigin:
       config.CONSOLE_PUBLIC_URL === undefined ? undefined : new URL(config.CONSOLE_PUBLIC_URL).origin,

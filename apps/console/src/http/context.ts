@@ -17,6 +17,8 @@ export interface ConsoleDeps {
   /** Expected Origin of POSTs (Hono's csrf middleware); default: the request's own origin. */
   publicOrigin?: string | undefined;
   now?: () => Date;
+  /** The health page verifies this many of the newest audit records (0: the whole chain). */
+  healthVerifyLast?: number;
   /** Where refusals and failures are logged. */
   log?: (fields: Record<string, unknown>, message: string) => void;
 }
