@@ -41,3 +41,21 @@ describe("policy config: who may evaluate, explain and read the bundle", () => {
     );
   });
 });
+
+describe("policy config: how decision records are written", () => {
+  it("defaults to single and takes pipelined or group", () => {
+    expect(loadConfig(required).POLICY_DECISION_RECORDS).toBe("single");
+    expect(loadConfig({ ...required, POLICY_DECISION_RECORDS: "group" }).POLICY_DECISION_RECORDS).toBe(
+      "group",
+    );
+    expect(loadConfig({ ...required, POLICY_DECISION_RECORDS: "pipelined" }).POLICY_DECISION_RECORDS).toBe(
+      "pipelined",
+    );
+  });
+
+  it("refuses another mode, naming the key", () => {
+    expect(() => loadConfig({ ...required, POLICY_DECISION_RECORDS: "async" })).toThrow(
+      /POLICY_DECISION_RECORDS/,
+    );
+  });
+});
