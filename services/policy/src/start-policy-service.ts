@@ -27,7 +27,7 @@ import type { PolicyConfig } from "./config.ts";
 import { formatIssue } from "./domain/bundle-error.ts";
 import { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
 import { watchBundleDir } from "./adapters/fs/watch-bundle-dir.ts";
-import { createPolicyMetrics, instrumentDecisions } from "./adapters/metrics.ts";
+import { createPolicyMetrics, decisionRecordGroups, instrumentDecisions } from "./adapters/metrics.ts";
 import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
 import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
 import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
@@ -92,7 +92,10 @@ export async function startPolicyService(
       ? undefined
       : createPipelinedPublisher(nc, { source: SERVICE });
   const recordSink = natsDecisionSink(recordPublisher ?? publisher, topology);
-  const modeSink = config.POLICY_DECISION_RECORDS === "group" ? groupCommit(recordSink) : recordSink;
+  const modeSink =
+    config.POLICY_DECISION_RECORDS === "group"
+      ? groupCommit(recordSink, { onGroup: decisionRecordGroups(registry) })
+      : recordSink;
   const source = createFsBundleSource(config.POLICY_BUNDLE_DIR);
   const service = await createPolicyService({
     source,
