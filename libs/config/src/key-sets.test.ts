@@ -35,6 +35,8 @@ describe("shared key sets", () => {
       WARDEN_NAMESPACE: "",
       GRPC_HOST: "0.0.0.0",
       GRPC_PORT: 50099,
+      GRPC_TLS_RELOAD_INTERVAL: 60_000,
+      GRPC_INSECURE: false,
       JWT_AUDIENCE: "warden",
       JWKS_URL: "https://id.example.com/jwks",
     });
