@@ -271,7 +271,15 @@ describe.skipIf(missing.length > 0)("deploy/helm/warden", () => {
       const spec = podSpec(byKindName(mesh, "Deployment", `warden-${name}`));
       expect(spec.volumes?.some((v) => v.name === "grpc-tls")).toBe(false);
     }
-    const bad = await run(helm ?? "", ["template", "warden", CHART, "--set", "grpcTls.mode=plaintext"]);
+    const bad = await run(helm ?? "", [
+      "template",
+      "warden",
+      CHART,
+      "--kube-version",
+      KUBE_VERSION,
+      "--set",
+      "grpcTls.mode=plaintext",
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('grpcTls.mode must be mounted or mesh, not "plaintext"');
   });
