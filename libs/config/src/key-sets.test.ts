@@ -50,6 +50,32 @@ describe("shared key sets", () => {
     );
   });
 
+  it("take the gRPC TLS keys: files, a reload interval of at least 1s, GRPC_INSECURE as a boolean", () => {
+    const ok = { ...base, JWKS_URL: "https://id.example.com/jwks" };
+    expect(
+      parseConfig(schema, {
+        ...ok,
+        GRPC_TLS_CERT_FILE: "/tls/tls.crt",
+        GRPC_TLS_KEY_FILE: "/tls/tls.key",
+        GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt",
+        GRPC_TLS_RELOAD_INTERVAL: "5m",
+      }),
+    ).toMatchObject({
+      GRPC_TLS_CERT_FILE: "/tls/tls.crt",
+      GRPC_TLS_KEY_FILE: "/tls/tls.key",
+      GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt",
+      GRPC_TLS_RELOAD_INTERVAL: 300_000,
+      GRPC_INSECURE: false,
+    });
+    expect(parseConfig(schema, { ...ok, GRPC_INSECURE: "true" }).GRPC_INSECURE).toBe(true);
+    expect(messageOf(() => parseConfig(schema, { ...ok, GRPC_TLS_RELOAD_INTERVAL: "10ms" }))).toContain(
+      "GRPC_TLS_RELOAD_INTERVAL: invalid (below 1s)",
+    );
+    expect(messageOf(() => parseConfig(schema, { ...ok, GRPC_INSECURE: "yes" }))).toContain(
+      "GRPC_INSECURE: invalid (not true or false)",
+    );
+  });
+
   it("accept the development key file instead of a JWKS", () => {
     expect(parseConfig(schema, { ...base, JWT_DEV_KEY_FILE: "/tmp/dev.pem" }).JWT_DEV_KEY_FILE).toBe(
       "/tmp/dev.pem",

@@ -81,8 +81,10 @@ export function grpcKeys(defaultPort: number) {
         "PEM CA certificate(s); when set, every gRPC client must present a certificate they signed (mutual TLS), e.g. /etc/warden/tls/ca.crt",
       ),
     GRPC_TLS_RELOAD_INTERVAL: duration(
-      "how often the certificate, key and client CA files are re-read (a valid change is served to new connections), e.g. 60s",
-    ).default(60_000),
+      "how often the certificate, key and client CA files are re-read (a valid change is served to new connections), at least 1s, e.g. 60s",
+    )
+      .refine((ms) => ms >= 1000, "below 1s")
+      .default(60_000),
     GRPC_INSECURE: bool(
       "true serves plaintext gRPC (development and tests only; logged as a warning), false requires GRPC_TLS_CERT_FILE",
     ).default(false),
