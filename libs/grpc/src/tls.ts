@@ -175,6 +175,7 @@ function describeLeaf(leaf: X509Certificate): Record<string, string> {
 class ReloadingFileCertificateProvider implements experimental.CertificateProvider {
   private current: Checked;
   private lastRejected: Contents | undefined;
+  private lastReadError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
   private closed = false;
@@ -277,10 +278,16 @@ class ReloadingFileCertificateProvider implements experimental.CertificateProvid
         readFile(this.files.key),
         this.files.clientCa === undefined ? undefined : readFile(this.files.clientCa),
       ]);
+      this.lastReadError = undefined;
       return { cert, key, clientCa };
     } catch (err) {
       // Mid-rotation a file can be missing for a moment: keep serving, try again next interval.
-      this.logger.warn({ err }, "grpc tls files cannot be read; still serving the previous certificate");
+      // Logged once per distinct error, not every interval.
+      const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      if (code !== this.lastReadError) {
+        this.lastReadError = code;
+        this.logger.warn({ err }, "grpc tls files cannot be read; still serving the previous certificate");
+      }
       return undefined;
     }
   }

@@ -240,7 +240,7 @@ describe("gRPC over mutual TLS (GRPC_TLS_CLIENT_CA_FILE)", () => {
 });
 
 describe("certificate reload from disk (GRPC_TLS_RELOAD_INTERVAL)", () => {
-  it("serves a renewed certificate to new connections, and keeps the last good one over an invalid change", async () => {
+  it("serves a renewed certificate to new connections, and keeps the last good one over an invalid change or a missing file", async () => {
     const reloadDir = join(dir, "reload");
     await mkdir(reloadDir);
     const ca = await generateDevCertificateAuthority("Reload CA");
@@ -266,6 +266,15 @@ describe("certificate reload from disk (GRPC_TLS_RELOAD_INTERVAL)", () => {
         Promise.resolve(
           logLines.some((l) => String(l.msg).startsWith("grpc tls files changed but are not valid")),
         ),
+      (seen) => seen,
+    );
+    expect(await servedFingerprint(port, caPem)).toBe(fingerprint(first));
+
+    // Mid-rotation the key file is gone for a while: logged (once), the first certificate still served.
+    await rm(keyFile);
+    await pollUntil(
+      "the warning about the unreadable files",
+      () => Promise.resolve(logLines.some((l) => String(l.msg).startsWith("grpc tls files cannot be read"))),
       (seen) => seen,
     );
     expect(await servedFingerprint(port, caPem)).toBe(fingerprint(first));
