@@ -221,6 +221,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       NATS_URL: `nats://127.0.0.1:${nats.port}`,
       POLICY_BUNDLE_DIR: join(root, "governance"),
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(policy.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
@@ -238,6 +239,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
     () => ({
       NATS_URL: `nats://127.0.0.1:${nats.port}`,
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(killSwitch.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
@@ -255,6 +257,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       TEMPORAL_NAMESPACE: "default",
       TEMPORAL_TASK_QUEUE: "warden-approval",
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(approval.grpc),
       // Signed chat links on the ops port (dev key: not a secret; production sets its own). A chat
       // webhook only when the developer gives one (WARDEN_APPROVAL_SLACK_WEBHOOK_URL).
@@ -282,6 +285,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}`,
       ROLLBACK_BUNDLE_DIR: join(root, "governance"),
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(rollbackMonitor.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
@@ -299,6 +303,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       MONGO_DB: "warden_audit",
       AUDIT_SIGNING_KEY_FILE: devAuditSigningKey(),
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(audit.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,

@@ -55,6 +55,29 @@ const schema = z
     WARDEN_KILLSWITCH_ADDR: hostPort().default("127.0.0.1:50053"),
     WARDEN_APPROVAL_ADDR: hostPort().default("127.0.0.1:50054"),
     WARDEN_AUDIT_ADDR: hostPort().default("127.0.0.1:50055"),
+    WARDEN_TLS: bool(
+      "reach the services over gRPC TLS: true or false (implied by any WARDEN_TLS_* file; false only for services run with GRPC_INSECURE=true)",
+    ).default(false),
+    WARDEN_TLS_CA_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PEM CA certificate(s) the services' certificates chain to; default the system's CAs, e.g. /etc/warden/tls/ca.crt",
+      ),
+    WARDEN_TLS_CERT_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM client certificate for services that require mutual TLS (with WARDEN_TLS_KEY_FILE)"),
+    WARDEN_TLS_KEY_FILE: z.string().min(1).optional().describe("PEM private key of WARDEN_TLS_CERT_FILE"),
+    WARDEN_TLS_SERVER_NAME: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "the name the services' certificates must carry when not the address's host, e.g. warden.internal",
+      ),
     WARDEN_POLICY_METRICS_URL: metricsUrl("http://127.0.0.1:9464/metrics"),
     WARDEN_KILLSWITCH_METRICS_URL: metricsUrl("http://127.0.0.1:9466/metrics"),
     WARDEN_APPROVAL_METRICS_URL: metricsUrl("http://127.0.0.1:9467/metrics"),

@@ -83,6 +83,7 @@ export async function startWarden(options: { policy?: boolean; killSwitch?: bool
     NATS_URL: natsUrl,
     WARDEN_NAMESPACE: t.namespace,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",

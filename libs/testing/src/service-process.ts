@@ -33,6 +33,7 @@ export async function startServiceProcess(
     env: {
       PATH: process.env.PATH ?? "",
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       OPS_HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       ...env,

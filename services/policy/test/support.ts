@@ -37,6 +37,7 @@ export async function policyTestConfig(
     WARDEN_NAMESPACE: t.namespace,
     POLICY_BUNDLE_DIR: bundleDir,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",
