@@ -54,7 +54,7 @@ export const namespaceKey = {
 };
 
 /**
- * The gRPC listen address (each service has its own default port) and its TLS (ADR grpc-tls):
+ * The gRPC listen address (each service has its own default port) and its TLS (ADR 0019):
  * TLS with GRPC_TLS_CERT_FILE + GRPC_TLS_KEY_FILE, mutual TLS when GRPC_TLS_CLIENT_CA_FILE is set
  * too, or plaintext only with GRPC_INSECURE=true. The files are checked when the server starts
  * (`serverTlsFromConfig` in @warden/grpc), not here: a missing certificate is a start-up error there.

@@ -1,4 +1,4 @@
-// gRPC server TLS from PEM files (ADR grpc-tls): TLS, or mutual TLS with a client CA, reloaded from
+// gRPC server TLS from PEM files (ADR 0019): TLS, or mutual TLS with a client CA, reloaded from
 // disk on an interval; plaintext only when asked for explicitly. grpc-js serves a changed
 // certificate to new connections through its certificate-provider credentials
 // (`experimental.createCertificateProviderServerCredentials`), which re-set the listening server's
