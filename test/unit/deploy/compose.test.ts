@@ -164,7 +164,13 @@ describe("deploy/compose/compose.yaml", () => {
       const envOf = (name: string) => ({ ...compose.services[name]?.environment });
       expect(
         loadPolicyConfig({ ...envOf("policy"), POLICY_BUNDLE_DIR: join(ROOT, "governance") }),
-      ).toMatchObject({ GRPC_PORT: 50051, OPS_PORT: 9464, NATS_STREAM_REPLICAS: 3 });
+      ).toMatchObject({
+        GRPC_PORT: 50051,
+        OPS_PORT: 9464,
+        NATS_STREAM_REPLICAS: 3,
+        // The key the services read: a schema ignores keys it does not know, so a misnamed one passes.
+        NATS_CREDS: "/run/secrets/nats-creds",
+      });
       expect(
         loadAuditConfig({
           ...envOf("audit"),
