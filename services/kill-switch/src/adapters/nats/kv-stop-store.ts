@@ -55,6 +55,7 @@ export const StopRecordJson = z.strictObject({
     })
     .optional(),
   needsReEnabling: z.boolean(),
+  batch: z.array(z.string().min(1)).optional(),
   reEnabled: z.strictObject({ actionId: z.string(), at: z.string(), requestedBy: PersonJson }).optional(),
 }) satisfies z.ZodType<StopRecord>;
 const PendingJson = z.strictObject({
