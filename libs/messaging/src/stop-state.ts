@@ -61,6 +61,13 @@ export type StopStateWatcher = {
   current(): StopView;
   /** When (epoch ms) the state was last confirmed; undefined while it never was or is unreadable. */
   confirmedAt(): number | undefined;
+  /**
+   * The epoch whose change the current view holds completely (appliedEpoch); undefined while the
+   * state is unknown. A component that applies the view durably notes it with what it applied.
+   */
+  applied(): number | undefined;
+  /** Acknowledges at once if due (after the component's own durable application moved on). */
+  acknowledgeNow(): void;
   close(): Promise<void>;
 };
 
@@ -210,6 +217,12 @@ export type WatchOptions = {
     consumer: Actor;
     /** Re-acknowledge this often as a sign of life (default 30 s); the kill switch forgets the silent. */
     everyMs?: number;
+    /**
+     * For a component that applies the state somewhere durable first (the approval service signals
+     * its workflows): the highest epoch it has applied there. The acknowledgement never goes past
+     * it; call `acknowledgeNow()` once it moved. Absent: applying the view in memory is enough.
+     */
+    durableUpTo?: () => number;
   };
   /** How long a confirmed state stays valid without a new confirmation. */
   leaseMs?: number;
@@ -327,10 +340,10 @@ export async function watchStopState(
   const acknowledge = (): void => {
     if (ack === undefined || closed || view.kind === "unknown") return;
     // What the view holds now, wholly applied: never the counter alone, never half a change.
-    const epoch = appliedEpoch({
-      state: stateEntry,
-      scopes: [...scopeEntries.values()],
-    });
+    const epoch = Math.min(
+      appliedEpoch({ state: stateEntry, scopes: [...scopeEntries.values()] }),
+      ack.durableUpTo?.() ?? Infinity,
+    );
     const due = epoch !== acknowledged || now() - acknowledgedAt >= (ack.everyMs ?? 30_000);
     if (!due) return;
     acknowledged = epoch;
@@ -411,6 +424,11 @@ export async function watchStopState(
     confirmedAt(): number | undefined {
       return Number.isFinite(confirmedAt) ? confirmedAt : undefined;
     },
+    applied(): number | undefined {
+      if (view.kind === "unknown") return undefined;
+      return appliedEpoch({ state: stateEntry, scopes: [...scopeEntries.values()] });
+    },
+    acknowledgeNow: () => acknowledge(),
     close(): Promise<void> {
       closed = true;
       clearInterval(timer);

@@ -679,6 +679,60 @@ describe("per-scope emergency-stop state (kill-switch layout)", () => {
   // scope record of the change in turn. An acknowledgement of epoch N says "I enforce N": it must not
   // go out when only the counter (or the first of two scopes) is in. Each acknowledgement is recorded
   // with what the watcher enforced at the moment it was published.
+  it("with durableUpTo, acknowledges no further than the component applied durably, and at once when told", async () => {
+    const own = topology(uniqueName("dur").toLowerCase());
+    await provisionTopology(nc, own);
+    const kv = await new Kvm(nc).open(own.kv.killswitch);
+    const real = createPublisher(nc, { source: "approval-test" });
+    const sent: number[] = [];
+    const recording: EventPublisher = {
+      publish(subject, definition, event) {
+        sent.push((event.data as { acknowledgement: { epoch: number } }).acknowledgement.epoch);
+        return real.publish(subject, definition, event);
+      },
+      publishEnvelope: (subject, envelope) => real.publishEnvelope(subject, envelope),
+    };
+    let durable = 0;
+    const watcher = await watchStopState(nc, own, {
+      log,
+      leaseMs: 60_000,
+      refreshMs: 50,
+      acknowledge: {
+        publisher: recording,
+        instanceId: "approval-dur-1",
+        consumer: { type: "service", id: "approval", roles: [] },
+        everyMs: 600_000,
+        durableUpTo: () => durable,
+      },
+    });
+    const prod = { kind: "environment", value: "production" };
+    try {
+      expect(sent).toEqual([0]);
+      await kv.put("epoch", "1");
+      await kv.put(
+        "scope.environment.production",
+        JSON.stringify({ scope: prod, active: true, epoch: 1, needsReEnabling: false, reason: "r" }),
+      );
+      // Applied in memory (the acknowledgement check runs in the same step as the view's update) …
+      await vi.waitFor(
+        () => expect(watcher.current()).toEqual({ kind: "active", epoch: 1, scopes: [prod] }),
+        WAIT,
+      );
+      expect(watcher.applied()).toBe(1);
+      // … yet not confirmed: the component has not applied it durably.
+      expect(sent).toEqual([0]);
+      durable = 1;
+      watcher.acknowledgeNow();
+      expect(sent).toEqual([0, 1]);
+    } finally {
+      await watcher.close();
+      const jsm = await jetstreamManager(nc);
+      for (const name of [own.streams.events, own.streams.audit, `KV_${own.kv.killswitch}`]) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+    }
+  });
+
   it("acknowledges an epoch only once every scope record of its change is applied, not at the counter or the first scope", async () => {
     const own = topology(uniqueName("ack").toLowerCase());
     await provisionTopology(nc, own);
