@@ -21,9 +21,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { connect as connectAgent } from "@warden/sdk";
 
-const natsUrl = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
-const policyAddress = process.env["POLICY_ADDRESS"] ?? "127.0.0.1:50051";
-const auditAddress = process.env["AUDIT_ADDRESS"] ?? "127.0.0.1:50055";
+// The addresses `make up` used: the same WARDEN_*_PORT keys as scripts/dev-env.ts, so a stack on
+// other ports (`WARDEN_NATS_PORT=14222 make demo`) is driven without more flags.
+const portOf = (key: string, fallback: number): string => process.env[key] ?? String(fallback);
+const local = (key: string, fallback: number): string => `127.0.0.1:${portOf(key, fallback)}`;
+const natsUrl = process.env["NATS_URL"] ?? `nats://${local("WARDEN_NATS_PORT", 4222)}`;
+const policyAddress = process.env["POLICY_ADDRESS"] ?? local("WARDEN_POLICY_GRPC_PORT", 50051);
+const auditAddress = process.env["AUDIT_ADDRESS"] ?? local("WARDEN_AUDIT_GRPC_PORT", 50055);
+const temporalUi = `http://${local("WARDEN_TEMPORAL_UI_PORT", 8233)}`;
 const run = promisify(execFile);
 const keyFile = join(import.meta.dirname, "..", ".warden", "dev-issuer.pem");
 
@@ -102,6 +107,8 @@ await nc.flush();
 
 console.log(`Warden demo — NATS ${natsUrl}, policy gRPC ${policyAddress}\n`);
 const runId = Date.now().toString(36);
+// Steps that did not go as the story says: printed at the end, and the demo exits 1.
+const failures: string[] = [];
 for (const [i, scenario] of scenarios.entries()) {
   const actionId = `demo-${runId}-${i}`;
   // Each agent publishes as itself: the subject's last token is its identity.
@@ -116,6 +123,7 @@ for (const [i, scenario] of scenarios.entries()) {
   const deadline = Date.now() + 5_000;
   while (!decisions.has(actionId) && Date.now() < deadline) await sleep(20);
   const d = decisions.get(actionId);
+  if (d === undefined) failures.push(`no decision for "${scenario.say}"`);
   const outcome =
     d?.outcome.replace("OUTCOME_", "").toLowerCase() ??
     "NO DECISION (is the policy service up? `make status`)";
@@ -152,8 +160,8 @@ try {
 
 // `warden` (apps/cli) as a person: a dev token for them, the services' `make up` addresses.
 const cliMain = join(import.meta.dirname, "..", "apps", "cli", "src", "main.ts");
-const approvalAddress = process.env["APPROVAL_ADDRESS"] ?? "127.0.0.1:50054";
-const killSwitchAddress = process.env["KILLSWITCH_ADDRESS"] ?? "127.0.0.1:50053";
+const approvalAddress = process.env["APPROVAL_ADDRESS"] ?? local("WARDEN_APPROVAL_GRPC_PORT", 50054);
+const killSwitchAddress = process.env["KILLSWITCH_ADDRESS"] ?? local("WARDEN_KILLSWITCH_GRPC_PORT", 50053);
 async function warden(
   args: string[],
   as: { sub: string; roles: string[] },
@@ -241,6 +249,7 @@ async function warden(
     );
   }
   const outcome = await Promise.race([guarded, refusal]);
+  if (deployed !== 1) failures.push(`the approved deploy did not run: ${String(outcome)}`);
   console.log(
     deployed === 1
       ? `• the pipeline's guarded deploy ran once (approval consumed): ${JSON.stringify(outcome)}`
@@ -248,7 +257,7 @@ async function warden(
   );
   await pipeline.close();
   console.log(
-    `  Temporal UI: http://127.0.0.1:8233/namespaces/default/workflows/approval-${deployId} — stuck approvals: temporal workflow list --query 'WardenStatus="pending"'`,
+    `  Temporal UI: ${temporalUi}/namespaces/default/workflows/approval-${deployId} — stuck approvals: temporal workflow list --query 'WardenStatus="pending"'`,
   );
 }
 
@@ -330,6 +339,7 @@ The rollback (deployment ${deploymentId}):`);
   for (let i = 1; i <= 3; i += 1) await health(false, `GET /healthz → 503 (check ${i})`);
   console.log("• its health probe fails three times in a row (HTTP 503)");
   const triggered = await waitFor(events.rollbackTriggered.type);
+  if (triggered === undefined) failures.push("no rollback triggered");
   console.log(
     triggered === undefined
       ? "    → NO ROLLBACK TRIGGERED (is the rollback monitor up? `make status`)"
@@ -351,6 +361,7 @@ The rollback (deployment ${deploymentId}):`);
     console.log(`• the pipeline switches back to 2.3.1; its probe passes (${checks} checks sent)`);
   }
   const completed = await waitFor(events.rollbackCompleted.type);
+  if (completed === undefined) failures.push("the rollback did not complete");
   console.log(
     completed === undefined
       ? "    → the rollback did not complete"
@@ -362,7 +373,7 @@ The rollback (deployment ${deploymentId}):`);
       `• incident ${String(incident["incidentId"])} opened (${String(incident["severity"])}); post-incident review due ${String(incident["reviewDueAt"])}`,
     );
   }
-  console.log(`  Temporal UI: http://127.0.0.1:8233/namespaces/default/workflows/rollback-${deploymentId}`);
+  console.log(`  Temporal UI: ${temporalUi}/namespaces/default/workflows/rollback-${deploymentId}`);
   for (const s of subs) s.unsubscribe();
   await drainNats(watcher);
   await drainNats(pipelineNc);
@@ -370,7 +381,43 @@ The rollback (deployment ${deploymentId}):`);
 
 // The emergency stop (DESIGN.md §6): ops stop production while the pipeline is mid-deploy; its
 // running action is aborted through its AbortSignal and its next request refused; lifting the stop
-// takes two people (engineering lead and security lead), and then work flows again.
+// takes two people (engineering lead and security lead), and then work flows again. The demo lifts
+// its own stop whatever happens (a failed step, an exception, Ctrl-C): the stack is left clear, so
+// `make demo` runs again on the same stack.
+const lift = (reviewRef: string) => [
+  "stop",
+  "deactivate",
+  "--review-ref",
+  reviewRef,
+  "--root-cause",
+  "demo",
+  "--prevention",
+  "demo",
+];
+/** Whether the kill switch reports an active stop; undefined when it cannot be asked. */
+async function stopActive(): Promise<boolean | undefined> {
+  const status = await warden(["stop", "status", "--json"], { sub: "olga", roles: ["on-call-engineer"] });
+  if (!status.ok) return undefined;
+  const json = JSON.parse(status.out) as { state?: { active?: boolean } };
+  return json.state?.active === true;
+}
+/** Lifts a stop the demo left active (two people, as always), once; says what it did. */
+let leftover: Promise<void> | undefined;
+function liftLeftoverStop(): Promise<void> {
+  leftover ??= (async () => {
+    if ((await stopActive()) !== true) return;
+    const reviewRef = `INC-${runId}-cleanup`;
+    await warden(lift(reviewRef), { sub: "erin", roles: ["engineering-lead"] });
+    await warden(lift(reviewRef), { sub: "sam", roles: ["security-lead"] });
+    const still = await stopActive();
+    console.log(
+      still === false
+        ? "• the demo lifted the stop it left active (erin and sam): the stack is clear"
+        : "• THE STOP IS STILL ACTIVE: lift it with `warden stop deactivate` (an engineering lead and a security lead)",
+    );
+  })();
+  return leftover;
+}
 {
   const creds = await writeDevCreds(stateDir, parseIdentity("agent:release-pipeline"));
   const pipeline = await connectAgent({
@@ -387,64 +434,69 @@ The rollback (deployment ${deploymentId}):`);
     versionChange: "patch",
   } as const;
   console.log("\nThe emergency stop:");
-  let started!: () => void;
-  const running = new Promise<void>((resolve) => (started = resolve));
-  const longDeploy = pipeline
-    .guard({ ...staging, actionId: `demo-${runId}-long` }, async (signal) => {
-      started();
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(resolve, 60_000);
-        signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          reject(signal.reason as Error);
+  const onInterrupt = () => {
+    console.log("\n• interrupted: lifting the demo's stop first");
+    void liftLeftoverStop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onInterrupt);
+  try {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const longDeploy = pipeline
+      .guard({ ...staging, actionId: `demo-${runId}-long` }, async (signal) => {
+        started();
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, 60_000);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(signal.reason as Error);
+          });
         });
-      });
-    })
-    .then(
-      () => "finished (unexpected)",
-      (err: unknown) => `aborted: ${(err as Error).message}`,
+      })
+      .then(
+        () => "finished (unexpected)",
+        (err: unknown) => `aborted: ${(err as Error).message}`,
+      );
+    await running;
+    console.log("• the pipeline runs a long staging deploy (allowed, no approval needed)");
+    const stop = await warden(
+      ["stop", "activate", "--scope", "global", "--reason", "demo: agents misbehaving"],
+      {
+        sub: "olga",
+        roles: ["on-call-engineer"],
+      },
     );
-  await running;
-  console.log("• the pipeline runs a long staging deploy (allowed, no approval needed)");
-  const stop = await warden(
-    ["stop", "activate", "--scope", "global", "--reason", "demo: agents misbehaving"],
-    {
-      sub: "olga",
-      roles: ["on-call-engineer"],
-    },
-  );
-  console.log(
-    `• olga (on-call) stops everything with the CLI → ${stop.ok ? stop.out.split("\n")[0] : `refused: ${stop.out}`}`,
-  );
-  console.log(`• the running deploy: ${await longDeploy}`);
-  const next = await pipeline
-    .guard({ ...staging, actionId: `demo-${runId}-next` }, () => "ran")
-    .catch((err: unknown) => `refused: ${(err as Error).message}`);
-  console.log(`• the pipeline's next request → ${next}`);
-  const lift = [
-    "stop",
-    "deactivate",
-    "--review-ref",
-    `INC-${runId}`,
-    "--root-cause",
-    "demo",
-    "--prevention",
-    "demo",
-  ];
-  const first = await warden(lift, { sub: "erin", roles: ["engineering-lead"] });
-  console.log(`• erin (engineering lead) asks to resume → ${first.out.split("\n")[0] ?? ""}`);
-  const second = await warden(lift, { sub: "sam", roles: ["security-lead"] });
-  console.log(`• sam (security lead) agrees → ${second.out.split("\n")[0] ?? ""}`);
-  let after = "";
-  for (let i = 0; i < 50; i += 1) {
-    after = await pipeline
-      .guard({ ...staging, actionId: `demo-${runId}-after-${i}` }, () => "ran")
+    console.log(
+      `• olga (on-call) stops everything with the CLI → ${stop.ok ? stop.out.split("\n")[0] : `refused: ${stop.out}`}`,
+    );
+    const aborted = await longDeploy;
+    console.log(`• the running deploy: ${aborted}`);
+    if (!aborted.startsWith("aborted")) failures.push(`the running deploy was not aborted: ${aborted}`);
+    const next = await pipeline
+      .guard({ ...staging, actionId: `demo-${runId}-next` }, () => "ran")
       .catch((err: unknown) => `refused: ${(err as Error).message}`);
-    if (after === "ran") break;
-    await sleep(200);
+    console.log(`• the pipeline's next request → ${next}`);
+    if (!next.startsWith("refused")) failures.push(`the request under the stop was not refused: ${next}`);
+    const first = await warden(lift(`INC-${runId}`), { sub: "erin", roles: ["engineering-lead"] });
+    console.log(`• erin (engineering lead) asks to resume → ${first.out.split("\n")[0] ?? ""}`);
+    const second = await warden(lift(`INC-${runId}`), { sub: "sam", roles: ["security-lead"] });
+    console.log(`• sam (security lead) agrees → ${second.out.split("\n")[0] ?? ""}`);
+    let after = "";
+    for (let i = 0; i < 50; i += 1) {
+      after = await pipeline
+        .guard({ ...staging, actionId: `demo-${runId}-after-${i}` }, () => "ran")
+        .catch((err: unknown) => `refused: ${(err as Error).message}`);
+      if (after === "ran") break;
+      await sleep(200);
+    }
+    console.log(`• the pipeline's next deploy → ${after}`);
+    if (!stop.ok) failures.push(`the stop was not activated: ${stop.out}`);
+    if (after !== "ran") failures.push(`work did not flow again after the resume: ${after}`);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    await liftLeftoverStop();
+    await pipeline.close();
   }
-  console.log(`• the pipeline's next deploy → ${after}`);
-  await pipeline.close();
 }
 
 // The audit trail: every event above was recorded, hash-chained; an auditor can follow one action.
@@ -477,9 +529,16 @@ try {
   for (const [type, n] of byType) console.log(`  ${type.padEnd(30)} ×${n}`);
   console.log(`  query: pnpm warden audit query --action-id ${deployActionId}`);
   const verified = await auditGrpc.client.verify({});
+  if (!verified.ok) failures.push(`the audit chain does not verify: ${verified.detail}`);
   console.log(
     `Audit chain: ${verified.ok ? "verifies" : `BROKEN at seq ${verified.firstBadSeq}: ${verified.detail}`} (${verified.recordsChecked} records, ${verified.checkpointsChecked} signed checkpoints)`,
   );
 } finally {
   auditGrpc.close();
+}
+
+if (failures.length > 0) {
+  console.log(`\nThe demo did not go as told (${failures.length}):`);
+  for (const f of failures) console.log(`  ✗ ${f}`);
+  process.exitCode = 1;
 }

@@ -3,7 +3,7 @@ import { parseIsoTime, parseStopState } from "./parse-options.ts";
 
 describe("parseStopState", () => {
   test("clear, unknown, scopes", () => {
-    expect(parseStopState("clear")).toEqual({ kind: "clear" });
+    expect(parseStopState("clear")).toEqual({ kind: "clear", epoch: 0 });
     expect(parseStopState("unknown").kind).toBe("unknown");
     expect(parseStopState("global,environment:production, agent:financial-advisor")).toEqual({
       kind: "active",

@@ -6,7 +6,7 @@ import type { StopScope, StopState } from "@warden/policy";
 // them when they run, so `warden stop status` does not pay for the policy engine or the Mongo driver.
 
 /** No stop (the policy's STOP_CLEAR). */
-export const STOP_CLEAR: StopState = Object.freeze({ kind: "clear" });
+export const STOP_CLEAR: StopState = Object.freeze({ kind: "clear", epoch: 0 });
 
 const SCOPE_KINDS = ["environment", "agent", "service"] as const;
 

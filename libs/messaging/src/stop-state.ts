@@ -13,6 +13,12 @@
 // agent not yet re-enabled). The view's epoch is the highest of the counter, the scope records and
 // the aggregate. With `acknowledge`, the watcher publishes warden.killswitch.acknowledged for the
 // epoch it enforces: at once on every change of epoch, and every `everyMs` as a sign of life.
+//
+// The epoch acknowledged is the highest one whose change is wholly applied (appliedEpoch), not the
+// view's: the kill switch takes the counter first and then writes each scope record of the change
+// in turn, so a watcher that has seen the counter, or the first of two scopes, does not yet enforce
+// that epoch. A record names every scope key its change wrote (`batch`); a change counts as applied
+// once each of them is in at that epoch or later (or already in the state the change set).
 import { Kvm } from "@nats-io/kv";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -36,6 +42,8 @@ export const ScopeRecordView = z.object({
   active: z.boolean(),
   epoch: z.number().int().nonnegative(),
   needsReEnabling: z.boolean().default(false),
+  /** The scope keys the same change wrote at this epoch (this one included); absent: only this one. */
+  batch: z.array(z.string().min(1)).optional(),
 });
 
 export type StopScopeView = {
@@ -53,6 +61,13 @@ export type StopStateWatcher = {
   current(): StopView;
   /** When (epoch ms) the state was last confirmed; undefined while it never was or is unreadable. */
   confirmedAt(): number | undefined;
+  /**
+   * The epoch whose change the current view holds completely (appliedEpoch); undefined while the
+   * state is unknown. A component that applies the view durably notes it with what it applied.
+   */
+  applied(): number | undefined;
+  /** Acknowledges at once if due (after the component's own durable application moved on). */
+  acknowledgeNow(): void;
   close(): Promise<void>;
 };
 
@@ -144,6 +159,46 @@ export function combinedStopView(input: {
   return scopes.length > 0 ? { kind: "active", epoch, scopes } : { kind: "clear", epoch };
 }
 
+/**
+ * The highest epoch whose change the given entries hold completely, and every change before it:
+ * the epoch a consumer may acknowledge once it applied these entries. The epoch counter does not
+ * count (it moves before any record is written). A record whose change lists a scope key that is
+ * still missing, or still at an older epoch and in the other state, leaves its epoch incomplete;
+ * no epoch from the first incomplete one on is acknowledged. Exported for unit tests.
+ */
+export function appliedEpoch(input: { state: KvEntry | null; scopes: readonly KvEntry[] }): number {
+  const records = new Map<string, z.infer<typeof ScopeRecordView>>();
+  for (const entry of input.scopes) {
+    const parsed = ScopeRecordView.safeParse(safeJson(entry));
+    if (parsed.success) records.set(entry.key, parsed.data);
+  }
+  const changes = new Map<number, { active: boolean; keys: Set<string> }>();
+  for (const [key, record] of records) {
+    let change = changes.get(record.epoch);
+    if (change === undefined) {
+      change = { active: record.active, keys: new Set() };
+      changes.set(record.epoch, change);
+    }
+    change.keys.add(key);
+    for (const k of record.batch ?? []) change.keys.add(k);
+  }
+  const complete = (epoch: number, change: { active: boolean; keys: Set<string> }): boolean =>
+    [...change.keys].every((key) => {
+      const r = records.get(key);
+      return r !== undefined && (r.epoch >= epoch || r.active === change.active);
+    });
+  let firstIncomplete = Infinity;
+  for (const [epoch, change] of changes)
+    if (!complete(epoch, change)) firstIncomplete = Math.min(firstIncomplete, epoch);
+  const candidates = [0, ...changes.keys()];
+  if (input.state !== null && input.state.operation === "PUT") {
+    // The aggregate key is one write: its epoch is applied with it.
+    const legacy = EmergencyStopView.safeParse(safeJson(input.state));
+    if (legacy.success) candidates.push(legacy.data.epoch);
+  }
+  return Math.max(...candidates.filter((e) => e < firstIncomplete), 0);
+}
+
 function safeJson(entry: KvEntry): unknown {
   try {
     return entry.json();
@@ -162,6 +217,12 @@ export type WatchOptions = {
     consumer: Actor;
     /** Re-acknowledge this often as a sign of life (default 30 s); the kill switch forgets the silent. */
     everyMs?: number;
+    /**
+     * For a component that applies the state somewhere durable first (the approval service signals
+     * its workflows): the highest epoch it has applied there. The acknowledgement never goes past
+     * it; call `acknowledgeNow()` once it moved. Absent: applying the view in memory is enough.
+     */
+    durableUpTo?: () => number;
   };
   /** How long a confirmed state stays valid without a new confirmation. */
   leaseMs?: number;
@@ -277,11 +338,15 @@ export async function watchStopState(
   let acknowledged = -1;
   let acknowledgedAt = -Infinity;
   const acknowledge = (): void => {
-    const current = view;
-    if (ack === undefined || closed || current.kind === "unknown") return;
-    const due = current.epoch !== acknowledged || now() - acknowledgedAt >= (ack.everyMs ?? 30_000);
+    if (ack === undefined || closed || view.kind === "unknown") return;
+    // What the view holds now, wholly applied: never the counter alone, never half a change.
+    const epoch = Math.min(
+      appliedEpoch({ state: stateEntry, scopes: [...scopeEntries.values()] }),
+      ack.durableUpTo?.() ?? Infinity,
+    );
+    const due = epoch !== acknowledged || now() - acknowledgedAt >= (ack.everyMs ?? 30_000);
     if (!due) return;
-    acknowledged = current.epoch;
+    acknowledged = epoch;
     acknowledgedAt = now();
     ack.publisher
       .publish(topology.subjects.killswitchAcknowledged(ack.instanceId), events.killswitchAcknowledged, {
@@ -294,7 +359,7 @@ export async function watchStopState(
               roles: ack.consumer.roles,
             },
             instanceId: ack.instanceId,
-            epoch: current.epoch,
+            epoch,
             acknowledgedAt: new Date(acknowledgedAt).toISOString(),
           },
         },
@@ -359,6 +424,11 @@ export async function watchStopState(
     confirmedAt(): number | undefined {
       return Number.isFinite(confirmedAt) ? confirmedAt : undefined;
     },
+    applied(): number | undefined {
+      if (view.kind === "unknown") return undefined;
+      return appliedEpoch({ state: stateEntry, scopes: [...scopeEntries.values()] });
+    },
+    acknowledgeNow: () => acknowledge(),
     close(): Promise<void> {
       closed = true;
       clearInterval(timer);

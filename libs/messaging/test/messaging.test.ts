@@ -31,6 +31,8 @@ import type {
   EventPublisher,
   InvalidEventData,
   RunningConsumer,
+  StopStateWatcher,
+  StopView,
 } from "../src/index.ts";
 
 const log = createLogger({ service: "messaging-test", level: "silent" });
@@ -665,6 +667,139 @@ describe("per-scope emergency-stop state (kill-switch layout)", () => {
       expect(watcher.current()).toMatchObject({ reason: "scope.agent.bot was deleted or purged" });
     } finally {
       sub.unsubscribe();
+      await watcher.close();
+      const jsm = await jetstreamManager(nc);
+      for (const name of [own.streams.events, own.streams.audit, `KV_${own.kv.killswitch}`]) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+    }
+  });
+
+  // The kill switch writes a change in steps: the epoch counter (compare-and-set) first, then each
+  // scope record of the change in turn. An acknowledgement of epoch N says "I enforce N": it must not
+  // go out when only the counter (or the first of two scopes) is in. Each acknowledgement is recorded
+  // with what the watcher enforced at the moment it was published.
+  it("with durableUpTo, acknowledges no further than the component applied durably, and at once when told", async () => {
+    const own = topology(uniqueName("dur").toLowerCase());
+    await provisionTopology(nc, own);
+    const kv = await new Kvm(nc).open(own.kv.killswitch);
+    const real = createPublisher(nc, { source: "approval-test" });
+    const sent: number[] = [];
+    const recording: EventPublisher = {
+      publish(subject, definition, event) {
+        sent.push((event.data as { acknowledgement: { epoch: number } }).acknowledgement.epoch);
+        return real.publish(subject, definition, event);
+      },
+      publishEnvelope: (subject, envelope) => real.publishEnvelope(subject, envelope),
+    };
+    let durable = 0;
+    const watcher = await watchStopState(nc, own, {
+      log,
+      leaseMs: 60_000,
+      refreshMs: 50,
+      acknowledge: {
+        publisher: recording,
+        instanceId: "approval-dur-1",
+        consumer: { type: "service", id: "approval", roles: [] },
+        everyMs: 600_000,
+        durableUpTo: () => durable,
+      },
+    });
+    const prod = { kind: "environment", value: "production" };
+    try {
+      expect(sent).toEqual([0]);
+      await kv.put("epoch", "1");
+      await kv.put(
+        "scope.environment.production",
+        JSON.stringify({ scope: prod, active: true, epoch: 1, needsReEnabling: false, reason: "r" }),
+      );
+      // Applied in memory (the acknowledgement check runs in the same step as the view's update) …
+      await vi.waitFor(
+        () => expect(watcher.current()).toEqual({ kind: "active", epoch: 1, scopes: [prod] }),
+        WAIT,
+      );
+      expect(watcher.applied()).toBe(1);
+      // … yet not confirmed: the component has not applied it durably.
+      expect(sent).toEqual([0]);
+      durable = 1;
+      watcher.acknowledgeNow();
+      expect(sent).toEqual([0, 1]);
+    } finally {
+      await watcher.close();
+      const jsm = await jetstreamManager(nc);
+      for (const name of [own.streams.events, own.streams.audit, `KV_${own.kv.killswitch}`]) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+    }
+  });
+
+  it("acknowledges an epoch only once every scope record of its change is applied, not at the counter or the first scope", async () => {
+    const own = topology(uniqueName("ack").toLowerCase());
+    await provisionTopology(nc, own);
+    const kv = await new Kvm(nc).open(own.kv.killswitch);
+    const real = createPublisher(nc, { source: "policy-test" });
+    // Filled in once started: the first acknowledgement goes out while the watcher starts.
+    const started: { watcher?: StopStateWatcher } = {};
+    const sent: { epoch: number; enforced: StopView | undefined }[] = [];
+    const recording: EventPublisher = {
+      publish(subject, definition, event) {
+        const data = event.data as { acknowledgement: { epoch: number } };
+        sent.push({ epoch: data.acknowledgement.epoch, enforced: started.watcher?.current() });
+        return real.publish(subject, definition, event);
+      },
+      publishEnvelope: (subject, envelope) => real.publishEnvelope(subject, envelope),
+    };
+    const watcher = await watchStopState(nc, own, {
+      log,
+      leaseMs: 60_000,
+      refreshMs: 50,
+      acknowledge: {
+        publisher: recording,
+        instanceId: "policy-ack-1",
+        consumer: { type: "service", id: "policy", roles: [] },
+        everyMs: 600_000, // no sign-of-life repeats within the test: every acknowledgement is news
+      },
+    });
+    started.watcher = watcher;
+    const prod = { kind: "environment", value: "production" };
+    const bot = { kind: "agent", value: "bot" };
+    const batch = ["scope.agent.bot", "scope.environment.production"];
+    const scopeRecord = (scope: Record<string, string>, active: boolean, epoch: number) =>
+      JSON.stringify({ scope, active, epoch, needsReEnabling: false, reason: "r", batch });
+    try {
+      expect(watcher.current()).toEqual({ kind: "clear", epoch: 0 });
+      await vi.waitFor(() => expect(sent.map((a) => a.epoch)).toEqual([0]), WAIT);
+      // Step 1: the counter. The watcher sees epoch 1, and nothing to enforce yet.
+      await kv.put("epoch", "1");
+      await vi.waitFor(() => expect(watcher.current()).toEqual({ kind: "clear", epoch: 1 }), WAIT);
+      // Step 2: the first scope of two. It is enforced at once (fail-safe) …
+      await kv.put("scope.environment.production", scopeRecord(prod, true, 1));
+      await vi.waitFor(
+        () => expect(watcher.current()).toEqual({ kind: "active", epoch: 1, scopes: [prod] }),
+        WAIT,
+      );
+      // Step 3: the second scope: now the change is complete.
+      await kv.put("scope.agent.bot", scopeRecord(bot, true, 1));
+      await vi.waitFor(() => expect(sent.map((a) => a.epoch)).toContain(1), WAIT);
+      // … and the acknowledgement of epoch 1 went out only with both scopes enforced.
+      expect(sent.find((a) => a.epoch === 1)?.enforced).toEqual({
+        kind: "active",
+        epoch: 1,
+        scopes: [bot, prod],
+      });
+
+      // The lift takes epoch 2 for both scopes, written one after the other: acknowledged once both are.
+      await kv.put("epoch", "2");
+      await kv.put("scope.agent.bot", scopeRecord(bot, false, 2));
+      await vi.waitFor(
+        () => expect(watcher.current()).toEqual({ kind: "active", epoch: 2, scopes: [prod] }),
+        WAIT,
+      );
+      await kv.put("scope.environment.production", scopeRecord(prod, false, 2));
+      await vi.waitFor(() => expect(sent.map((a) => a.epoch)).toContain(2), WAIT);
+      expect(sent.find((a) => a.epoch === 2)?.enforced).toEqual({ kind: "clear", epoch: 2 });
+      expect(sent.map((a) => a.epoch)).toEqual([0, 1, 2]);
+    } finally {
       await watcher.close();
       const jsm = await jetstreamManager(nc);
       for (const name of [own.streams.events, own.streams.audit, `KV_${own.kv.killswitch}`]) {

@@ -73,11 +73,18 @@ export async function startApprovalService(
   const log = options.log ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const instanceId = `${SERVICE}@${hostname()}:${process.pid}`;
   const { nc, topology, publisher } = await connectServiceNats({ service: SERVICE, config });
-  // Each replica acknowledges the emergency-stop epoch it enforces (kill-switch Status lists it).
+  // Each replica acknowledges the emergency-stop epoch it enforces (kill-switch Status lists it):
+  // only once every open approval has the state (the forwarder signalled each workflow).
+  let forwardedUpTo = (): number => 0;
   const stopWatcher = await watchStopState(nc, topology, {
     log,
     leaseMs: config.KILLSWITCH_LEASE,
-    acknowledge: { publisher, instanceId, consumer: { type: "service", id: SERVICE, roles: [] } },
+    acknowledge: {
+      publisher,
+      instanceId,
+      consumer: { type: "service", id: SERVICE, roles: [] },
+      durableUpTo: () => forwardedUpTo(),
+    },
   });
   const bundle = await watchActiveBundle(nc, topology, log);
   const registry = createMetricsRegistry({ service: SERVICE });
@@ -153,7 +160,17 @@ export async function startApprovalService(
     workerDone = running.run().catch((err: unknown) => log.error({ err }, "approval worker stopped"));
   }
 
-  const forwarder = await startStopForwarder(service, { pollMs: config.APPROVAL_STOP_POLL, log });
+  forwardedUpTo = () => service.forwardedUpTo();
+  const forwarder = await startStopForwarder(
+    {
+      forwardStop: async (o) => {
+        const sent = await service.forwardStop(o);
+        stopWatcher.acknowledgeNow(); // the workflows have it now: confirm the epoch
+        return sent;
+      },
+    },
+    { pollMs: config.APPROVAL_STOP_POLL, log },
+  );
   const starter = await consumeApprovalDecisions({
     nc,
     topology,

@@ -3,6 +3,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { ConflictError } from "@warden/grpc/errors";
 import { connectNats, drainNats, provisionTopology, topology } from "@warden/messaging";
 import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -107,4 +108,19 @@ it("a scope key holding garbage reads as an active stop (fail-safe); a valid one
   expect(x?.value.reason).toContain("unreadable");
   const y = await store.get({ kind: "agent", value: "y" });
   expect(y?.value).toMatchObject({ active: false, epoch: 1 });
+});
+
+it("hands out the next epoch from its last known counter without reading, and a stale one loses the compare-and-set", async () => {
+  const make = await freshBucket();
+  const [a, b] = [await make(), await make()];
+  expect(await a.nextEpoch()).toBe(1);
+  expect(await b.nextEpoch()).toBe(2);
+  // a's counter (1 at its revision) is stale now: its write at that revision is refused …
+  await expect(a.nextEpoch()).rejects.toBeInstanceOf(ConflictError);
+  // … and the retry reads the counter again: never a repeated epoch.
+  expect(await a.nextEpoch()).toBe(3);
+  await expect(b.nextEpoch()).rejects.toBeInstanceOf(ConflictError); // b's is stale now
+  expect(await b.nextEpoch()).toBe(4);
+  expect(await b.nextEpoch()).toBe(5); // its own write keeps it current: no read, no conflict
+  expect(await a.currentEpoch()).toBe(5);
 });

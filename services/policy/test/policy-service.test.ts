@@ -236,6 +236,11 @@ describe("emergency stop", () => {
         message: "allow after resume",
       })
       .toBe("OUTCOME_ALLOW");
+    // The clear state has an epoch too, and the decision carries it: an approval is bound to it,
+    // and the approval service checks the consume against the epoch it sees now (8, not 0).
+    const after = await evaluateRpc("release-pipeline", request());
+    expect(after.emergencyStop).toBe(false);
+    expect(after.killswitchEpoch).toBe(8);
   });
 
   it("denies once the bucket is purged under an active stop: missing state is unknown", async () => {

@@ -156,7 +156,7 @@ export async function awaitConsumerBarrier(
   const origin = { authenticatedAgentId: MARKER_AGENT, wireRequest: body };
   const { decision } = on.service.explain(request, origin);
   const sink = natsDecisionSink(createPublisher(nc, { source: "another-replica" }), t);
-  await sink.decided(decision, request, origin, { kind: "clear" });
+  await sink.decided(decision, request, origin, { kind: "clear", epoch: 0 });
   const published = earlier + 1;
   markersPublished.set(t.namespace, published);
   await expect.poll(() => requestsInLastMinute(on, body), WAIT).toBe(published);

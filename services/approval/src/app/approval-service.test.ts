@@ -68,6 +68,33 @@ describe("the approval service", () => {
     ]);
   });
 
+  it("counts an epoch as applied (its acknowledgement may confirm it) only once every open approval took the signal", async () => {
+    const { workflows, stop, service } = setup();
+    await service.start(input("a1"));
+    await service.start(input("a2", "other-bot"));
+    expect(service.forwardedUpTo()).toBe(0); // nothing forwarded yet: nothing to confirm
+    expect(await service.forwardStop({ force: true })).toBe(2);
+    expect(service.forwardedUpTo()).toBe(2);
+
+    stop.set({ kind: "active", epoch: 3, scopes: [{ kind: "global" }] });
+    workflows.failNextSignal("a2");
+    expect(await service.forwardStop()).toBe(1); // a1 frozen, a2 not
+    expect(service.forwardedUpTo()).toBe(2); // so epoch 3 is not confirmed
+    // The next tick sends it again (the view did not change, the forward was incomplete).
+    expect(await service.forwardStop()).toBe(2);
+    expect(service.forwardedUpTo()).toBe(3);
+    expect(workflows.signals.filter((s) => s.signal.state === "stopped").map((s) => s.actionId)).toEqual([
+      "a1",
+      "a1",
+      "a2",
+    ]);
+
+    // Unknown is forwarded (as stopped) but confirms no epoch.
+    stop.set({ kind: "unknown", reason: "lease ran out" });
+    await service.forwardStop();
+    expect(service.forwardedUpTo()).toBe(3);
+  });
+
   it("consume fails closed while the stop state is unknown, and publishes the refusal", async () => {
     const { workflows, events, stop, service } = setup("sha256:b");
     await service.start(input("a1"));

@@ -59,6 +59,11 @@ export interface ApprovalService {
   consume(agentId: string, actionId: string, requestDigest: string): Promise<ConsumeAnswer>;
   /** Sends the current stop state to every open approval when it changed (or `force`); returns how many. */
   forwardStop(options?: { force?: boolean }): Promise<number>;
+  /**
+   * The epoch this service has applied to every open approval (the last forward in which each got
+   * its signal): what its acknowledgement may confirm. 0 until the first complete forward.
+   */
+  forwardedUpTo(): number;
 }
 
 /** Whether `caller` may vote at the approval's current level (a hint for `mine`; the workflow decides). */
@@ -79,6 +84,7 @@ export function createApprovalService(deps: {
   const { workflows, events, stop, bundle } = deps;
   let lastEpoch = 0;
   let forwardedKey: string | undefined;
+  let forwardedEpoch = 0;
 
   const epochOf = (view: StopView): number => {
     if (view.kind !== "unknown") lastEpoch = Math.max(lastEpoch, view.epoch);
@@ -224,10 +230,13 @@ export function createApprovalService(deps: {
     },
 
     async forwardStop(options = {}) {
+      // Read together (synchronously): the view and the epoch whose change it holds completely.
       const view = stop.current();
+      const applied = stop.applied?.();
       const key = stopViewKey(view);
       if (options.force !== true && key === forwardedKey) return 0;
       let sent = 0;
+      let failed = 0;
       let token: string | undefined;
       do {
         const page = await workflows.listOpen({}, { size: 500, token });
@@ -236,13 +245,20 @@ export function createApprovalService(deps: {
             await signalOne(approval, view);
             sent++;
           } catch (err) {
+            failed++;
             deps.log?.warn({ err, actionId: approval.actionId }, "could not signal the stop state");
           }
         }
         token = page.nextPageToken;
       } while (token !== undefined);
+      // Only a forward every open approval took counts: a failed one is sent again on the next tick,
+      // and until then the acknowledgement does not claim the epoch.
+      if (failed > 0) return sent;
       forwardedKey = key;
+      if (applied !== undefined) forwardedEpoch = Math.max(forwardedEpoch, applied);
       return sent;
     },
+
+    forwardedUpTo: () => forwardedEpoch,
   };
 }

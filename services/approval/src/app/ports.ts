@@ -120,6 +120,8 @@ export interface ActiveBundle {
 /** The emergency-stop state as the stop-state watcher sees it. */
 export interface StopStateReader {
   current(): StopView;
+  /** The epoch whose change `current()` holds completely; undefined while unknown (or not known). */
+  applied?(): number | undefined;
 }
 
 /** Temporal could not accept a call now; the caller retries later. */

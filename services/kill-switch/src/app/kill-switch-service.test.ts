@@ -136,7 +136,53 @@ describe("deactivation", () => {
   });
 });
 
+describe("the scope records of one change name each other (consumers acknowledge the whole change)", () => {
+  it("an activation of two scopes and its lift each list both keys; a later change of one scope lists none", async () => {
+    const { service, store } = setup();
+    await service.activate(oncall, {
+      scopes: [{ kind: "global" }, { kind: "agent", value: "bot" }],
+      reason: "runaway agent",
+    });
+    const both = ["scope.agent.bot", "scope.global"];
+    const batches = async () =>
+      (await store.list())
+        .map((r) => [r.value.scope.kind, r.value.epoch, r.value.batch])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(await batches()).toEqual([
+      ["agent", 1, both],
+      ["global", 1, both],
+    ]);
+    await service.deactivate(eng, { ...review, epoch: 1, scopes: [], reEnableAgents: [] });
+    await service.deactivate(sec, { ...review, epoch: 1, scopes: [], reEnableAgents: [] });
+    expect(await batches()).toEqual([
+      ["agent", 2, both],
+      ["global", 2, both],
+    ]);
+    await service.activate(oncall, { scopes: [{ kind: "global" }], reason: "again" });
+    expect(await batches()).toEqual([
+      ["agent", 2, both],
+      ["global", 3, undefined], // one scope: the record stands for its change alone
+    ]);
+  });
+});
+
 describe("acknowledgements", () => {
+  it("confirms against the epoch the records hold, not a counter value no record was written with", async () => {
+    const { service, store } = setup();
+    await service.activate(oncall, { scopes: [{ kind: "global" }], reason: "incident" });
+    // Another writer took epoch 2 and lost every compare-and-set: no record has it, and none will.
+    await store.nextEpoch();
+    const status = await service.acknowledge(policy, { epoch: 1, instanceId: "policy-1" });
+    expect(status.epoch).toBe(2);
+    expect(status.consumers.map((c) => [c.instanceId, c.confirmed])).toEqual([["policy-1", true]]);
+    // Control: an acknowledgement of the epoch before the stop does not confirm it.
+    const before = await service.acknowledge(policy, { epoch: 0, instanceId: "policy-2" });
+    expect(before.consumers.map((c) => [c.instanceId, c.confirmed])).toEqual([
+      ["policy-1", true],
+      ["policy-2", false],
+    ]);
+  });
+
   it("lists who confirmed the current epoch, who has not, and how long ago; forgets the long silent", async () => {
     const { service, advance } = setup();
     await service.acknowledge(policy, { epoch: 0, instanceId: "policy-1" });

@@ -10,7 +10,7 @@ import {
 import { PermissionError } from "@warden/identity";
 import { approveDeactivation, checkPostIncident, missingRoles } from "../domain/deactivation.ts";
 import type { DeactivationRole, PendingDeactivation } from "../domain/deactivation.ts";
-import { describeScope, sameScope } from "../domain/scope.ts";
+import { describeScope, sameScope, scopeKey } from "../domain/scope.ts";
 import type { Scope } from "../domain/scope.ts";
 import { activated, isStopping, lifted } from "../domain/stop-record.ts";
 import type { Status } from "../domain/status.ts";
@@ -104,9 +104,13 @@ export function createKillSwitchService(deps: KillSwitchDeps): KillSwitchService
       store.getPending(),
     ]);
     const now = clock().getTime();
+    // Confirmed against the epoch the records hold (what a consumer can apply), not the counter: the
+    // counter moves before the records are written, and an epoch whose every compare-and-set was
+    // lost is never written at all.
+    const recorded = Math.max(0, ...records.map((r) => r.value.epoch));
     const consumers = acks
       .latest()
-      .map((a) => ({ ...a, ageMs: Math.max(0, now - Date.parse(a.at)), confirmed: a.epoch >= epoch }))
+      .map((a) => ({ ...a, ageMs: Math.max(0, now - Date.parse(a.at)), confirmed: a.epoch >= recorded }))
       .filter((c) => c.ageMs <= ttl)
       .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
     const scopes = records
@@ -130,11 +134,12 @@ export function createKillSwitchService(deps: KillSwitchDeps): KillSwitchService
       prevention: p.prevention,
     };
     const stillDisabled: string[] = [];
+    const batch = p.scopes.map(scopeKey).sort();
     for (const scope of p.scopes) {
       for (let attempt = 0; ; attempt++) {
         const current = await store.get(scope);
         if (current === undefined || !current.value.active || current.value.epoch >= liftEpoch) break;
-        const next = lifted(current.value, liftEpoch, lift, p.reEnableAgents);
+        const next = lifted(current.value, liftEpoch, lift, p.reEnableAgents, batch);
         try {
           await store.put(next, current.revision);
           if (next.needsReEnabling && next.scope.kind !== "global") stillDisabled.push(next.scope.value);
@@ -192,8 +197,10 @@ export function createKillSwitchService(deps: KillSwitchDeps): KillSwitchService
           const now = clock();
           const written: StopRecord[] = [];
           const conflicted: Scope[] = [];
+          // Each record names the whole change: consumers acknowledge the epoch once all are in.
+          const batch = toWrite.map((w) => scopeKey(w.scope)).sort();
           for (const { scope, read } of toWrite) {
-            const record = activated(scope, epoch, reason, person, now);
+            const record = activated(scope, epoch, reason, person, now, batch);
             try {
               await store.put(record, read?.revision ?? 0);
               written.push(record);

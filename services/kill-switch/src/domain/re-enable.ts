@@ -24,7 +24,9 @@ export type ReEnabled = { readonly actionId: string; readonly at: string; readon
 
 /** The scope record once its agent is re-enabled: no longer stopping, at a new epoch. */
 export function reEnabled(record: StopRecord, epoch: number, info: ReEnabled): StopRecord {
-  return { ...record, epoch, needsReEnabling: false, reEnabled: info };
+  // A change of this scope alone: the batch of the change before it does not carry over.
+  const { batch: _previous, ...rest } = record;
+  return { ...rest, epoch, needsReEnabling: false, reEnabled: info };
 }
 
 /**

@@ -36,6 +36,12 @@ export type StopRecord = {
    * re-enabled (the Deactivate call can name it; a later approved action can too).
    */
   readonly needsReEnabling: boolean;
+  /**
+   * The KV keys of every scope the change that wrote this record wrote at its epoch (this one
+   * included). Consumers acknowledge an epoch only once each of them is applied (libs/messaging's
+   * appliedEpoch); absent: the change wrote this scope alone.
+   */
+  readonly batch?: readonly string[] | undefined;
   /** Set once a disabled agent was re-enabled through an approved action (domain/re-enable.ts). */
   readonly reEnabled?:
     { readonly actionId: string; readonly at: string; readonly requestedBy: Person } | undefined;
@@ -46,7 +52,14 @@ export function isStopping(record: StopRecord): boolean {
   return record.active || record.needsReEnabling;
 }
 
-export function activated(scope: Scope, epoch: number, reason: string, by: Person, at: Date): StopRecord {
+export function activated(
+  scope: Scope,
+  epoch: number,
+  reason: string,
+  by: Person,
+  at: Date,
+  batch?: readonly string[],
+): StopRecord {
   return {
     scope,
     active: true,
@@ -55,6 +68,7 @@ export function activated(scope: Scope, epoch: number, reason: string, by: Perso
     activatedBy: by,
     activatedAt: at.toISOString(),
     needsReEnabling: false,
+    ...(batch !== undefined && batch.length > 1 && { batch }),
   };
 }
 
@@ -63,7 +77,16 @@ export function lifted(
   epoch: number,
   lift: Lifted,
   reEnable: readonly string[],
+  batch?: readonly string[],
 ): StopRecord {
   const agentStaysDisabled = record.scope.kind === "agent" && !reEnable.includes(record.scope.value);
-  return { ...record, active: false, epoch, lifted: lift, needsReEnabling: agentStaysDisabled };
+  const { batch: _previous, ...rest } = record;
+  return {
+    ...rest,
+    active: false,
+    epoch,
+    lifted: lift,
+    needsReEnabling: agentStaysDisabled,
+    ...(batch !== undefined && batch.length > 1 && { batch }),
+  };
 }

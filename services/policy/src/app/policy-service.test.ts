@@ -158,7 +158,7 @@ describe("decide with usage limits", () => {
       "stream down",
     );
     const x = await service.explainAsDryRun(request, { authenticatedAgentId: "bot" }, ann);
-    expect(x.stop).toEqual({ kind: "clear" });
+    expect(x.stop).toEqual({ kind: "clear", epoch: 0 });
     expect(sink.decisions).toEqual([
       { decision: x.decision, request, origin: { authenticatedAgentId: "bot", dryRunBy: ann }, stop: x.stop },
     ]);
@@ -216,7 +216,7 @@ describe("decide while the emergency-stop state is unknown", () => {
     expect(sink.decisions).toHaveLength(0);
     expect(usage.ledger.requestsLastMinute("bot", clock.now)).toBe(0);
 
-    stop.state = { kind: "clear" };
+    stop.state = { kind: "clear", epoch: 0 };
     const { decision } = await service.decide(request, origin, { deferWhileStopUnknown: true });
     expect(decision.outcome).toBe("allow");
     expect(sink.decisions).toHaveLength(1);

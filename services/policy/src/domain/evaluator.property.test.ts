@@ -136,7 +136,7 @@ const scopeArb: fc.Arbitrary<StopScope> = fc.oneof(
 );
 
 const stopArb: fc.Arbitrary<StopState> = fc.oneof(
-  { weight: 16, arbitrary: fc.constant<StopState>({ kind: "clear" }) },
+  { weight: 16, arbitrary: fc.constant<StopState>({ kind: "clear", epoch: 0 }) },
   {
     weight: 2,
     arbitrary: fc.record({

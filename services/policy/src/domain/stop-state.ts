@@ -12,13 +12,15 @@ export interface StopScope {
 /**
  * Emergency-stop state as the kill-switch service publishes it. `clear` when never set or
  * deactivated; `unknown` when it cannot be read or confirmed (fail safe: treated as a global stop).
+ * `clear` carries the epoch too (0 while the bucket never held a stop): every decision records the
+ * epoch it saw, and an approval is bound to it — after a stop and a resume it is no longer 0.
  */
 export type StopState =
-  | { readonly kind: "clear" }
+  | { readonly kind: "clear"; readonly epoch: number }
   | { readonly kind: "active"; readonly scopes: readonly StopScope[]; readonly epoch: number }
   | { readonly kind: "unknown"; readonly reason: string };
 
-export const STOP_CLEAR: StopState = Object.freeze({ kind: "clear" });
+export const STOP_CLEAR: StopState = Object.freeze({ kind: "clear", epoch: 0 });
 
 /**
  * The scope of an active stop that covers the request, if any. `service` scopes match the
@@ -53,7 +55,8 @@ export function describeScope(scope: StopScope): string {
 
 /** zod schema for {@link StopState} (policy test files, transports). */
 export const stopStateSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("clear") }),
+  // Policy test files may leave the epoch out (0: no stop ever).
+  z.strictObject({ kind: z.literal("clear"), epoch: z.number().int().min(0).default(0) }),
   z.strictObject({
     kind: z.literal("active"),
     scopes: z

@@ -16,10 +16,10 @@ const POLL = { timeout: 10_000, interval: 20 };
 
 export function describeStopStateContract(name: string, make: () => Promise<StopStateUnderTest>): void {
   describe(`StopStateReader contract: ${name}`, () => {
-    it("is clear while never set, active with its scopes and epoch once set, clear after resume", async () => {
+    it("is clear at epoch 0 while never set, active with its scopes and epoch once set, clear at the new epoch after resume", async () => {
       const { reader, set, close } = await make();
       try {
-        expect(reader.current()).toEqual({ kind: "clear" });
+        expect(reader.current()).toEqual({ kind: "clear", epoch: 0 });
         const scopes: StopScope[] = [
           { kind: "environment", value: "production" },
           { kind: "agent", value: "bot" },
@@ -31,7 +31,7 @@ export function describeStopStateContract(name: string, make: () => Promise<Stop
           .poll(() => reader.current(), POLL)
           .toEqual({ kind: "active", epoch: 4, scopes: [{ kind: "global" }] });
         await set({ epoch: 5, active: false, scopes: [] });
-        await expect.poll(() => reader.current(), POLL).toEqual({ kind: "clear" });
+        await expect.poll(() => reader.current(), POLL).toEqual({ kind: "clear", epoch: 5 });
       } finally {
         await close();
       }

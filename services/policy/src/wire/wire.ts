@@ -137,7 +137,8 @@ export function decisionToWire(
     evalDurationNs: decision.evalDurationNs,
     ...(risk !== undefined && { riskLevel: risk }),
     ...(request !== undefined && { requestDigest: requestDigest(request), request }),
-    ...(stop.kind === "active" && { killswitchEpoch: stop.epoch }),
+    // Clear included: the approval created from this decision is bound to the epoch (issue #15).
+    ...(stop.kind !== "unknown" && { killswitchEpoch: stop.epoch }),
     emergencyStop: decision.matched.some((m) => m.ruleId === stopRuleId && !m.shadow),
   };
 }

@@ -25,6 +25,8 @@ export interface InMemoryWorkflows extends ApprovalWorkflows {
   readonly votes: { actionId: string; vote: VoteInput }[];
   /** The next vote on `actionId` is refused with this code. */
   refuseNextVote(actionId: string, code: string, message: string): void;
+  /** The next stop signal to `actionId` fails (Temporal unreachable for it). */
+  failNextSignal(actionId: string): void;
 }
 
 export function viewOf(input: ApprovalInput): ApprovalView {
@@ -59,7 +61,11 @@ export function createInMemoryWorkflows(): InMemoryWorkflows {
   const signals: { actionId: string; signal: StopSignal }[] = [];
   const consumes: { actionId: string; input: ConsumeInput }[] = [];
   const votes: { actionId: string; vote: VoteInput }[] = [];
+  const failingSignals = new Set<string>();
   return {
+    failNextSignal(actionId) {
+      failingSignals.add(actionId);
+    },
     started,
     signals,
     consumes,
@@ -126,6 +132,7 @@ export function createInMemoryWorkflows(): InMemoryWorkflows {
     },
     signalStop(actionId, signal) {
       return later(() => {
+        if (failingSignals.delete(actionId)) throw new Error(`signal to ${actionId} failed`);
         signals.push({ actionId, signal });
       });
     },
@@ -148,6 +155,8 @@ export function createFixedStopState(initial: StopView): StopStateReader & { set
   let view = initial;
   return {
     current: () => view,
+    // A fixed view is always wholly applied.
+    applied: () => (view.kind === "unknown" ? undefined : view.epoch),
     set(next) {
       view = next;
     },

@@ -3,5 +3,5 @@ import type { StopStateWatcher } from "@warden/messaging";
 import type { StopStateReader } from "../../app/ports.ts";
 
 export function natsStopState(watcher: StopStateWatcher): StopStateReader {
-  return { current: () => watcher.current() };
+  return { current: () => watcher.current(), applied: () => watcher.applied() };
 }

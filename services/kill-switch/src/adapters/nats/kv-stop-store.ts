@@ -55,6 +55,7 @@ export const StopRecordJson = z.strictObject({
     })
     .optional(),
   needsReEnabling: z.boolean(),
+  batch: z.array(z.string().min(1)).optional(),
   reEnabled: z.strictObject({ actionId: z.string(), at: z.string(), requestedBy: PersonJson }).optional(),
 }) satisfies z.ZodType<StopRecord>;
 const PendingJson = z.strictObject({
@@ -128,6 +129,16 @@ export function createKvStopStore(kv: KV): StopStore {
       throw err;
     }
   };
+  // The counter as this store last read or wrote it. nextEpoch tries the compare-and-set at that
+  // revision without reading first (one KV round trip fewer on the activation path); another
+  // writer having moved it makes the write fail (ConflictError: the caller retries, and the retry
+  // reads). The compare-and-set, not the cache, keeps epochs unique and increasing.
+  let counter: { value: number; revision: number } | undefined;
+  const readCounter = async (): Promise<{ value: number; revision: number }> => {
+    const entry = live(await kv.get(EPOCH));
+    const value = entry === undefined ? 0 : z.number().int().nonnegative().parse(entry.json());
+    return { value, revision: entry?.revision ?? 0 };
+  };
   const readScope = async (scope: Scope): Promise<Versioned<StopRecord> | undefined> => {
     const entry = live(await kv.get(scopeKey(scope)));
     return entry === undefined ? undefined : { value: recordOf(scope, entry), revision: entry.revision };
@@ -148,13 +159,15 @@ export function createKvStopStore(kv: KV): StopStore {
     get: readScope,
     put: (record, expected) => write(scopeKey(record.scope), StopRecordJson.parse(record), expected),
     async currentEpoch() {
-      const entry = live(await kv.get(EPOCH));
-      return entry === undefined ? 0 : z.number().int().nonnegative().parse(entry.json());
+      counter = await readCounter();
+      return counter.value;
     },
     async nextEpoch() {
-      const entry = live(await kv.get(EPOCH));
-      const next = (entry === undefined ? 0 : z.number().int().nonnegative().parse(entry.json())) + 1;
-      await write(EPOCH, next, entry?.revision ?? 0);
+      const base = counter ?? (await readCounter());
+      counter = undefined;
+      const next = base.value + 1;
+      const revision = await write(EPOCH, next, base.revision);
+      counter = { value: next, revision };
       return next;
     },
     async getPending() {

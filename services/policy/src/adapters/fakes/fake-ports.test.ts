@@ -27,7 +27,7 @@ describeStopStateContract("FakeStopState", () => {
   return Promise.resolve({
     reader,
     set: ({ epoch, active, scopes }) => {
-      reader.state = active ? { kind: "active", epoch, scopes } : { kind: "clear" };
+      reader.state = active ? { kind: "active", epoch, scopes } : { kind: "clear", epoch };
       return Promise.resolve();
     },
     close: () => Promise.resolve(),

@@ -10,7 +10,7 @@ export function natsStopState(watcher: StopStateWatcher): StopStateReader {
       const view = watcher.current();
       switch (view.kind) {
         case "clear":
-          return STOP_CLEAR;
+          return view.epoch === 0 ? STOP_CLEAR : { kind: "clear", epoch: view.epoch };
         case "active":
           return { kind: "active", epoch: view.epoch, scopes: view.scopes };
         case "unknown":
