@@ -90,6 +90,14 @@ export type ConsumeOptions<T> = {
   log: Logger;
   /** Messages handled at once (each worker handles one at a time). */
   concurrency?: number;
+  /**
+   * Per-key ordering (e.g. the deployment id, the subject's last token): with a key, one pull
+   * subscription reads the stream in order and up to `concurrency` messages are in flight at once,
+   * but messages with the same key are handled one after another in stream order (different keys in
+   * parallel). `undefined` for a message: no ordering constraint. Each message is still acked only
+   * after its own handler resolved.
+   */
+  orderingKey?: (subject: string) => string | undefined;
   /** Delay before a message that failed for an unexpected reason is redelivered. */
   retryDelayMs?: number;
   /**
@@ -113,6 +121,24 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
   const js = jetstream(options.nc);
   const consumer = await js.consumers.get(options.spec.stream, options.spec.durable);
   const concurrency = Math.max(1, options.concurrency ?? 4);
+  if (options.orderingKey !== undefined) {
+    const messages = await consumer.consume({ max_messages: Math.max(16, concurrency) });
+    const log = options.log.child({ consumer: options.spec.durable });
+    const done = dispatchKeyed(
+      messages,
+      concurrency,
+      options.orderingKey,
+      (msg) => handleOne(options, msg, log),
+      log,
+    );
+    return {
+      done,
+      async stop() {
+        await messages.close();
+        await done;
+      },
+    };
+  }
   const iterators: ConsumerMessages[] = [];
   for (let i = 0; i < concurrency; i++) {
     iterators.push(await consumer.consume({ max_messages: 16 }));
@@ -131,6 +157,41 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
       await done;
     },
   };
+}
+
+/**
+ * Reads `messages` in stream order and runs `handle` with at most `concurrency` messages in flight
+ * (the loop stops pulling while all slots are taken); messages with the same key run one after
+ * another, each after the previous one of its key settled. Resolves once the iterator ended and
+ * every message in flight settled.
+ */
+async function dispatchKeyed(
+  messages: AsyncIterable<JsMsg>,
+  concurrency: number,
+  keyOf: (subject: string) => string | undefined,
+  handle: (msg: JsMsg) => Promise<void>,
+  log: Logger,
+): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  const tails = new Map<string, Promise<void>>();
+  for await (const msg of messages) {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    const key = keyOf(msg.subject);
+    const previous = key === undefined ? undefined : tails.get(key);
+    const job = (previous ?? Promise.resolve()).catch(() => undefined).then(() => handle(msg));
+    if (key !== undefined) tails.set(key, job);
+    const settled: Promise<void> = job
+      // handleOne settles handler failures itself (nak / term); this is a failure to settle.
+      .catch((err: unknown) =>
+        log.error({ err, subject: msg.subject }, "message not settled; it will be redelivered"),
+      )
+      .finally(() => {
+        inFlight.delete(settled);
+        if (key !== undefined && tails.get(key) === job) tails.delete(key);
+      });
+    inFlight.add(settled);
+  }
+  await Promise.all(inFlight);
 }
 
 /**

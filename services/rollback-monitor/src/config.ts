@@ -5,6 +5,7 @@ import {
   hasTokenKeySource,
   hostPort,
   identityKeys,
+  integer,
   namespaceKey,
   natsKeys,
   parseConfig,
@@ -56,6 +57,10 @@ const schema = z
     ROLLBACK_RETAIN: duration("how long a finished deployment's status is kept in memory, e.g. 24h").default(
       86_400_000,
     ),
+    ROLLBACK_CONSUMER_CONCURRENCY: integer(
+      { min: 1, max: 1_000 },
+      "deploy and signal messages handled at once (one deployment's messages stay in stream order), e.g. 64",
+    ).default(64),
     ROLLBACK_PROMETHEUS_URL: url(
       ["http:", "https:"],
       "the Prometheus HTTP API polled for error rate and p99 latency, e.g. http://prometheus:9090 (unset: no polling)",

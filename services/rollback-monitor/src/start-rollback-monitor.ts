@@ -98,7 +98,12 @@ export async function startRollbackMonitor(config: RollbackMonitorConfig): Promi
     topology,
     publisher,
     log,
-    concurrency: 1,
+    // Messages of different deployments run in parallel (a slow workflow start no longer holds up
+    // every other deployment); one deployment's messages stay in stream order (the subject's last
+    // token is the deployment id: warden.deploy.<event>.<id>, warden.signal.<kind>.<id>). Each is
+    // acked only after its handler — and so any workflow start it made — was accepted.
+    concurrency: config.ROLLBACK_CONSUMER_CONCURRENCY,
+    orderingKey: (subject) => subject.slice(subject.lastIndexOf(".") + 1),
     spec: {
       stream: topology.streams.events,
       durable: `${SERVICE}`,
