@@ -124,9 +124,11 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
   if (options.orderingKey !== undefined) {
     const messages = await consumer.consume({ max_messages: Math.max(16, concurrency) });
     const log = options.log.child({ consumer: options.spec.durable });
+    const maxBuffered = Math.max(concurrency, options.spec.maxAckPending ?? 1_000);
     const done = dispatchKeyed(
       messages,
       concurrency,
+      maxBuffered,
       options.orderingKey,
       (msg) => handleOne(options, msg, log),
       log,
@@ -160,25 +162,39 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
 }
 
 /**
- * Reads `messages` in stream order and runs `handle` with at most `concurrency` messages in flight
- * (the loop stops pulling while all slots are taken); messages with the same key run one after
- * another, each after the previous one of its key settled. Resolves once the iterator ended and
- * every message in flight settled.
+ * Reads `messages` in stream order; messages with the same key run one after another (each after
+ * the previous one of its key settled), at most `concurrency` handlers run at once. A message
+ * waiting behind its key holds no handler slot, so one slow key never stalls the others; how many
+ * wait is bounded by `maxBuffered` (the loop stops pulling) and, on the server, by max_ack_pending.
+ * Resolves once the iterator ended and every message settled.
  */
 async function dispatchKeyed(
   messages: AsyncIterable<JsMsg>,
   concurrency: number,
+  maxBuffered: number,
   keyOf: (subject: string) => string | undefined,
   handle: (msg: JsMsg) => Promise<void>,
   log: Logger,
 ): Promise<void> {
-  const inFlight = new Set<Promise<void>>();
+  const buffered = new Set<Promise<void>>();
   const tails = new Map<string, Promise<void>>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const run = async (msg: JsMsg): Promise<void> => {
+    while (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      await handle(msg);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
   for await (const msg of messages) {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    while (buffered.size >= maxBuffered) await Promise.race(buffered);
     const key = keyOf(msg.subject);
     const previous = key === undefined ? undefined : tails.get(key);
-    const job = (previous ?? Promise.resolve()).catch(() => undefined).then(() => handle(msg));
+    const job = (previous ?? Promise.resolve()).catch(() => undefined).then(() => run(msg));
     if (key !== undefined) tails.set(key, job);
     const settled: Promise<void> = job
       // handleOne settles handler failures itself (nak / term); this is a failure to settle.
@@ -186,12 +202,12 @@ async function dispatchKeyed(
         log.error({ err, subject: msg.subject }, "message not settled; it will be redelivered"),
       )
       .finally(() => {
-        inFlight.delete(settled);
+        buffered.delete(settled);
         if (key !== undefined && tails.get(key) === job) tails.delete(key);
       });
-    inFlight.add(settled);
+    buffered.add(settled);
   }
-  await Promise.all(inFlight);
+  await Promise.all(buffered);
 }
 
 /**

@@ -282,7 +282,8 @@ describe("publish and consume", () => {
       },
       publisher,
       log,
-      concurrency: 4,
+      // Two handler slots: slow-1 holds one; slow-2, waiting behind it, must not hold the other.
+      concurrency: 2,
       orderingKey: (subject) => subject.slice(subject.lastIndexOf(".") + 1),
     });
     try {

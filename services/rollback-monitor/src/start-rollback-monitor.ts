@@ -107,6 +107,9 @@ export async function startRollbackMonitor(config: RollbackMonitorConfig): Promi
     spec: {
       stream: topology.streams.events,
       durable: `${SERVICE}`,
+      // Room for the messages of deployments whose workflow start is slow (they wait in order
+      // behind it, unacked, without holding a handler slot).
+      maxAckPending: 20_000,
       filterSubjects: [topology.subjects.deployAll, topology.subjects.signalAll],
     },
     decode: (bytes) => decodeEvent(bytes, wardenCatalog),

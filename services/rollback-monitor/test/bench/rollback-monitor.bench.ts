@@ -8,7 +8,7 @@
 // Temporal worker; the error-rate window is 10 s instead of 5 min (a copy of governance/rollback.yaml)
 // so a run takes seconds, not minutes: the path per sample is the same.
 //
-//   node services/rollback-monitor/test/bench/rollback-monitor.bench.ts --deployments 1000 --seconds 30 [--concurrency 64]
+//   node services/rollback-monitor/test/bench/rollback-monitor.bench.ts --deployments 1000 --seconds 30 [--concurrency 64] [--regressing K]
 //
 // `--concurrency` sets ROLLBACK_CONSUMER_CONCURRENCY (1 = the consumer before the fix: one message at a time).
 import { readFileSync } from "node:fs";
@@ -51,11 +51,14 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "30" },
     concurrency: { type: "string", default: "64" },
     drain: { type: "string", default: "60" },
+    regressing: { type: "string" },
   },
 });
 const N = Number(args.deployments);
 const S = Number(args.seconds);
 const DRAIN_S = Number(args.drain);
+/** How many deployments regress (the first K); the others stay healthy and must not roll back. */
+const K = Math.min(N, Number(args.regressing ?? N));
 if (!(N >= 1 && S >= 20))
   throw new Error("--deployments ≥ 1 and --seconds ≥ 20 (regressions start at second 11)");
 const WINDOW_S = 10;
@@ -133,7 +136,7 @@ try {
 
   const publisher = createPublisher(nc, { source: "deploy-bot" });
   const deps = Array.from({ length: N }, (_, i) => `bench-${process.pid}-${i}`);
-  const regressAt = deps.map((_, i) => WINDOW_S + 1 + (i % (S - WINDOW_S - 5)));
+  const regressAt = deps.map((_, i) => (i < K ? WINDOW_S + 1 + (i % (S - WINDOW_S - 5)) : Infinity));
   const triggerAckedAt = new Map<string, number>();
   const startedAt = new Map<string, number>();
   const triggeredPrefix = t.subjects.rollback("triggered", "x").slice(0, -1);
@@ -198,7 +201,7 @@ try {
   const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const startedInRun = startedAt.size;
   const drainDeadline = performance.now() + DRAIN_S * 1_000;
-  while (startedAt.size < N && performance.now() < drainDeadline)
+  while (startedAt.size < K && performance.now() < drainDeadline)
     await new Promise((r) => setTimeout(r, 100));
   sub.unsubscribe();
 
@@ -212,9 +215,9 @@ try {
   const s = (ns: number) => `${(ns / 1e9).toFixed(2)} s`;
   process.stdout.write(
     [
-      `rollback monitor: ${N} deployments × 1 error-rate sample/s for ${S} s, consumer concurrency ${args.concurrency}`,
+      `rollback monitor: ${N} deployments × 1 error-rate sample/s for ${S} s, ${K} regressing, consumer concurrency ${args.concurrency}`,
       `samples: ${samples} in ${sendSeconds.toFixed(1)} s (${rate.toFixed(0)}/s; ${behind} seconds started late)`,
-      `rollbacks started: ${startedAt.size} of ${N} (${startedInRun} by the end of the send phase, the rest within ${DRAIN_S} s after)`,
+      `rollbacks started: ${deps.slice(0, K).filter((d) => startedAt.has(d)).length} of ${K} regressing (${startedInRun} by the end of the send phase, the rest within ${DRAIN_S} s after); healthy deployments rolled back: ${deps.slice(K).filter((d) => startedAt.has(d)).length} of ${N - K}`,
       `trigger → rollback workflow started: p50 ${s(l.p50Ns)}  p99 ${s(l.p99Ns)}  max ${s(l.maxNs)}  (target ≤ 1 s)`,
       `peer: bare Temporal workflow start: p50 ${ms(p.p50Ns)}  p99 ${ms(p.p99Ns)}   × p50 ${(l.p50Ns / p.p50Ns).toFixed(1)}  × p99 ${(l.p99Ns / p.p99Ns).toFixed(1)}`,
       `peer: ${N} bare Temporal workflow starts, ${Math.min(N, Number(args.concurrency))} at a time: ${burstPerSecond.toFixed(0)} starts/s`,
