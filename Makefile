@@ -12,7 +12,7 @@ NODE_STAMP := tools/node_modules/.installed
 DEPS_STAMP := node_modules/.modules.yaml
 
 .PHONY: help tools install servers up down status demo test test-unit test-integration test-e2e \
-        lint typecheck format proto proto-check bench bench-envelope bench-policy clean deploy-tools deploy-check
+        lint typecheck format proto proto-check bench clean deploy-tools deploy-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -84,7 +84,7 @@ proto: install ## buf lint + generate TypeScript into libs/contracts/src/gen
 proto-check: install ## buf lint, breaking-change check and generated-code drift check
 	scripts/proto.sh check
 
-bench: install servers ## every benchmark in test/bench (prints medians, p99 and peer ratios)
+bench: install servers ## every benchmark, one at a time (BENCH=<substring> picks some; prints medians, p99, peer ratios)
 	node scripts/bench.ts
 
 clean: ## remove installed node_modules (keeps the server cache in $(WARDEN_CACHE))

@@ -69,6 +69,7 @@ const killSwitch = {
   grpc: port("WARDEN_KILLSWITCH_GRPC_PORT", 50053),
   ops: port("WARDEN_KILLSWITCH_OPS_PORT", 9466),
 };
+const consoleHttp = { port: port("WARDEN_CONSOLE_PORT", 8480) };
 
 /** Development only: the audit's checkpoint signing key, made on first use (production: a secret store). */
 function devAuditSigningKey(): string {
@@ -136,6 +137,49 @@ function service(
   };
 }
 
+/** The ops console (apps/console): only the services' public APIs, with the dev sign-in. */
+function consoleSpec(): ProcessSpec {
+  const url = `http://127.0.0.1:${consoleHttp.port}`;
+  const metrics = (p: number) => `http://127.0.0.1:${p}/metrics`;
+  return {
+    name: "console",
+    binary: () => process.execPath,
+    ports: { WARDEN_CONSOLE_PORT: consoleHttp.port },
+    addresses: { console: url, "console health": `${url}/healthz` },
+    start: async (options) => {
+      await createDevIssuer(devIssuer); // creates the key file on first use
+      return launch({
+        name: "console",
+        binary: process.execPath,
+        args: [join(root, "apps", "console", "src", "main.ts")],
+        env: {
+          LOG_LEVEL: "info",
+          CONSOLE_HOST: "127.0.0.1",
+          CONSOLE_PORT: String(consoleHttp.port),
+          CONSOLE_PUBLIC_URL: url,
+          CONSOLE_AUTH: "dev",
+          WARDEN_POLICY_ADDR: `127.0.0.1:${policy.grpc}`,
+          WARDEN_KILLSWITCH_ADDR: `127.0.0.1:${killSwitch.grpc}`,
+          WARDEN_APPROVAL_ADDR: `127.0.0.1:${approval.grpc}`,
+          WARDEN_AUDIT_ADDR: `127.0.0.1:${audit.grpc}`,
+          WARDEN_POLICY_METRICS_URL: metrics(policy.ops),
+          WARDEN_KILLSWITCH_METRICS_URL: metrics(killSwitch.ops),
+          WARDEN_APPROVAL_METRICS_URL: metrics(approval.ops),
+          WARDEN_AUDIT_METRICS_URL: metrics(audit.ops),
+          JWT_ISSUER: devIssuer.issuer,
+          JWT_AUDIENCE: devIssuer.audience,
+          JWT_DEV_KEY_FILE: devIssuer.keyFile,
+        },
+        logFile: options.logFile ?? join(dirs.logs, "console.log"),
+        detached: true,
+        ready: () => httpAnswers(`${url}/healthz`),
+        readyTimeoutMs: 60_000,
+      });
+    },
+    answers: () => httpAnswers(`${url}/healthz`),
+  };
+}
+
 const DEV_PROCESSES: ProcessSpec[] = [
   {
     name: "nats",
@@ -177,6 +221,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       NATS_URL: `nats://127.0.0.1:${nats.port}`,
       POLICY_BUNDLE_DIR: join(root, "governance"),
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(policy.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
@@ -194,6 +239,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
     () => ({
       NATS_URL: `nats://127.0.0.1:${nats.port}`,
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(killSwitch.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
@@ -211,6 +257,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       TEMPORAL_NAMESPACE: "default",
       TEMPORAL_TASK_QUEUE: "warden-approval",
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(approval.grpc),
       // Signed chat links on the ops port (dev key: not a secret; production sets its own). A chat
       // webhook only when the developer gives one (WARDEN_APPROVAL_SLACK_WEBHOOK_URL).
@@ -238,6 +285,7 @@ const DEV_PROCESSES: ProcessSpec[] = [
       TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}`,
       ROLLBACK_BUNDLE_DIR: join(root, "governance"),
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(rollbackMonitor.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
@@ -255,12 +303,14 @@ const DEV_PROCESSES: ProcessSpec[] = [
       MONGO_DB: "warden_audit",
       AUDIT_SIGNING_KEY_FILE: devAuditSigningKey(),
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: String(audit.grpc),
       JWT_ISSUER: devIssuer.issuer,
       JWT_AUDIENCE: devIssuer.audience,
       JWT_DEV_KEY_FILE: devIssuer.keyFile,
     }),
   ),
+  consoleSpec(),
 ];
 
 interface PidRecord {

@@ -141,6 +141,7 @@ try {
       POLICY_BUNDLE_DIR: join(root, "governance"),
       POLICY_WATCH: "false",
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       GRPC_PORT: "0",
       OPS_HOST: "127.0.0.1",
       OPS_PORT: "0",

@@ -240,6 +240,50 @@ describe.skipIf(missing.length > 0)("deploy/helm/warden", () => {
     expect(loadKillSwitchConfig(envOf("kill-switch"))).toMatchObject({ GRPC_PORT: 50053, OPS_PORT: 9466 });
   });
 
+  it("serves gRPC TLS from each service's mounted secret by default; mutual adds the client CA; mesh says plaintext explicitly; another mode fails", async () => {
+    const envOf = (from: K8sObject[], name: string): Map<string, string | undefined> => {
+      const [container] = podSpec(byKindName(from, "Deployment", `warden-${name}`)).containers;
+      return new Map((container?.env ?? []).map((e) => [e.name, e.value]));
+    };
+    for (const name of SERVICES) {
+      const env = envOf(objects, name);
+      expect(env.get("GRPC_TLS_CERT_FILE"), name).toBe("/etc/warden/tls/tls.crt");
+      expect(env.get("GRPC_TLS_KEY_FILE"), name).toBe("/etc/warden/tls/tls.key");
+      expect(env.get("GRPC_TLS_RELOAD_INTERVAL"), name).toBe("60s");
+      expect(env.has("GRPC_TLS_CLIENT_CA_FILE"), name).toBe(false);
+      expect(env.has("GRPC_INSECURE"), name).toBe(false);
+      const spec = podSpec(byKindName(objects, "Deployment", `warden-${name}`));
+      expect(spec.volumes?.find((v) => v.name === "grpc-tls")?.secret?.secretName).toBe(
+        `warden-grpc-tls-${name}`,
+      );
+      expect(spec.containers[0]?.volumeMounts).toContainEqual(
+        expect.objectContaining({ name: "grpc-tls", mountPath: "/etc/warden/tls" }),
+      );
+    }
+    const mutual = parseObjects(await template(["--set", "grpcTls.mutual=true"]));
+    for (const name of SERVICES) {
+      expect(envOf(mutual, name).get("GRPC_TLS_CLIENT_CA_FILE"), name).toBe("/etc/warden/tls/ca.crt");
+    }
+    const mesh = parseObjects(await template(["--set", "grpcTls.mode=mesh"]));
+    for (const name of SERVICES) {
+      expect(envOf(mesh, name).get("GRPC_INSECURE"), name).toBe("true");
+      expect(envOf(mesh, name).has("GRPC_TLS_CERT_FILE"), name).toBe(false);
+      const spec = podSpec(byKindName(mesh, "Deployment", `warden-${name}`));
+      expect(spec.volumes?.some((v) => v.name === "grpc-tls")).toBe(false);
+    }
+    const bad = await run(helm ?? "", [
+      "template",
+      "warden",
+      CHART,
+      "--kube-version",
+      KUBE_VERSION,
+      "--set",
+      "grpcTls.mode=plaintext",
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('grpcTls.mode must be mounted or mesh, not "plaintext"');
+  });
+
   it("renders a 3-node NATS cluster whose nats.conf nats-server accepts (routes to every member, JetStream)", async () => {
     const statefulSet = byKindName(objects, "StatefulSet", "warden-nats");
     expect((statefulSet.spec as { replicas: number }).replicas).toBe(3);

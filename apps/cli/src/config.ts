@@ -42,6 +42,13 @@ export interface CliEnv {
   readonly devAudience?: string;
   /** WARDEN_NATS_CREDS: the NATS .creds file for the commands that read a stream directly. */
   readonly natsCreds?: string;
+  /** WARDEN_TLS=true: gRPC over TLS (trusting the system's CAs unless WARDEN_TLS_CA_FILE). */
+  readonly tls?: boolean;
+  /** WARDEN_TLS_CA_FILE / WARDEN_TLS_CERT_FILE / WARDEN_TLS_KEY_FILE / WARDEN_TLS_SERVER_NAME (as the --tls-* flags). */
+  readonly tlsCaFile?: string;
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+  readonly tlsServerName?: string;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -66,5 +73,10 @@ export function readCliEnv(env: Readonly<Record<string, string | undefined>> = p
     ...optional("devIssuer", "WARDEN_DEV_ISSUER"),
     ...optional("devAudience", "WARDEN_DEV_AUDIENCE"),
     ...optional("natsCreds", "WARDEN_NATS_CREDS"),
+    ...(nonEmpty(env.WARDEN_TLS)?.toLowerCase() === "true" ? { tls: true } : {}),
+    ...optional("tlsCaFile", "WARDEN_TLS_CA_FILE"),
+    ...optional("tlsCertFile", "WARDEN_TLS_CERT_FILE"),
+    ...optional("tlsKeyFile", "WARDEN_TLS_KEY_FILE"),
+    ...optional("tlsServerName", "WARDEN_TLS_SERVER_NAME"),
   };
 }

@@ -3,15 +3,25 @@
 // failure of a call turned into an exit code and a message that says what to do (rpc-failure.ts).
 import { readFileSync } from "node:fs";
 import type { CompatServiceDefinition, Client } from "nice-grpc";
-import { createGrpcClient } from "@warden/grpc";
+import { ConfigError } from "@warden/config";
+import { clientTlsFromFiles, createGrpcClient } from "@warden/grpc";
+import type { ClientTls } from "@warden/grpc";
 import { CliInputError } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
 import { DEFAULT_ADDRESSES, SERVICE_LABEL, addressEnvVar } from "./config.ts";
 import type { CliEnv, ServiceName } from "./config.ts";
 import { ServiceCallError } from "./rpc-failure.ts";
 
-/** The program-wide options (run-cli.ts): `--json`, `--token`, `--token-file`, `--<service>-addr`, `--timeout`. */
+/**
+ * The program-wide options (run-cli.ts): `--json`, `--token`, `--token-file`, `--<service>-addr`,
+ * `--timeout`, and gRPC TLS: `--tls`, `--tls-ca`, `--tls-cert`, `--tls-key`, `--tls-server-name`.
+ */
 export interface GlobalOptions {
+  readonly tls?: boolean;
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsServerName?: string;
   readonly json?: boolean;
   readonly token?: string;
   readonly tokenFile?: string;
@@ -90,6 +100,12 @@ export function createRemote(options: GlobalOptions, io: CliIo): Remote {
     return value;
   };
 
+  let cachedTls: ClientTls | boolean | undefined;
+  const tls = (): ClientTls | boolean => {
+    cachedTls ??= resolveTls(options, env);
+    return cachedTls;
+  };
+
   return {
     json: options.json ?? false,
     timeoutMs,
@@ -109,6 +125,7 @@ export function createRemote(options: GlobalOptions, io: CliIo): Remote {
       const c = createGrpcClient(definition, address(service), {
         ...(bearer !== undefined && { token: bearer }),
         traceContext: false,
+        tls: tls(),
       });
       channels.push(c);
       return c.client;
@@ -131,4 +148,43 @@ export function createRemote(options: GlobalOptions, io: CliIo): Remote {
       for (const c of channels.splice(0)) c.close();
     },
   };
+}
+
+/**
+ * gRPC transport security from the flags (which win) and WARDEN_TLS*: plaintext unless `--tls` or
+ * any `--tls-*` file or name is given; `--tls` alone trusts the system's CAs. Bad files are usage
+ * errors naming the flag (or env var) that gave them.
+ */
+function resolveTls(options: GlobalOptions, env: CliEnv): ClientTls | boolean {
+  const pick = (flag: string | undefined, flagName: string, value: string | undefined, envName: string) =>
+    flag !== undefined
+      ? { path: flag, name: flagName }
+      : value !== undefined
+        ? { path: value, name: envName }
+        : undefined;
+  const ca = pick(options.tlsCa, "--tls-ca", env.tlsCaFile, "WARDEN_TLS_CA_FILE");
+  const cert = pick(options.tlsCert, "--tls-cert", env.tlsCertFile, "WARDEN_TLS_CERT_FILE");
+  const key = pick(options.tlsKey, "--tls-key", env.tlsKeyFile, "WARDEN_TLS_KEY_FILE");
+  const serverName = options.tlsServerName ?? env.tlsServerName;
+  const on =
+    (options.tls ?? false) ||
+    (env.tls ?? false) ||
+    ca !== undefined ||
+    cert !== undefined ||
+    key !== undefined ||
+    serverName !== undefined;
+  if (!on) return false;
+  try {
+    return clientTlsFromFiles({ ca, cert, key, serverName });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new CliInputError(
+        err.issues.map(
+          (issue) =>
+            `${issue.key}: ${issue.problem === "missing" ? "required" : (issue.detail ?? "invalid")}`,
+        ),
+      );
+    }
+    throw err;
+  }
 }

@@ -57,7 +57,9 @@ export class ServiceCallError extends Error {
       switch (cause.code) {
         case Status.UNAVAILABLE:
           message = `${where} is unavailable: ${details}`;
-          hint = reachHint;
+          // A TLS service refuses a plaintext client, an untrusted CA or a missing client certificate
+          // before any gRPC status exists: the same UNAVAILABLE as a service that is down.
+          hint = `${reachHint}; a service serving TLS needs --tls-ca FILE (mutual TLS: also --tls-cert and --tls-key)`;
           break;
         case Status.DEADLINE_EXCEEDED:
           message = `${where} did not answer in time: ${details}`;

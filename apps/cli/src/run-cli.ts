@@ -34,6 +34,8 @@ Exit codes:
 
 Configuration: flags win over the environment. Token: --token, WARDEN_TOKEN, or --token-file /
 WARDEN_TOKEN_FILE. Addresses: --<service>-addr or WARDEN_<SERVICE>_ADDR (${SERVICES.map(addressEnvVar).join(", ")}).
+gRPC is plaintext (services run with GRPC_INSECURE=true, as \`make up\`) unless --tls or a --tls-* flag
+(WARDEN_TLS, WARDEN_TLS_CA_FILE, WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE, WARDEN_TLS_SERVER_NAME).
 --json prints one JSON document on stdout (audit tail / export: one record per line); errors go to stderr.`;
 
 /** Runs `warden` with the user's arguments (argv without node and script); resolves to the exit code. */
@@ -51,6 +53,20 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option("--token <token>", "bearer token for the services (default WARDEN_TOKEN)")
     .option("--token-file <file>", "a file holding the token (default WARDEN_TOKEN_FILE)")
     .option("--timeout <ms>", `how long a call may take (default ${DEFAULT_TIMEOUT_MS})`, parsePositive)
+    .option("--tls", "gRPC over TLS, trusting the system's CAs unless --tls-ca (default WARDEN_TLS=true)")
+    .option(
+      "--tls-ca <file>",
+      "PEM CA certificate(s) the services' certificates chain to (implies --tls; default WARDEN_TLS_CA_FILE)",
+    )
+    .option(
+      "--tls-cert <file>",
+      "PEM client certificate, for services that require mutual TLS (with --tls-key; default WARDEN_TLS_CERT_FILE)",
+    )
+    .option("--tls-key <file>", "PEM private key of --tls-cert (default WARDEN_TLS_KEY_FILE)")
+    .option(
+      "--tls-server-name <name>",
+      "the name the services' certificates must carry, when not the address's host (default WARDEN_TLS_SERVER_NAME)",
+    )
     .addHelpText("after", EXIT_CODES_HELP)
     .hook("preAction", (_program, action) => {
       const names: string[] = [];

@@ -167,7 +167,7 @@ describe("a failed call → exit code, message, hint", () => {
     new ServiceCallError("approval", "127.0.0.1:50054", new ClientError("/x", code, details), ctx);
 
   test.each([
-    [Status.UNAVAILABLE, 3, /make up/],
+    [Status.UNAVAILABLE, 3, /make up.*--tls-ca FILE/],
     [Status.DEADLINE_EXCEEDED, 3, /--timeout/],
     [Status.UNIMPLEMENTED, 3, /another service on that port/],
     [Status.NOT_FOUND, 4, /warden approvals list/],

@@ -4,7 +4,9 @@
 import { Metadata } from "nice-grpc";
 import type { Client } from "nice-grpc";
 import { approvalV1, auditV1, killswitchV1, policyV1 } from "@warden/contracts";
-import { createGrpcClient } from "@warden/grpc";
+import { clientTlsFromFiles, createGrpcClient } from "@warden/grpc";
+import type { ClientTls } from "@warden/grpc";
+import type { ConsoleConfig } from "./config.ts";
 
 export type ApprovalApi = Pick<
   Client<typeof approvalV1.ApprovalServiceDefinition>,
@@ -39,6 +41,8 @@ export interface BackendAddresses {
   metrics: Partial<Record<MetricSource, string>>;
   /** Time a unary call may take. */
   timeoutMs: number;
+  /** gRPC transport security (WARDEN_TLS_*); default plaintext, for services run with GRPC_INSECURE=true. */
+  tls?: ClientTls | boolean;
 }
 
 /**
@@ -73,7 +77,7 @@ function asPerson<C extends object>(
 }
 
 export function grpcBackends(addresses: BackendAddresses): Backends {
-  const opts = { traceContext: true } as const;
+  const opts = { traceContext: true, tls: addresses.tls ?? false } as const;
   const approval = createGrpcClient(approvalV1.ApprovalServiceDefinition, addresses.approval, opts);
   const killSwitch = createGrpcClient(killswitchV1.KillSwitchServiceDefinition, addresses.killSwitch, opts);
   const audit = createGrpcClient(auditV1.AuditServiceDefinition, addresses.audit, opts);
@@ -95,4 +99,32 @@ export function grpcBackends(addresses: BackendAddresses): Backends {
       for (const c of [approval, killSwitch, audit, policy]) c.close();
     },
   };
+}
+
+/** WARDEN_TLS_*: TLS when WARDEN_TLS=true or any file or name is set; files checked now (ConfigError naming the key). */
+export function backendTls(
+  config: Pick<
+    ConsoleConfig,
+    | "WARDEN_TLS"
+    | "WARDEN_TLS_CA_FILE"
+    | "WARDEN_TLS_CERT_FILE"
+    | "WARDEN_TLS_KEY_FILE"
+    | "WARDEN_TLS_SERVER_NAME"
+  >,
+): ClientTls | boolean {
+  const file = (path: string | undefined, name: string) => (path === undefined ? undefined : { path, name });
+  const ca = file(config.WARDEN_TLS_CA_FILE, "WARDEN_TLS_CA_FILE");
+  const cert = file(config.WARDEN_TLS_CERT_FILE, "WARDEN_TLS_CERT_FILE");
+  const key = file(config.WARDEN_TLS_KEY_FILE, "WARDEN_TLS_KEY_FILE");
+  const serverName = config.WARDEN_TLS_SERVER_NAME;
+  if (
+    !config.WARDEN_TLS &&
+    ca === undefined &&
+    cert === undefined &&
+    key === undefined &&
+    serverName === undefined
+  ) {
+    return false;
+  }
+  return clientTlsFromFiles({ ca, cert, key, serverName });
 }

@@ -40,6 +40,14 @@ const schema = z
     CONSOLE_SESSION_TTL: duration("how long a dev sign-in lasts, e.g. 8h").default(8 * 3600_000),
     CONSOLE_SECURE_COOKIES: bool("mark cookies Secure (true behind TLS)").default(false),
     CONSOLE_RPC_TIMEOUT: duration("time a unary gRPC call may take, e.g. 10s").default(10_000),
+    CONSOLE_HEALTH_VERIFY_LAST: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe(
+        "how many of the newest audit records the health page verifies (0: the whole chain on every view)",
+      ),
     OIDC_ISSUER_URL: url(["https:", "http:"], "the OpenID provider, e.g. https://id.example.com/").optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional().describe("the console's OIDC client id"),
     OIDC_CLIENT_SECRET: z.string().min(1).optional().describe("the console's OIDC client secret"),
@@ -47,6 +55,29 @@ const schema = z
     WARDEN_KILLSWITCH_ADDR: hostPort().default("127.0.0.1:50053"),
     WARDEN_APPROVAL_ADDR: hostPort().default("127.0.0.1:50054"),
     WARDEN_AUDIT_ADDR: hostPort().default("127.0.0.1:50055"),
+    WARDEN_TLS: bool(
+      "reach the services over gRPC TLS: true or false (implied by any WARDEN_TLS_* file; false only for services run with GRPC_INSECURE=true)",
+    ).default(false),
+    WARDEN_TLS_CA_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PEM CA certificate(s) the services' certificates chain to; default the system's CAs, e.g. /etc/warden/tls/ca.crt",
+      ),
+    WARDEN_TLS_CERT_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM client certificate for services that require mutual TLS (with WARDEN_TLS_KEY_FILE)"),
+    WARDEN_TLS_KEY_FILE: z.string().min(1).optional().describe("PEM private key of WARDEN_TLS_CERT_FILE"),
+    WARDEN_TLS_SERVER_NAME: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "the name the services' certificates must carry when not the address's host, e.g. warden.internal",
+      ),
     WARDEN_POLICY_METRICS_URL: metricsUrl("http://127.0.0.1:9464/metrics"),
     WARDEN_KILLSWITCH_METRICS_URL: metricsUrl("http://127.0.0.1:9466/metrics"),
     WARDEN_APPROVAL_METRICS_URL: metricsUrl("http://127.0.0.1:9467/metrics"),

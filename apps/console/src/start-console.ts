@@ -6,7 +6,7 @@ import { serve } from "@hono/node-server";
 import { createDevIssuer } from "@warden/identity";
 import { createVerifier } from "@warden/service";
 import { createLogger } from "@warden/telemetry";
-import { grpcBackends } from "./backends.ts";
+import { backendTls, grpcBackends } from "./backends.ts";
 import type { Backends } from "./backends.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { createConsoleApp } from "./http/app.ts";
@@ -52,6 +52,7 @@ export async function startConsole(
         ...(config.WARDEN_AUDIT_METRICS_URL && { audit: config.WARDEN_AUDIT_METRICS_URL }),
       },
       timeoutMs: config.CONSOLE_RPC_TIMEOUT,
+      tls: backendTls(config),
     });
   const app = createConsoleApp({
     backends,
@@ -61,6 +62,7 @@ export async function startConsole(
     }),
     devSignIn: (user, roles) => issuer.issue({ sub: user, type: "human", roles, expiresIn: ttlSeconds }),
     sessionTtlMs: config.CONSOLE_SESSION_TTL,
+    healthVerifyLast: config.CONSOLE_HEALTH_VERIFY_LAST,
     secureCookies: config.CONSOLE_SECURE_COOKIES,
     publicOrigin:
       config.CONSOLE_PUBLIC_URL === undefined ? undefined : new URL(config.CONSOLE_PUBLIC_URL).origin,

@@ -27,5 +27,5 @@ export {
   hasTokenKeySource,
   tokenKeySourceIssue,
 } from "./key-sets.ts";
-export type { IdentityConfig, NatsConfig } from "./key-sets.ts";
+export type { GrpcConfig, IdentityConfig, NatsConfig } from "./key-sets.ts";
 export { z } from "zod";

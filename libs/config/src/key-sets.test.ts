@@ -35,6 +35,8 @@ describe("shared key sets", () => {
       WARDEN_NAMESPACE: "",
       GRPC_HOST: "0.0.0.0",
       GRPC_PORT: 50099,
+      GRPC_TLS_RELOAD_INTERVAL: 60_000,
+      GRPC_INSECURE: false,
       JWT_AUDIENCE: "warden",
       JWKS_URL: "https://id.example.com/jwks",
     });
@@ -45,6 +47,32 @@ describe("shared key sets", () => {
     expect(parseConfig(schema, { ...ok, NATS_STREAM_REPLICAS: "3" }).NATS_STREAM_REPLICAS).toBe(3);
     expect(messageOf(() => parseConfig(schema, { ...ok, NATS_STREAM_REPLICAS: "0" }))).toContain(
       "NATS_STREAM_REPLICAS: invalid",
+    );
+  });
+
+  it("take the gRPC TLS keys: files, a reload interval of at least 1s, GRPC_INSECURE as a boolean", () => {
+    const ok = { ...base, JWKS_URL: "https://id.example.com/jwks" };
+    expect(
+      parseConfig(schema, {
+        ...ok,
+        GRPC_TLS_CERT_FILE: "/tls/tls.crt",
+        GRPC_TLS_KEY_FILE: "/tls/tls.key",
+        GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt",
+        GRPC_TLS_RELOAD_INTERVAL: "5m",
+      }),
+    ).toMatchObject({
+      GRPC_TLS_CERT_FILE: "/tls/tls.crt",
+      GRPC_TLS_KEY_FILE: "/tls/tls.key",
+      GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt",
+      GRPC_TLS_RELOAD_INTERVAL: 300_000,
+      GRPC_INSECURE: false,
+    });
+    expect(parseConfig(schema, { ...ok, GRPC_INSECURE: "true" }).GRPC_INSECURE).toBe(true);
+    expect(messageOf(() => parseConfig(schema, { ...ok, GRPC_TLS_RELOAD_INTERVAL: "10ms" }))).toContain(
+      "GRPC_TLS_RELOAD_INTERVAL: invalid (below 1s)",
+    );
+    expect(messageOf(() => parseConfig(schema, { ...ok, GRPC_INSECURE: "yes" }))).toContain(
+      "GRPC_INSECURE: invalid (not true or false)",
     );
   });
 

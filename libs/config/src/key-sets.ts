@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer, natsUrl, port, url } from "./keys.ts";
+import { bool, duration, integer, natsUrl, port, url } from "./keys.ts";
 
 // Key sets shared by the services, spread into a service's schema next to `serviceKeys`, so every
 // service spells and documents NATS_URL, WARDEN_NAMESPACE, GRPC_* and JWT_* the same way.
@@ -53,13 +53,54 @@ export const namespaceKey = {
     .describe("prefix isolating this installation's subjects and streams; empty in production, e.g. staging"),
 };
 
-/** The gRPC listen address; each service has its own default port. */
+/**
+ * The gRPC listen address (each service has its own default port) and its TLS (ADR 0019):
+ * TLS with GRPC_TLS_CERT_FILE + GRPC_TLS_KEY_FILE, mutual TLS when GRPC_TLS_CLIENT_CA_FILE is set
+ * too, or plaintext only with GRPC_INSECURE=true. The files are checked when the server starts
+ * (`serverTlsFromConfig` in @warden/grpc), not here: a missing certificate is a start-up error there.
+ */
 export function grpcKeys(defaultPort: number) {
   return {
     GRPC_HOST: z.string().min(1).default("0.0.0.0").describe("gRPC listen address, e.g. 0.0.0.0"),
     GRPC_PORT: port().default(defaultPort),
+    GRPC_TLS_CERT_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM certificate (chain) the gRPC server presents, e.g. /etc/warden/tls/tls.crt"),
+    GRPC_TLS_KEY_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM private key of GRPC_TLS_CERT_FILE, e.g. /etc/warden/tls/tls.key"),
+    GRPC_TLS_CLIENT_CA_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PEM CA certificate(s); when set, every gRPC client must present a certificate they signed (mutual TLS), e.g. /etc/warden/tls/ca.crt",
+      ),
+    GRPC_TLS_RELOAD_INTERVAL: duration(
+      "how often the certificate, key and client CA files are re-read (a valid change is served to new connections), at least 1s, e.g. 60s",
+    )
+      .refine((ms) => ms >= 1000, "below 1s")
+      .default(60_000),
+    GRPC_INSECURE: bool(
+      "true serves plaintext gRPC (development and tests only; logged as a warning), false requires GRPC_TLS_CERT_FILE",
+    ).default(false),
   };
 }
+
+/** The gRPC keys as parsed (what `startServiceGrpc` in @warden/service takes). */
+export type GrpcConfig = {
+  GRPC_HOST: string;
+  GRPC_PORT: number;
+  GRPC_TLS_CERT_FILE?: string | undefined;
+  GRPC_TLS_KEY_FILE?: string | undefined;
+  GRPC_TLS_CLIENT_CA_FILE?: string | undefined;
+  GRPC_TLS_RELOAD_INTERVAL: number;
+  GRPC_INSECURE: boolean;
+};
 
 /**
  * How bearer tokens are verified: issuer, audience and where the signing keys come from (a JWKS,

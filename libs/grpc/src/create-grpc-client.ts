@@ -10,10 +10,39 @@ export type GrpcClientOptions = {
   token?: TokenSource;
   /** Start a client span and inject W3C `traceparent` into metadata. Default true. */
   traceContext?: boolean;
-  /** Default false: plaintext (in-cluster behind a mesh, tests). */
-  tls?: boolean;
+  /**
+   * Transport security. `false` (the default): plaintext, for servers run with GRPC_INSECURE=true.
+   * `true`: TLS trusting the system's CAs. A `ClientTls`: TLS trusting `ca` (PEM), with a client
+   * certificate for mutual TLS and an optional expected server name (`clientTlsFromFiles` reads them).
+   */
+  tls?: boolean | ClientTls;
   channelOptions?: ChannelOptions;
 };
+
+/** TLS for a client: PEM contents (see `clientTlsFromFiles`). */
+export type ClientTls = {
+  /** CA certificate(s) the server's certificate must chain to; default the system's CAs. */
+  ca?: Buffer | undefined;
+  /** Client certificate and key, for servers that require mutual TLS (both or neither). */
+  cert?: Buffer | undefined;
+  key?: Buffer | undefined;
+  /** The name the server's certificate must carry, when it differs from the address's host. */
+  serverName?: string | undefined;
+};
+
+function channelCredentials(tls: boolean | ClientTls | undefined): ChannelCredentials {
+  if (tls === undefined || tls === false) return ChannelCredentials.createInsecure();
+  if (tls === true) return ChannelCredentials.createSsl();
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new Error("grpc client tls: cert and key go together (both or neither)");
+  }
+  return ChannelCredentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+}
+
+function tlsChannelOptions(tls: boolean | ClientTls | undefined): ChannelOptions {
+  if (typeof tls !== "object" || tls.serverName === undefined) return {};
+  return { "grpc.ssl_target_name_override": tls.serverName, "grpc.default_authority": tls.serverName };
+}
 
 export type GrpcClient<Service extends CompatServiceDefinition> = {
   client: Client<Service>;
@@ -41,11 +70,10 @@ export function createGrpcClient<Service extends CompatServiceDefinition>(
   address: string,
   options: GrpcClientOptions = {},
 ): GrpcClient<Service> {
-  const channel = createChannel(
-    address,
-    options.tls === true ? ChannelCredentials.createSsl() : ChannelCredentials.createInsecure(),
-    options.channelOptions,
-  );
+  const channel = createChannel(address, channelCredentials(options.tls), {
+    ...tlsChannelOptions(options.tls),
+    ...options.channelOptions,
+  });
   // nice-grpc runs client middleware in reverse order of `use`: the last attached runs first.
   let factory = createClientFactory();
   if (options.token !== undefined) factory = factory.use(bearerTokenMiddleware(options.token));

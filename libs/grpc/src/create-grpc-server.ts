@@ -14,6 +14,8 @@ import { metricsMiddleware } from "./metrics-middleware.ts";
 import { refusalMiddleware } from "./refusal-middleware.ts";
 import type { RefusalListener } from "./refusal-middleware.ts";
 import { createTerminator } from "./terminator-middleware.ts";
+import { insecureServerTls } from "./tls.ts";
+import type { ServerTls } from "./tls.ts";
 
 export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
 export const REFLECTION_SERVICE_NAME = "grpc.reflection.v1.ServerReflection";
@@ -41,6 +43,11 @@ export type GrpcServerOptions = {
    * it as `warden.access.refused.<service>`, so the audit holds every refused attempt).
    */
   onRefusal?: RefusalListener;
+  /**
+   * Transport security (`serverTlsFromConfig`); default plaintext. Services get it from their
+   * GRPC_TLS_* keys through `startServiceGrpc`, which refuses plaintext unless GRPC_INSECURE=true.
+   */
+  tls?: ServerTls;
 };
 
 export type GrpcServer = {
@@ -92,6 +99,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     authMiddleware({ verifier: options.verifier, rolesFor });
   for (const service of options.services) service.mount(server, auth);
 
+  const tls = options.tls ?? insecureServerTls();
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   let stopped: Promise<void> | undefined;
 
@@ -100,11 +108,20 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       if (state !== "new") throw new Error(`grpc server cannot start: it is ${state}`);
       state = "starting";
       const address = `${options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host}:${options.port}`;
-      const port = await server.listen(address);
+      const port = await server.listen(address, tls.credentials).catch((err: unknown) => {
+        tls.close();
+        throw err;
+      });
       state = "running";
       for (const key of allStatusKeys) health.setStatus("healthy", key);
       logger.info(
-        { address, port, services: serviceNames, reflection: options.descriptorSet !== undefined },
+        {
+          address,
+          port,
+          tls: tls.mode,
+          services: serviceNames,
+          reflection: options.descriptorSet !== undefined,
+        },
         "grpc server listening",
       );
       return { port };
@@ -129,6 +146,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
           server.forceShutdown();
           await graceful;
         }
+        tls.close();
         state = "stopped";
         logger.info({ graceful: finished }, "grpc server stopped");
       })();

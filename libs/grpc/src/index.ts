@@ -40,3 +40,6 @@ export type { GrpcClient, GrpcClientOptions, TokenSource } from "./create-grpc-c
 export { ServerError, Status } from "nice-grpc-common";
 export { refusalMiddleware } from "./refusal-middleware.ts";
 export type { GrpcRefusal, RefusalListener } from "./refusal-middleware.ts";
+export { clientTlsFromFiles, insecureServerTls, serverTlsFromConfig } from "./tls.ts";
+export type { ClientTlsFiles, GrpcTlsMode, ServerTls, ServerTlsConfig } from "./tls.ts";
+export type { ClientTls } from "./create-grpc-client.ts";

@@ -9,3 +9,4 @@ export * from "./rpc.ts";
 export * from "./events/index.ts";
 export * from "./stop-state.ts";
 export { canonicalProtoJson, protoMessage, protoRegistry } from "./proto-json.ts";
+export * from "./pipelined-publish.ts";

@@ -83,6 +83,7 @@ export async function startWarden(options: { policy?: boolean; killSwitch?: bool
     NATS_URL: natsUrl,
     WARDEN_NAMESPACE: t.namespace,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",
@@ -163,14 +164,17 @@ export function executedOf(seen: Envelope<ActionExecutedData>[], actionId: strin
 export type ApprovalStandIn = {
   /** Resolves once the approval-required decision for this action has been seen. */
   seen(actionId: string): Promise<DecisionData>;
-  /** Approves (verdict PROCEED, status APPROVED). */
+  /**
+   * Approves (verdict PROCEED, status APPROVED), once the decision has been seen: the agent may
+   * have the policy's reply before this connection has the decision event.
+   */
   approve(actionId: string): Promise<void>;
   /** Ends the approval without a go-ahead (verdict ABORT). */
   refuse(actionId: string, status: ApprovalStatus, reason: string): Promise<void>;
   /** Approve as soon as the decision is seen (maybe before the agent has its reply). */
   autoApprove: Set<string>;
   /** Approves without publishing the verdict: only the read-back RPC can tell the agent. */
-  approveSilently(actionId: string): void;
+  approveSilently(actionId: string): Promise<void>;
   /** Starts / stops serving wardenrpc.approval.verdict.* (not served at start). */
   serveVerdicts(): Promise<void>;
   stopServingVerdicts(): void;
@@ -275,16 +279,22 @@ export async function startApprovalStandIn(w: Warden): Promise<ApprovalStandIn> 
   });
   await nc.flush();
 
+  const seen = (actionId: string): Promise<DecisionData> => {
+    const h = held.get(actionId);
+    if (h !== undefined) return Promise.resolve(h.decision);
+    return new Promise((resolve) => waiting.set(actionId, [...(waiting.get(actionId) ?? []), resolve]));
+  };
+
   return {
     autoApprove,
     consumeCalls,
-    seen(actionId) {
-      const h = held.get(actionId);
-      if (h !== undefined) return Promise.resolve(h.decision);
-      return new Promise((resolve) => waiting.set(actionId, [...(waiting.get(actionId) ?? []), resolve]));
+    seen,
+    async approve(actionId) {
+      await seen(actionId);
+      await verdict(actionId, true, "APPROVAL_STATUS_APPROVED", "quorum reached");
     },
-    approve: (actionId) => verdict(actionId, true, "APPROVAL_STATUS_APPROVED", "quorum reached"),
-    approveSilently(actionId) {
+    async approveSilently(actionId) {
+      await seen(actionId);
       const h = held.get(actionId);
       if (h === undefined) throw new Error(`stand-in has no approval for ${actionId}`);
       h.status = "APPROVAL_STATUS_APPROVED";

@@ -1,5 +1,11 @@
 export { runService } from "./run-service.ts";
-export type { RunServiceOptions, ServiceHost, StartedService, TraceConfig } from "./run-service.ts";
+export type {
+  RunServiceOptions,
+  ServiceHost,
+  ServiceTelemetry,
+  StartedService,
+  TraceConfig,
+} from "./run-service.ts";
 export { createVerifier } from "./create-verifier.ts";
 export type { VerifierFactories } from "./create-verifier.ts";
 export { connectServiceNats } from "./connect-service-nats.ts";

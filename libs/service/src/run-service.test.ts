@@ -50,6 +50,34 @@ describe("runService", () => {
     expect(running.stop).toHaveBeenCalledTimes(1);
   });
 
+  it("hands start the telemetry it set up (for a root that wires it into a library)", async () => {
+    const { host } = fakeHost();
+    const made: object[] = [];
+    const recording: ServiceHost = {
+      ...host,
+      initTelemetry: (options) => {
+        const telemetry = host.initTelemetry(options);
+        made.push(telemetry);
+        return telemetry;
+      },
+    };
+    const given: object[] = [];
+    await runService(
+      {
+        name: "demo",
+        loadConfig: () => config,
+        start: (_c, telemetry) => {
+          given.push(telemetry);
+          return Promise.resolve({ stop: () => Promise.resolve() });
+        },
+      },
+      recording,
+    );
+    expect(made).toHaveLength(1);
+    expect(given).toEqual(made);
+    expect(given[0]).toBe(made[0]);
+  });
+
   it("hands SIGHUP to onHangup, and leaves SIGHUP alone without it", async () => {
     const withHangup = fakeHost();
     const reload = vi.fn<() => void>();

@@ -10,6 +10,14 @@ export type StartedService = {
   stop(): Promise<void>;
 };
 
+/**
+ * What `start` gets of the telemetry runService set up: `resource` and `spanProcessor` let a root
+ * export spans recorded elsewhere with its own (e.g. `temporalWorkerTracing(telemetry)` for the
+ * Temporal workflow sandbox); a test host may leave them out.
+ */
+export type ServiceTelemetry = Pick<Telemetry, "shutdown"> &
+  Partial<Pick<Telemetry, "resource" | "spanProcessor">>;
+
 /** The trace keys of `serviceKeys` every service's config has. */
 export type TraceConfig = Parameters<typeof traceExporterFrom>[0];
 
@@ -21,9 +29,10 @@ export type RunServiceOptions<C extends TraceConfig, R extends StartedService> =
   /**
    * Imports the composition root and starts it, e.g.
    * `async (config) => (await import("./start-x-service.ts")).startXService(config)`.
-   * The import must be dynamic so that it runs after telemetry is set up.
+   * The import must be dynamic so that it runs after telemetry is set up. `telemetry` is what
+   * runService started (for a root that wires it into a library, e.g. a Temporal worker).
    */
-  start: (config: C) => Promise<R>;
+  start: (config: C, telemetry: ServiceTelemetry) => Promise<R>;
   /** Called on SIGHUP (e.g. re-read a bundle); without it SIGHUP keeps Node's default. */
   onHangup?: ((running: R) => void) | undefined;
 };
@@ -33,7 +42,7 @@ export type ServiceHost = {
   onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void;
   writeError(text: string): void;
   exit(code: number): void;
-  initTelemetry(options: { service: string; exporter: TraceExporterOption }): Pick<Telemetry, "shutdown">;
+  initTelemetry(options: { service: string; exporter: TraceExporterOption }): ServiceTelemetry;
 };
 
 const processHost: ServiceHost = {
@@ -54,7 +63,7 @@ export async function runService<C extends TraceConfig, R extends StartedService
   try {
     const config = options.loadConfig();
     const telemetry = host.initTelemetry({ service: options.name, exporter: traceExporterFrom(config) });
-    const running = await options.start(config);
+    const running = await options.start(config, telemetry);
 
     let stopping = false;
     const shutdown = async (): Promise<void> => {

@@ -1,12 +1,13 @@
 import { readDescriptorSet } from "@warden/contracts";
-import { createGrpcServer } from "@warden/grpc";
+import type { GrpcConfig } from "@warden/config";
+import { createGrpcServer, serverTlsFromConfig } from "@warden/grpc";
 import type { GrpcServer, GrpcServerOptions } from "@warden/grpc";
 import { publishAccessRefusals } from "./access-refusals.ts";
 import type { AccessRefusalOptions } from "./access-refusals.ts";
 
 export type ServiceGrpcOptions = Pick<GrpcServerOptions, "logger" | "verifier" | "services" | "registry"> & {
-  /** The GRPC_HOST and GRPC_PORT keys. */
-  config: { GRPC_HOST: string; GRPC_PORT: number };
+  /** The `grpcKeys` of @warden/config: listen address and TLS (plaintext only with GRPC_INSECURE=true). */
+  config: GrpcConfig;
   /**
    * Where refused calls are reported (`warden.access.refused.<service>`): required, so no service
    * can refuse a caller off the record.
@@ -14,11 +15,17 @@ export type ServiceGrpcOptions = Pick<GrpcServerOptions, "logger" | "verifier" |
   refusals: AccessRefusalOptions;
 };
 
-/** Creates the service's gRPC server (with reflection over Warden's descriptor set) and starts it. */
+/**
+ * Creates the service's gRPC server (with reflection over Warden's descriptor set) and starts it,
+ * with TLS from GRPC_TLS_*: a missing or bad certificate, or no TLS without GRPC_INSECURE=true, is a
+ * ConfigError naming the key, and the service does not start.
+ */
 export async function startServiceGrpc(
   options: ServiceGrpcOptions,
 ): Promise<{ server: GrpcServer; port: number }> {
+  const tls = serverTlsFromConfig(options.config, options.logger);
   const server = createGrpcServer({
+    tls,
     logger: options.logger,
     verifier: options.verifier,
     services: options.services,

@@ -119,6 +119,8 @@ export async function startNatsCluster(
      * (`loadNatsAuthority(testServers().natsAuthDir)`) makes `natsCredentials` / `natsCredsFile` work.
      */
     auth?: NatsAuthority;
+    /** Extra configuration text for every node's config file (e.g. `jetstream { sync_interval: always }`). */
+    extraConfig?: string;
   } = {},
 ): Promise<NatsCluster> {
   const clusterName = options.clusterName ?? `warden-test-${process.pid}`;
@@ -146,9 +148,13 @@ export async function startNatsCluster(
         { readyTimeoutMs: 60_000 },
         ({ port, dataDir }) => {
           const authArgs: string[] = [];
-          if (auth !== undefined && jwts !== undefined) {
+          if ((auth !== undefined && jwts !== undefined) || options.extraConfig !== undefined) {
             const file = join(dataDir, "nats-server.conf");
-            writeFileSync(file, natsServerAuthConfig(auth, jwts, join(dataDir, "jwt")));
+            const authText =
+              auth !== undefined && jwts !== undefined
+                ? natsServerAuthConfig(auth, jwts, join(dataDir, "jwt"))
+                : "";
+            writeFileSync(file, [authText, options.extraConfig ?? ""].join("\n"));
             authArgs.push("-c", file);
           }
           return {

@@ -24,6 +24,7 @@ export {
 } from "./server-process.ts";
 export {
   startTemporalDev,
+  temporalDbFile,
   temporalAnswers,
   temporalUiAnswers,
   wardenSearchAttributes,

@@ -23,14 +23,17 @@ export async function startServiceProcess(
   env: Record<string, string>,
   logFile: string,
   timeoutMs = 60_000,
+  /** The script to run instead of `services/<name>/src/main.ts` (a fault test's control variant). */
+  script?: string,
 ): Promise<ServiceProcess> {
-  const main = fileURLToPath(new URL(`../../../services/${name}/src/main.ts`, import.meta.url));
+  const main = script ?? fileURLToPath(new URL(`../../../services/${name}/src/main.ts`, import.meta.url));
   const grpcPort = await freePort();
   const opsPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? "",
       GRPC_HOST: "127.0.0.1",
+      GRPC_INSECURE: "true",
       OPS_HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       ...env,

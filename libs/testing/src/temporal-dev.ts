@@ -15,7 +15,16 @@ export const wardenSearchAttributes = {
 export interface TemporalDevOptions extends ServerOptions {
   /** Serve the Web UI on this port; headless unless given. */
   uiPort?: number;
+  /**
+   * Keep workflows in the SQLite file `<dataDir>/temporal.sqlite` (default true), so a server
+   * started again on the same `dataDir` (and `port`) finds them. False: in memory only, lost when
+   * the server stops (a restart test's control).
+   */
+  persistent?: boolean;
 }
+
+/** The SQLite file a persistent dev server keeps its state in. */
+export const temporalDbFile = (dataDir: string): string => join(dataDir, "temporal.sqlite");
 
 export interface TemporalDevServer extends ServerHandle {
   /** gRPC frontend, host:port. */
@@ -43,7 +52,7 @@ export async function temporalUiAnswers(uiUrl: string): Promise<void> {
 /** The Temporal CLI development server (SQLite file in the data dir) with Warden's search attributes. */
 export async function startTemporalDev(options: TemporalDevOptions = {}): Promise<TemporalDevServer> {
   const address = (port: number): string => `127.0.0.1:${port}`;
-  const { uiPort } = options;
+  const { uiPort, persistent = true } = options;
   const uiUrl = uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`;
   return startServer(
     "temporal",
@@ -57,8 +66,7 @@ export async function startTemporalDev(options: TemporalDevOptions = {}): Promis
         "127.0.0.1",
         "--port",
         String(port),
-        "--db-filename",
-        join(dataDir, "temporal.sqlite"),
+        ...(persistent ? ["--db-filename", temporalDbFile(dataDir)] : []),
         "--log-level",
         "warn",
         ...(uiPort === undefined ? ["--headless"] : ["--ui-port", String(uiPort)]),

@@ -4,3 +4,4 @@ export type * from "./activities/activities.ts";
 export { VOTE_REFUSAL_CODES, type VoteRefusal, type VoteRefusalCode } from "./domain/refusals.ts";
 export { definitionFromRequirement, type ApprovalRequirementLike } from "./domain/definition.ts";
 export { approvalWorkflowsPath } from "./workflows-path.ts";
+export { approvalInputFromDecision, type ApprovalPolicy } from "./wire/decision-input.ts";

@@ -5,6 +5,14 @@ import { loadConfig } from "./config.ts";
 await runService({
   name: "approval",
   loadConfig: () => loadConfig(),
-  // imported inside start, so OpenTelemetry instruments it (telemetry starts first)
-  start: async (config) => (await import("./start-approval-service.ts")).startApprovalService(config),
+  // imported inside start, so OpenTelemetry instruments it (telemetry starts first); the worker's
+  // Temporal interceptors export the workflow's spans through this telemetry
+  start: async (config, telemetry) => {
+    const { startApprovalService } = await import("./start-approval-service.ts");
+    const { resource, spanProcessor } = telemetry;
+    return startApprovalService(config, {
+      ...(resource !== undefined &&
+        spanProcessor !== undefined && { telemetry: { resource, spanProcessor } }),
+    });
+  },
 });

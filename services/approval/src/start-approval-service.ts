@@ -20,7 +20,8 @@ import {
   rpcMetrics,
   startOpsServer,
 } from "@warden/telemetry";
-import { temporalClientInterceptors } from "@warden/telemetry/temporal";
+import type { Telemetry } from "@warden/telemetry";
+import { temporalClientInterceptors, temporalWorkerTracing } from "@warden/telemetry/temporal";
 import type { Logger } from "pino";
 import { createApprovalService } from "./app/approval-service.ts";
 import type { ApprovalService } from "./app/approval-service.ts";
@@ -56,6 +57,13 @@ export interface ApprovalServiceOptions {
   workflowsPath?: string;
   /** The chat channel when APPROVAL_SLACK_WEBHOOK_URL is unset (default: a notifier that only logs). */
   notifier?: Notifier;
+  /**
+   * The service's telemetry (runService's): with it the worker runs Temporal's OpenTelemetry
+   * interceptors, so the workflow's and activities' spans continue the trace of the decision that
+   * started the approval and are exported with the service's own. Without it only the client's
+   * spans (StartWorkflow, update, query, signal) are recorded.
+   */
+  telemetry?: Pick<Telemetry, "resource" | "spanProcessor"> | undefined;
 }
 
 export async function startApprovalService(
@@ -139,6 +147,7 @@ export async function startApprovalService(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: options.workflowsPath ?? approvalWorkflowsPath,
       activities: createActivities({ publisher, topology, notifier: chat.notifier }),
+      ...(options.telemetry === undefined ? {} : temporalWorkerTracing(options.telemetry)),
     });
     const running = worker;
     workerDone = running.run().catch((err: unknown) => log.error({ err }, "approval worker stopped"));

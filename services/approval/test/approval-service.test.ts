@@ -1,6 +1,9 @@
 // The approval service in-process against the run's NATS and Temporal dev server: a real decision
 // event starts one workflow (duplicates are no-ops), a bad decision is reported, gRPC Get / Decide /
 // ListPending with the voter from the token, every refusal published, and the single use over NATS.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { approvalV1, commonV1 } from "@warden/contracts";
 import { createGrpcClient, Status } from "@warden/grpc";
@@ -10,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { approvalWorkflowId } from "../src/workflows/contract.ts";
 import { approvalDecision, publishDecision, startApprovalForTest, WAIT } from "./service-support.ts";
 import type { ApprovalUnderTest } from "./service-support.ts";
+
+/** The `warden` CLI's entry point, run as a child process. */
+const WARDEN_CLI = fileURLToPath(new URL("../../../apps/cli/src/main.ts", import.meta.url));
 
 let on: ApprovalUnderTest;
 const seen: { subject: string; envelope: Envelope }[] = [];
@@ -272,6 +278,61 @@ describe("gRPC ApprovalService", () => {
     expect(all).toHaveLength(3);
     const none = await bob.listPending({ agentId: "nobody-at-all" });
     expect(none.approvals).toEqual([]);
+  });
+
+  it("each ListPending row carries what Get does: request, requirement, rules, risk, time left", async () => {
+    const agentId = `rows-${Date.now()}`;
+    const decisions = [approvalDecision({ agentId }), approvalDecision({ agentId })];
+    for (const d of decisions) {
+      await publishDecision(on, events(d, agentId));
+      await started(d.actionId);
+    }
+    const [first, second] = decisions as [(typeof decisions)[0], (typeof decisions)[0]];
+    const lead = await grpc("bob", ["engineering-lead"]);
+    const rows = await vi.waitFor(async () => {
+      const page = await lead.listPending({ agentId, pageSize: 10 });
+      expect(page.approvals.map((a) => a.actionId).sort()).toEqual([first.actionId, second.actionId].sort());
+      return page.approvals;
+    }, WAIT);
+    for (const row of rows) {
+      const { approval: got } = await lead.get({ actionId: row.actionId });
+      // The same view as Get, but for the seconds left, which move between the two calls.
+      expect({ ...row, secondsToEscalation: 0 }).toEqual({ ...got, secondsToEscalation: 0 });
+      expect(row.request).toMatchObject({ action: "deploy", agentId });
+      expect(row.request?.requestedBy?.id).toBe("alice");
+      expect(row.requirement).toMatchObject({
+        workflow: "production_deployment",
+        minApprovers: 1,
+        eligibleRoles: ["engineering-lead"],
+      });
+      expect(row.matchedRules.map((r) => r.ruleId)).toEqual(["prod.deploy"]);
+      expect(row.riskLevel).toBe(commonV1.RiskLevel.RISK_LEVEL_HIGH);
+      expect(row.votesNeeded).toBe(1);
+      expect(row.levelDeadline).toBeInstanceOf(Date);
+      expect(row.secondsToEscalation).toBeGreaterThan(3500);
+      expect(row.secondsToEscalation).toBeLessThanOrEqual(3600);
+    }
+    // The CLI's table shows the rows' request, risk and quorum (all "—" with the thin rows of before).
+    const token = await on.issuer.issue({ sub: "bob", roles: ["engineering-lead"], type: "human" });
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [WARDEN_CLI, "approvals", "list", "--agent", agentId],
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          WARDEN_APPROVAL_ADDR: `127.0.0.1:${on.running.grpcPort}`,
+          WARDEN_TOKEN: token,
+        },
+      },
+    );
+    for (const d of decisions)
+      expect(cli.stdout).toMatch(
+        new RegExp(`${d.actionId} .*pending.*${agentId}.*deploy.*production.*high.*0/1.*engineering-lead`),
+      );
+    // A resolved approval leaves the list (its row is dropped even while visibility still lists it).
+    await lead.decide({ actionId: first.actionId, decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE });
+    const after = await lead.listPending({ agentId, pageSize: 10 });
+    expect(after.approvals.map((a) => a.actionId)).toEqual([second.actionId]);
   });
 });
 

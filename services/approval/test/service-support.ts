@@ -16,7 +16,7 @@ import type { DecisionData, EventPublisher, Topology } from "@warden/messaging";
 import { testServers, uniqueName, natsCredentials, natsCredsFile } from "@warden/testing";
 import { loadConfig } from "../src/config.ts";
 import type { ApprovalConfig } from "../src/config.ts";
-import type { RunningApprovalService } from "../src/start-approval-service.ts";
+import type { ApprovalServiceOptions, RunningApprovalService } from "../src/start-approval-service.ts";
 
 try {
   Runtime.install({ logger: new DefaultLogger("WARN") });
@@ -41,6 +41,7 @@ export function approvalTestConfig(
     TEMPORAL_ADDRESS: testServers().temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",
@@ -69,7 +70,7 @@ export interface ApprovalUnderTest {
 /** The real approval workflow (src/workflows) unless `standIn`. */
 export async function startApprovalForTest(
   overrides: Record<string, string> = {},
-  options: { standIn?: boolean } = {},
+  options: { standIn?: boolean; telemetry?: ApprovalServiceOptions["telemetry"] } = {},
 ): Promise<ApprovalUnderTest> {
   const t = topology(uniqueName("apr").toLowerCase());
   const taskQueue = uniqueName("approval");
@@ -85,6 +86,7 @@ export async function startApprovalForTest(
     }),
     {
       ...(options.standIn === true ? { workflowsPath: STAND_IN_WORKFLOWS } : {}),
+      ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
     },
   );
   const nc = await connectNats({

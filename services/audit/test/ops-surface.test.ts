@@ -45,7 +45,13 @@ it("serves /metrics that promtool check metrics accepts, with gRPC calls by meth
     anonymous.close();
   }
 
-  const text = await (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
+  // The record is in the store a moment before the writer counts it as committed: read the page
+  // until the counter shows it (and the RPCs above, which were answered before).
+  const metricsPage = async () => (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
+  await expect
+    .poll(metricsPage, { timeout: 30_000, interval: 100 })
+    .toMatch(/^warden_audit_records_committed_total\{[^}]*\} [1-9]\d*$/m);
+  const text = await metricsPage();
   const line = (code: string) =>
     text
       .split("\n")

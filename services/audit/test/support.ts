@@ -50,6 +50,7 @@ export async function auditEnv(extra: Record<string, string> = {}): Promise<Audi
     JWT_ISSUER,
     JWT_DEV_KEY_FILE: keyFile,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",

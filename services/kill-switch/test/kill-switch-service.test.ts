@@ -32,6 +32,7 @@ async function config() {
     ...(creds !== undefined && { NATS_CREDS: creds }),
     WARDEN_NAMESPACE: t.namespace,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",

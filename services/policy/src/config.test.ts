@@ -41,3 +41,20 @@ describe("policy config: who may evaluate, explain and read the bundle", () => {
     );
   });
 });
+
+describe("policy config: how decision records are written", () => {
+  it("defaults to group and takes single or pipelined", () => {
+    const mode = (value?: string) =>
+      loadConfig({ ...required, ...(value !== undefined && { POLICY_DECISION_RECORDS: value }) })
+        .POLICY_DECISION_RECORDS;
+    expect(mode()).toBe("group");
+    expect(mode("single")).toBe("single");
+    expect(mode("pipelined")).toBe("pipelined");
+  });
+
+  it("refuses another mode, naming the key", () => {
+    expect(() => loadConfig({ ...required, POLICY_DECISION_RECORDS: "async" })).toThrow(
+      /POLICY_DECISION_RECORDS/,
+    );
+  });
+});

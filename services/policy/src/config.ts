@@ -8,6 +8,7 @@ import {
   integer,
   list,
   namespaceKey,
+  oneOf,
   natsKeys,
   parseConfig,
   serviceKeys,
@@ -23,6 +24,10 @@ const schema = z
     POLICY_BUNDLE_DIR: z.string().min(1).describe("directory of the policy bundle (YAML), e.g. ./governance"),
     POLICY_WATCH: bool("reload the bundle when its files change: true or false").default(true),
     POLICY_CONCURRENCY: integer({ min: 1, max: 256 }).default(8),
+    POLICY_DECISION_RECORDS: oneOf(
+      ["single", "pipelined", "group"] as const,
+      "how decision records are written before the answer (each answer waits for its own record's ack in every mode): group (records made while a group is written go out together next), pipelined (one shared ack inbox, no grouping), single (js.publish each), e.g. group",
+    ).default("group"),
     ...grpcKeys(50051),
     KILLSWITCH_LEASE: duration().default(5_000),
     POLICY_UNKNOWN_STOP_RETRY_DELAY: duration(

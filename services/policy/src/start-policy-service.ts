@@ -2,7 +2,8 @@
 // the agents whose usage is counted) → usage catch-up → consumers → gRPC → ops server → ready.
 // main.ts calls it after config and telemetry; integration tests call it in-process.
 import { hostname } from "node:os";
-import { drainNats, watchStopState } from "@warden/messaging";
+import { createPipelinedPublisher, drainNats, watchStopState } from "@warden/messaging";
+import type { PipelinedPublisher } from "@warden/messaging";
 import {
   connectServiceNats,
   createVerifier,
@@ -20,11 +21,13 @@ import {
 import type { Logger } from "pino";
 import { createPolicyService } from "./app/policy-service.ts";
 import type { PolicyService } from "./app/policy-service.ts";
+import { groupCommit } from "./app/group-commit.ts";
+import type { DecisionSink } from "./app/ports.ts";
 import type { PolicyConfig } from "./config.ts";
 import { formatIssue } from "./domain/bundle-error.ts";
 import { createFsBundleSource } from "./adapters/fs/fs-bundle-source.ts";
 import { watchBundleDir } from "./adapters/fs/watch-bundle-dir.ts";
-import { createPolicyMetrics, instrumentDecisions } from "./adapters/metrics.ts";
+import { createPolicyMetrics, decisionRecordGroups, instrumentDecisions } from "./adapters/metrics.ts";
 import { natsBundleEvents } from "./adapters/nats/nats-bundle-events.ts";
 import { natsDecisionSink } from "./adapters/nats/nats-decision-sink.ts";
 import { natsStopState } from "./adapters/nats/nats-stop-state.ts";
@@ -59,6 +62,11 @@ export async function startPolicyService(
      * within a rate window pin it, so a slow run never slides requests out of the window.
      */
     clock?: () => number;
+    /**
+     * Wraps the decision sink the mode built (test/fault/lib: a control that answers before its
+     * record is written). Never set in production.
+     */
+    wrapDecisions?: (sink: DecisionSink) => DecisionSink;
   } = {},
 ): Promise<RunningPolicyService> {
   const log = options.log ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
@@ -78,11 +86,21 @@ export async function startPolicyService(
   });
   const registry = createMetricsRegistry({ service: SERVICE });
 
+  // POLICY_DECISION_RECORDS: every mode answers only after the decision's own record is acknowledged.
+  const recordPublisher: PipelinedPublisher | undefined =
+    config.POLICY_DECISION_RECORDS === "single"
+      ? undefined
+      : createPipelinedPublisher(nc, { source: SERVICE });
+  const recordSink = natsDecisionSink(recordPublisher ?? publisher, topology);
+  const modeSink =
+    config.POLICY_DECISION_RECORDS === "group"
+      ? groupCommit(recordSink, { onGroup: decisionRecordGroups(registry) })
+      : recordSink;
   const source = createFsBundleSource(config.POLICY_BUNDLE_DIR);
   const service = await createPolicyService({
     source,
     stopState: natsStopState(stopWatcher),
-    decisions: instrumentDecisions(natsDecisionSink(publisher, topology), registry),
+    decisions: instrumentDecisions(options.wrapDecisions?.(modeSink) ?? modeSink, registry),
     usage,
     bundleEvents: natsBundleEvents(publisher, topology, instanceId),
     ...(options.clock !== undefined && { clock: options.clock }),
@@ -174,7 +192,15 @@ export async function startPolicyService(
       },
     }),
   });
-  log.info({ grpcPort, opsPort: ops.port, digest: service.status().digest }, "policy service ready");
+  log.info(
+    {
+      grpcPort,
+      opsPort: ops.port,
+      digest: service.status().digest,
+      decisionRecords: config.POLICY_DECISION_RECORDS,
+    },
+    "policy service ready",
+  );
 
   return {
     grpcPort,
@@ -190,6 +216,7 @@ export async function startPolicyService(
       await stopWatcher.close();
       await usage.close();
       await drainNats(nc);
+      recordPublisher?.close();
       await ops.close();
     },
   };

@@ -1,10 +1,12 @@
 // The NATS DecisionSink (warden.decision.* on WARDEN_EVENTS) against the DecisionSink contract on a
 // real NATS server, a namespace per case; the fake passes the same suite as a unit test
-// (src/adapters/fakes/fake-ports.test.ts).
+// (src/adapters/fakes/fake-ports.test.ts). Run once per POLICY_DECISION_RECORDS mode: single
+// (createPublisher), pipelined (createPipelinedPublisher) and group (groupCommit over it).
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   connectNats,
+  createPipelinedPublisher,
   createPublisher,
   drainNats,
   provisionTopology,
@@ -14,6 +16,7 @@ import {
 import { testServers, uniqueName, natsCredentials } from "@warden/testing";
 import { afterAll, beforeAll } from "vitest";
 import { natsDecisionSink } from "../src/adapters/nats/nats-decision-sink.ts";
+import { groupCommit } from "../src/app/group-commit.ts";
 import type { Outcome } from "../src/domain/decision.ts";
 import {
   describeDecisionSinkContract,
@@ -71,6 +74,26 @@ describeDecisionSinkContract("natsDecisionSink", async () => {
   await provisionTopology(nc, t);
   return {
     sink: natsDecisionSink(createPublisher(nc, { source: "policy" }), t),
+    recorded: () => storedDecisions(t),
+  };
+});
+
+describeDecisionSinkContract("natsDecisionSink, pipelined publisher", async () => {
+  const t = topology(uniqueName("dsp").toLowerCase());
+  namespaces.push(t);
+  await provisionTopology(nc, t);
+  return {
+    sink: natsDecisionSink(createPipelinedPublisher(nc, { source: "policy" }), t),
+    recorded: () => storedDecisions(t),
+  };
+});
+
+describeDecisionSinkContract("natsDecisionSink, group commit", async () => {
+  const t = topology(uniqueName("dsg").toLowerCase());
+  namespaces.push(t);
+  await provisionTopology(nc, t);
+  return {
+    sink: groupCommit(natsDecisionSink(createPipelinedPublisher(nc, { source: "policy" }), t)),
     recorded: () => storedDecisions(t),
   };
 });

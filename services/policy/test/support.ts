@@ -37,6 +37,7 @@ export async function policyTestConfig(
     WARDEN_NAMESPACE: t.namespace,
     POLICY_BUNDLE_DIR: bundleDir,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",
@@ -114,7 +115,11 @@ export function requestsInLastMinute(on: RunningPolicyService, body: ActionReque
   return m?.[1] === undefined ? undefined : Number(m[1].replace(/,/g, ""));
 }
 
-/** A rate-limited agent of the example bundle that the usage tests leave alone: the marker's agent. */
+/**
+ * A rate-limited agent of the example bundle that the usage tests leave alone: the marker's agent.
+ * In a namespace that uses the barrier, no test may decide for this agent (not even a control):
+ * the barrier counts the agent's decisions, so a foreign one makes it pass before its marker is read.
+ */
 export const MARKER_AGENT = "knowledge-base-qa";
 const markersPublished = new Map<string, number>();
 let markerSeq = 0;
@@ -125,6 +130,10 @@ let markerSeq = 0;
  * delivers it, never locally), then waits until the replica has counted every marker published in
  * the namespace. The consumer reads in stream order, so every decision published before the marker
  * has then been delivered too: a count asserted afterwards is final, no sleep needed.
+ *
+ * It holds only while markers are the only decisions about MARKER_AGENT in the namespace; a replica
+ * that already counts more of them than markers were published is refused (thrown), since the count
+ * would reach `published` without the new marker.
  */
 export async function awaitConsumerBarrier(
   nc: NatsConnection,
@@ -137,12 +146,18 @@ export async function awaitConsumerBarrier(
     agentId: MARKER_AGENT,
     action: "knowledge.search",
   };
+  const before = requestsInLastMinute(on, body);
+  const earlier = markersPublished.get(t.namespace) ?? 0;
+  if (before !== undefined && before > earlier)
+    throw new Error(
+      `awaitConsumerBarrier: the replica counts ${before} decisions about ${MARKER_AGENT} but only ${earlier} markers were published in ${t.namespace}; a test decided for the marker agent, so the barrier cannot tell when its marker is read`,
+    );
   const request = actionRequestFromWire(body);
   const origin = { authenticatedAgentId: MARKER_AGENT, wireRequest: body };
   const { decision } = on.service.explain(request, origin);
   const sink = natsDecisionSink(createPublisher(nc, { source: "another-replica" }), t);
   await sink.decided(decision, request, origin, { kind: "clear" });
-  const published = (markersPublished.get(t.namespace) ?? 0) + 1;
+  const published = earlier + 1;
   markersPublished.set(t.namespace, published);
   await expect.poll(() => requestsInLastMinute(on, body), WAIT).toBe(published);
 }

@@ -99,6 +99,7 @@ beforeAll(async () => {
       ROLLBACK_PROMETHEUS_INTERVAL: "1h",
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: "0",
+      GRPC_INSECURE: "true",
       OPS_HOST: "127.0.0.1",
       OPS_PORT: "0",
       JWT_ISSUER: "warden-test",

@@ -41,6 +41,7 @@ function config() {
     TEMPORAL_TASK_QUEUE: taskQueue,
     ROLLBACK_BUNDLE_DIR: repoGovernance,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",

@@ -65,6 +65,7 @@ export function auditEnvironment(options: {
     JWT_ISSUER: "http://warden-fault-issuer",
     JWT_DEV_KEY_FILE: options.keys.devIssuerKeyFile,
     GRPC_HOST: "127.0.0.1",
+    GRPC_INSECURE: "true",
     GRPC_PORT: "0",
     OPS_HOST: "127.0.0.1",
     OPS_PORT: "0",

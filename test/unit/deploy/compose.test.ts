@@ -11,6 +11,9 @@ import { dirname, join, resolve } from "node:path";
 import { loadConfig as loadAuditConfig } from "@warden/audit";
 import { loadConfig as loadKillSwitchConfig } from "@warden/kill-switch";
 import { loadConfig as loadPolicyConfig } from "@warden/policy";
+import { serverTlsFromConfig } from "@warden/grpc";
+import { generateDevTls } from "@warden/grpc/dev-tls";
+import { createLogger } from "@warden/telemetry";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -161,7 +164,13 @@ describe("deploy/compose/compose.yaml", () => {
       const envOf = (name: string) => ({ ...compose.services[name]?.environment });
       expect(
         loadPolicyConfig({ ...envOf("policy"), POLICY_BUNDLE_DIR: join(ROOT, "governance") }),
-      ).toMatchObject({ GRPC_PORT: 50051, OPS_PORT: 9464, NATS_STREAM_REPLICAS: 3 });
+      ).toMatchObject({
+        GRPC_PORT: 50051,
+        OPS_PORT: 9464,
+        NATS_STREAM_REPLICAS: 3,
+        // The key the services read: a schema ignores keys it does not know, so a misnamed one passes.
+        NATS_CREDS: "/run/secrets/nats-creds",
+      });
       expect(
         loadAuditConfig({
           ...envOf("audit"),
@@ -171,6 +180,36 @@ describe("deploy/compose/compose.yaml", () => {
         }),
       ).toMatchObject({ GRPC_PORT: 50055, OPS_PORT: 9468, MONGO_CREATE_INDEXES: false });
       expect(loadKillSwitchConfig(envOf("kill-switch"))).toMatchObject({ GRPC_PORT: 50053, OPS_PORT: 9466 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("serves gRPC over TLS from each service's own mounted secrets, never plaintext", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warden-compose-tls-"));
+    try {
+      const certs = await generateDevTls(dir);
+      for (const name of ["policy", "audit", "kill-switch"]) {
+        const service = compose.services[name];
+        expect(service?.environment?.["GRPC_TLS_CERT_FILE"], name).toBe("/run/secrets/grpc-tls-crt");
+        expect(service?.environment?.["GRPC_TLS_KEY_FILE"], name).toBe("/run/secrets/grpc-tls-key");
+        expect(service?.environment, name).not.toHaveProperty("GRPC_INSECURE");
+        expect(service?.secrets, name).toEqual(
+          expect.arrayContaining([
+            { source: `grpc-tls-${name}-crt`, target: "grpc-tls-crt" },
+            expect.objectContaining({ source: `grpc-tls-${name}-key`, target: "grpc-tls-key" }),
+          ]),
+        );
+      }
+      // The kill switch's environment as parsed, with dev certificates at the mounted paths: TLS.
+      const config = loadKillSwitchConfig({
+        ...compose.services["kill-switch"]?.environment,
+        GRPC_TLS_CERT_FILE: certs.serverCert,
+        GRPC_TLS_KEY_FILE: certs.serverKey,
+      });
+      const tls = serverTlsFromConfig(config, createLogger({ service: "compose-test", level: "silent" }));
+      expect(tls.mode).toBe("tls");
+      tls.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,8 @@ import { Hono } from "hono";
 import { csrf as originCheck } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { registerApprovals } from "./approvals.ts";
+import { registerHealth } from "./health.ts";
+import { registerStop } from "./stop.ts";
 import { field } from "./context.ts";
 import type { ConsoleApp, ConsoleDeps, Env } from "./context.ts";
 import { html } from "./html.ts";
@@ -20,7 +22,14 @@ const USER = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const ROLE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** Paths anyone may open (the rest needs a session). */
-const PUBLIC = new Set(["/sign-in", "/healthz", "/readyz", "/static/console.css", "/static/console.js"]);
+const PUBLIC = new Set([
+  "/sign-in",
+  "/healthz",
+  "/readyz",
+  "/favicon.ico",
+  "/static/console.css",
+  "/static/console.js",
+]);
 
 export function createConsoleApp(deps: ConsoleDeps): ConsoleApp {
   const app = new Hono<Env>();
@@ -41,6 +50,8 @@ export function createConsoleApp(deps: ConsoleDeps): ConsoleApp {
 
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/readyz", (c) => c.text("ok"));
+  // No icon: an empty answer rather than a 404 in every browser's console.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/static/console.css", (c) =>
     c.body(CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=300" }),
   );
@@ -169,6 +180,8 @@ export function createConsoleApp(deps: ConsoleDeps): ConsoleApp {
 
   app.get("/", (c) => c.redirect("/approvals", 303));
   registerApprovals(app, deps);
+  registerStop(app, deps);
+  registerHealth(app, deps);
   app.notFound((c) =>
     c.html(
       page(

@@ -17,6 +17,8 @@ export interface ConsoleDeps {
   /** Expected Origin of POSTs (Hono's csrf middleware); default: the request's own origin. */
   publicOrigin?: string | undefined;
   now?: () => Date;
+  /** The health page verifies this many of the newest audit records (0: the whole chain). */
+  healthVerifyLast?: number;
   /** Where refusals and failures are logged. */
   log?: (fields: Record<string, unknown>, message: string) => void;
 }
@@ -25,6 +27,15 @@ export type Env = { Variables: { who: Principal; token: string; csrfToken: strin
 export type ConsoleApp = Hono<Env>;
 
 /** A failed call as a person should read it: the API's own message, and what it means. */
+/**
+ * grpc-js's UNAVAILABLE details read "No connection established. Last error: Error: connect
+ * ECONNREFUSED 127.0.0.1:42591. Resolution note: …": a person needs the last error only.
+ */
+export function transportCause(details: string): string {
+  const last = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(details);
+  return last?.[1] !== undefined && last[1] !== "" ? last[1] : details;
+}
+
 export function rpcMessage(err: unknown, service: string): string {
   if (err instanceof ClientError) {
     const details = err.details || "no details";
@@ -42,7 +53,7 @@ export function rpcMessage(err: unknown, service: string): string {
       case Status.UNAVAILABLE:
       case Status.DEADLINE_EXCEEDED:
       case Status.CANCELLED:
-        return `The ${service} service is not answering (${Status[err.code]}): ${details}`;
+        return `The ${service} service is not answering (${Status[err.code]}): ${transportCause(details)}`;
       default:
         return `The ${service} service failed (${Status[err.code]}): ${details}`;
     }

@@ -5,8 +5,12 @@ import { html } from "./html.ts";
 import type { Html } from "./html.ts";
 import { CSRF_FIELD } from "./session.ts";
 
-// Emergency stop, audit and governance health are not built yet (README "Not done").
-export const NAV = [["/approvals", "Approvals"]] as const;
+// The audit pages are not built yet (README "Not done").
+export const NAV = [
+  ["/approvals", "Approvals"],
+  ["/stop", "Emergency stop"],
+  ["/health", "Governance health"],
+] as const;
 
 export interface Frame {
   title: string;

@@ -7,7 +7,8 @@ if (region instanceof HTMLElement) {
   const tick = async () => {
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { accept: "text/html" } });
-      if (response.ok) region.innerHTML = await response.text();
+      // A redirect means the session ended: keep the last state rather than show the sign-in page here.
+      if (response.ok && !response.redirected) region.innerHTML = await response.text();
     } catch {
       // the next tick tries again
     }

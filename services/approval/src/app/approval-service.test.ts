@@ -5,7 +5,7 @@ import {
   createInMemoryWorkflows,
 } from "../adapters/fakes/in-memory-ports.ts";
 import type { ApprovalInput } from "../workflows/contract.ts";
-import { createApprovalService } from "./approval-service.ts";
+import { createApprovalService, LIST_QUERY_CONCURRENCY } from "./approval-service.ts";
 import { VoteRefusedError } from "./ports.ts";
 
 function input(actionId: string, agentId = "deploy-bot", environment = "production"): ApprovalInput {
@@ -131,7 +131,68 @@ describe("the approval service", () => {
       { mine: true },
       { size: 10 },
     );
-    expect(lead.approvals.map((a) => a.actionId)).toEqual(["a1"]);
+    expect(lead.approvals.map((a) => a.view.actionId)).toEqual(["a1"]);
     expect(other.approvals).toEqual([]);
+  });
+
+  it("ListPending rows carry what Get does (view and input), keeping the page token", async () => {
+    const { service } = setup();
+    for (const id of ["a1", "a2", "a3"]) await service.start(input(id));
+    const caller = { type: "human" as const, id: "bob", roles: ["lead"] };
+    const first = await service.listPending(caller, { mine: false }, { size: 2 });
+    expect(first.approvals).toEqual([await service.details("a1"), await service.details("a2")]);
+    expect(first.approvals[0]?.input).toEqual(input("a1"));
+    const second = await service.listPending(
+      caller,
+      { mine: false },
+      { size: 2, token: first.nextPageToken },
+    );
+    expect(second.approvals.map((a) => a.view.actionId)).toEqual(["a3"]);
+    expect(second.nextPageToken).toBeUndefined();
+  });
+
+  it(`ListPending queries at most ${LIST_QUERY_CONCURRENCY} workflows at once, and every row`, async () => {
+    const { workflows, events, stop } = setup();
+    let inFlight = 0;
+    let most = 0;
+    const queried: string[] = [];
+    /** Each query stays open for a few macrotasks, so queries overlap as far as the bound lets them. */
+    const counted =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+          return await fn(...args);
+        } finally {
+          inFlight--;
+        }
+      };
+    const service = createApprovalService({
+      workflows: {
+        ...workflows,
+        view: counted(async (id: string) => {
+          queried.push(id);
+          return workflows.view(id);
+        }),
+        input: counted((id: string) => workflows.input(id)),
+      },
+      events,
+      stop,
+      bundle: { digest: () => undefined },
+    });
+    const ids = Array.from({ length: 50 }, (_, i) => `p${String(i).padStart(2, "0")}`);
+    for (const id of ids) await service.start(input(id));
+    const page = await service.listPending(
+      { type: "human", id: "bob", roles: ["lead"] },
+      { mine: false },
+      { size: 50 },
+    );
+    expect(page.approvals.map((a) => a.view.actionId)).toEqual(ids);
+    expect(page.approvals.every((a) => a.input?.actionId === a.view.actionId)).toBe(true);
+    expect(queried.sort()).toEqual(ids);
+    // Control: the bound is reached (the queries did overlap), and never passed.
+    expect(most).toBe(LIST_QUERY_CONCURRENCY);
   });
 });

@@ -1,6 +1,7 @@
 // The approval service's use cases over its ports: start an approval from a decision, read and list
 // approvals, forward a vote or a consume to the workflow (which owns every rule), publish every
 // refusal, and forward emergency-stop changes to the workflows they cover.
+import pLimit from "p-limit";
 import { stopFor, stopViewKey } from "../domain/stop-coverage.ts";
 import type { StopView } from "../domain/stop-coverage.ts";
 import type {
@@ -27,10 +28,19 @@ export interface ConsumeAnswer {
   approval?: ApprovalView | undefined;
 }
 
+/** One ListPending row: what Get answers (the view and the input it was started with). */
+export interface PendingApproval {
+  view: ApprovalView;
+  input?: ApprovalInput | undefined;
+}
+
 export interface PendingPage {
-  approvals: ApprovalView[];
+  approvals: PendingApproval[];
   nextPageToken?: string | undefined;
 }
+
+/** Workflows queried at once for one ListPending page (two queries each: state and input). */
+export const LIST_QUERY_CONCURRENCY = 16;
 
 export interface ApprovalService {
   /** Starts the approval's workflow (a duplicate is a no-op) and tells it a stop that covers it. */
@@ -121,11 +131,21 @@ export function createApprovalService(deps: {
 
     async listPending(caller, filter, page) {
       const listed = await workflows.listOpen(filter, page);
-      const views = await Promise.all(listed.approvals.map((a) => workflows.view(a.actionId)));
-      const approvals = views
-        .filter((v): v is ApprovalView => v !== undefined)
-        .filter((v) => v.status === "pending" || v.status === "frozen")
-        .filter((v) => !filter.mine || mayVoteNow(v, caller));
+      // Each row carries what Get does; at most LIST_QUERY_CONCURRENCY workflows are asked at once.
+      const limit = pLimit(LIST_QUERY_CONCURRENCY);
+      const rows = await Promise.all(
+        listed.approvals.map((a) =>
+          limit(async (): Promise<PendingApproval | undefined> => {
+            const view = await workflows.view(a.actionId);
+            // Visibility lags: a row that resolved since the list is left out without a second query.
+            if (view === undefined || (view.status !== "pending" && view.status !== "frozen"))
+              return undefined;
+            if (filter.mine && !mayVoteNow(view, caller)) return undefined;
+            return { view, input: await workflows.input(a.actionId) };
+          }),
+        ),
+      );
+      const approvals = rows.filter((r): r is PendingApproval => r !== undefined);
       return { approvals, nextPageToken: listed.nextPageToken };
     },
 

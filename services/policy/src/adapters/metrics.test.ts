@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Decision } from "../domain/decision.ts";
 import { STOP_CLEAR } from "../domain/stop-state.ts";
 import { FakeDecisionSink } from "./fakes/fake-ports.ts";
-import { createPolicyMetrics, instrumentDecisions } from "./metrics.ts";
+import { createPolicyMetrics, decisionRecordGroups, instrumentDecisions } from "./metrics.ts";
 
 const decision: Decision = {
   actionId: "a1",
@@ -104,5 +104,19 @@ describe("createPolicyMetrics", () => {
     expect(text).toContain('warden_policy_decision_seconds_count{service="policy",path="nats"} 1');
     expect(text).toContain('warden_policy_decision_seconds_sum{service="policy",path="nats"} 0');
     expect(text.some((l) => l.includes('path="rpc"'))).toBe(false);
+  });
+});
+
+describe("decisionRecordGroups", () => {
+  it("observes each group's size", async () => {
+    const registry = new Registry();
+    const observe = decisionRecordGroups(registry);
+    observe(1);
+    observe(40);
+    const text = await registry.metrics();
+    expect(text).toContain("warden_policy_decision_record_group_size_count 2");
+    expect(text).toContain("warden_policy_decision_record_group_size_sum 41");
+    expect(text).toContain('warden_policy_decision_record_group_size_bucket{le="1"} 1');
+    expect(text).toContain('warden_policy_decision_record_group_size_bucket{le="64"} 2');
   });
 });

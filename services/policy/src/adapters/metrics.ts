@@ -33,6 +33,22 @@ export function instrumentDecisions(sink: DecisionSink, registry: Registry): Dec
   };
 }
 
+/**
+ * Group commit (POLICY_DECISION_RECORDS=group): the size of each group of decision records written
+ * together — 1 under low load, larger as decisions arrive faster than one round trip.
+ */
+export function decisionRecordGroups(registry: Registry): (size: number) => void {
+  const groups = new Histogram({
+    name: "warden_policy_decision_record_group_size",
+    help: "Decision records written together in one group (group commit)",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
+  return (size) => {
+    groups.observe(size);
+  };
+}
+
 /** Where a request came in: JetStream (`warden.action.requested.*`) or NATS request-reply. */
 export type RequestPath = "nats" | "rpc";
 

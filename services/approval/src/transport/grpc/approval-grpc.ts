@@ -91,7 +91,15 @@ export function approvalGrpcService(service: ApprovalService): GrpcServiceRegist
             token: req.pageToken === "" ? undefined : req.pageToken,
           },
         );
-        return { approvals: page.approvals.map(toWire), nextPageToken: page.nextPageToken ?? "" };
+        const now = new Date();
+        return {
+          approvals: page.approvals.map(({ view, input }) =>
+            approvalV1.Approval.fromJSON(
+              approvalDetailsToWire(view, approvalWorkflowId(view.actionId), input, now),
+            ),
+          ),
+          nextPageToken: page.nextPageToken ?? "",
+        };
       } catch (err) {
         throw mapped(err);
       }

@@ -106,3 +106,46 @@ export class FakeUsageView implements UsageView {
     );
   }
 }
+
+/**
+ * A sink whose acks the test releases one by one, like a stream that acknowledges each record on
+ * its own: `decided` stays pending until `ack(actionId)` or `fail(actionId, err)`. `log` records
+ * "written:<id>" when a record reaches the sink, "acked:<id>" / "failed:<id>" as it settles, and a
+ * test appends "answered:<id>" when the caller gets its answer, so order can be checked.
+ */
+export class GatedDecisionSink implements DecisionSink {
+  readonly log: string[] = [];
+  readonly #gates = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  decided(
+    decision: Decision,
+    _request?: ActionRequest,
+    _origin?: RequestOrigin,
+    _stop?: StopState,
+  ): Promise<void> {
+    const id = decision.actionId;
+    this.log.push(`written:${id}`);
+    return new Promise<void>((resolve, reject) => {
+      this.#gates.set(id, { resolve, reject });
+    });
+  }
+  /** Record ids written and not yet settled, oldest first. */
+  get open(): string[] {
+    return [...this.#gates.keys()];
+  }
+  ack(actionId: string): void {
+    const gate = this.#take(actionId);
+    this.log.push(`acked:${actionId}`);
+    gate.resolve();
+  }
+  fail(actionId: string, err: Error): void {
+    const gate = this.#take(actionId);
+    this.log.push(`failed:${actionId}`);
+    gate.reject(err);
+  }
+  #take(actionId: string): { resolve: () => void; reject: (err: Error) => void } {
+    const gate = this.#gates.get(actionId);
+    if (gate === undefined) throw new Error(`no record of ${actionId} is waiting for its ack`);
+    this.#gates.delete(actionId);
+    return gate;
+  }
+}
