@@ -90,6 +90,14 @@ export type ConsumeOptions<T> = {
   log: Logger;
   /** Messages handled at once (each worker handles one at a time). */
   concurrency?: number;
+  /**
+   * Per-key ordering (e.g. the deployment id, the subject's last token): with a key, one pull
+   * subscription reads the stream in order and up to `concurrency` messages are in flight at once,
+   * but messages with the same key are handled one after another in stream order (different keys in
+   * parallel). `undefined` for a message: no ordering constraint. Each message is still acked only
+   * after its own handler resolved.
+   */
+  orderingKey?: (subject: string) => string | undefined;
   /** Delay before a message that failed for an unexpected reason is redelivered. */
   retryDelayMs?: number;
   /**
@@ -113,6 +121,26 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
   const js = jetstream(options.nc);
   const consumer = await js.consumers.get(options.spec.stream, options.spec.durable);
   const concurrency = Math.max(1, options.concurrency ?? 4);
+  if (options.orderingKey !== undefined) {
+    const messages = await consumer.consume({ max_messages: Math.max(16, concurrency) });
+    const log = options.log.child({ consumer: options.spec.durable });
+    const maxBuffered = Math.max(concurrency, options.spec.maxAckPending ?? 1_000);
+    const done = dispatchKeyed(
+      messages,
+      concurrency,
+      maxBuffered,
+      options.orderingKey,
+      (msg) => handleOne(options, msg, log),
+      log,
+    );
+    return {
+      done,
+      async stop() {
+        await messages.close();
+        await done;
+      },
+    };
+  }
   const iterators: ConsumerMessages[] = [];
   for (let i = 0; i < concurrency; i++) {
     iterators.push(await consumer.consume({ max_messages: 16 }));
@@ -131,6 +159,55 @@ export async function consumeEvents<T>(options: ConsumeOptions<T>): Promise<Runn
       await done;
     },
   };
+}
+
+/**
+ * Reads `messages` in stream order; messages with the same key run one after another (each after
+ * the previous one of its key settled), at most `concurrency` handlers run at once. A message
+ * waiting behind its key holds no handler slot, so one slow key never stalls the others; how many
+ * wait is bounded by `maxBuffered` (the loop stops pulling) and, on the server, by max_ack_pending.
+ * Resolves once the iterator ended and every message settled.
+ */
+async function dispatchKeyed(
+  messages: AsyncIterable<JsMsg>,
+  concurrency: number,
+  maxBuffered: number,
+  keyOf: (subject: string) => string | undefined,
+  handle: (msg: JsMsg) => Promise<void>,
+  log: Logger,
+): Promise<void> {
+  const buffered = new Set<Promise<void>>();
+  const tails = new Map<string, Promise<void>>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const run = async (msg: JsMsg): Promise<void> => {
+    while (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      await handle(msg);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+  for await (const msg of messages) {
+    while (buffered.size >= maxBuffered) await Promise.race(buffered);
+    const key = keyOf(msg.subject);
+    const previous = key === undefined ? undefined : tails.get(key);
+    const job = (previous ?? Promise.resolve()).catch(() => undefined).then(() => run(msg));
+    if (key !== undefined) tails.set(key, job);
+    const settled: Promise<void> = job
+      // handleOne settles handler failures itself (nak / term); this is a failure to settle.
+      .catch((err: unknown) =>
+        log.error({ err, subject: msg.subject }, "message not settled; it will be redelivered"),
+      )
+      .finally(() => {
+        buffered.delete(settled);
+        if (key !== undefined && tails.get(key) === job) tails.delete(key);
+      });
+    buffered.add(settled);
+  }
+  await Promise.all(buffered);
 }
 
 /**

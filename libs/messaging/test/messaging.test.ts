@@ -263,6 +263,54 @@ describe("publish and consume", () => {
     expect(ids).not.toContain("a-4");
   });
 
+  it("orderingKey: one key's messages in stream order, other keys in parallel, each acked after its handler", async () => {
+    const durable = uniqueName("dkeyed");
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const order: string[] = [];
+    const keyed = await consumeEvents({
+      nc,
+      topology: t,
+      spec: {
+        stream: t.streams.events,
+        durable,
+        // Only this test's subjects (the stream holds the earlier tests' requests too).
+        filterSubjects: [t.subjects.actionRequested("slow"), t.subjects.actionRequested("fast")],
+      },
+      decode: (bytes) => decodeEventAs(bytes, events.actionRequested),
+      handler: async (event) => {
+        if (event.data.actionId === "slow-1") await gate;
+        order.push(event.data.actionId);
+      },
+      publisher,
+      log,
+      // Two handler slots: slow-1 holds one; slow-2, waiting behind it, must not hold the other.
+      concurrency: 2,
+      orderingKey: (subject) => subject.slice(subject.lastIndexOf(".") + 1),
+    });
+    try {
+      const publish = (agent: string, actionId: string) =>
+        publisher.publish(t.subjects.actionRequested(agent), events.actionRequested, {
+          actionId,
+          data: request(actionId),
+        });
+      await publish("slow", "slow-1");
+      await publish("slow", "slow-2");
+      for (const id of ["fast-1", "fast-2", "fast-3"]) await publish("fast", id);
+      // The fast key ran past the blocked slow one (published after slow-2, dispatched after it).
+      await vi.waitFor(() => expect(order).toEqual(["fast-1", "fast-2", "fast-3"]), WAIT);
+      const jsm = await jetstreamManager(nc);
+      // slow-1 is in its handler and slow-2 waits behind it: neither is acked.
+      expect((await jsm.consumers.info(t.streams.events, durable)).num_ack_pending).toBe(2);
+      release();
+      await consumerSettled(durable);
+      expect(order).toEqual(["fast-1", "fast-2", "fast-3", "slow-1", "slow-2"]);
+    } finally {
+      release();
+      await keyed.stop();
+    }
+  });
+
   it("reports an undecodable envelope once on core NATS however many consumers reject it", async () => {
     const js = jetstream(nc);
     const reports: Envelope<InvalidEventData>[] = [];

@@ -50,6 +50,9 @@ describe("permissionsFor", () => {
     expect(owners("warden.approval.>")).toEqual(["approval"]);
     expect(owners("warden.action.verdict.>")).toEqual(["approval"]);
     expect(owners("warden.rollback.>")).toEqual(["rollback-monitor"]);
+    expect(owners("warden.signal.error_rate.>")).toEqual(["rollback-monitor"]);
+    expect(owners("warden.signal.latency.>")).toEqual(["rollback-monitor"]);
+    expect(owners("warden.signal.health.>")).toEqual([]);
     // A recorded compliance report: only the audit, for AuditService.RecordReport (no agent either).
     expect(owners("warden.compliance.report_recorded")).toEqual(["audit"]);
     expect(permissionsFor(parseIdentity("agent:deploy-bot")).pub.allow).not.toContain(

@@ -106,6 +106,9 @@ function servicePublishes(service: WardenService, t: Topology): string[] {
         s.killswitchAcknowledgedAll,
         // Inconclusive analyses and failed rollbacks go to humans as its own action requests.
         s.actionRequested("rollback-monitor"),
+        // Error rate and p99 latency polled from Prometheus (ROLLBACK_PROMETHEUS_URL): no other signal.
+        domain("signal.error_rate"),
+        domain("signal.latency"),
       ];
   }
 }

@@ -157,6 +157,20 @@ describe("an agent's publishes", () => {
   });
 });
 
+describe("the rollback monitor's polled samples", () => {
+  it("may publish error-rate and latency signals (Prometheus poller), not health or deploy events", async () => {
+    const monitor = await as("service:rollback-monitor");
+    for (const subject of [t.subjects.signal("error_rate", "dep-1"), t.subjects.signal("latency", "dep-1")]) {
+      expect(await delivered(monitor, subject)).toBe(true);
+      expect(await monitor.refusedPublish(subject)).toBe(false);
+    }
+    for (const subject of [t.subjects.signal("health", "dep-1"), t.subjects.deploy("started", "dep-1")]) {
+      expect(await delivered(monitor, subject)).toBe(false);
+      expect(await monitor.refusedPublish(subject)).toBe(true);
+    }
+  });
+});
+
 describe("a deployment reporter", () => {
   it.each([
     ["a deployment start", () => t.subjects.deploy("started", "dep-1")],

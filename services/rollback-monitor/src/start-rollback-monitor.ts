@@ -7,10 +7,18 @@ import { NativeConnection, Worker } from "@temporalio/worker";
 import { consumeEvents, decodeEvent, drainNats, wardenCatalog } from "@warden/messaging";
 import { connectServiceNats, createVerifier, natsHealth, startServiceGrpc } from "@warden/service";
 import { createLogger, createMetricsRegistry, healthFrom, startOpsServer } from "@warden/telemetry";
+import { Counter } from "prom-client";
 import { createActivities } from "./activities/create-activities.ts";
 import { loadRollbackPolicy } from "./adapters/fs/fs-rollback-policy.ts";
+import { prometheusMetricSource } from "./adapters/http/prometheus-metric-source.ts";
 import { logNotifier, webhookExecutor } from "./adapters/http/webhook-executor.ts";
-import { natsEscalationRequests, natsRollbackEvents } from "./adapters/nats/nats-rollback-events.ts";
+import {
+  natsEscalationRequests,
+  natsRollbackEvents,
+  natsSignalPublisher,
+} from "./adapters/nats/nats-rollback-events.ts";
+import { createMetricPoller } from "./app/metric-poller.ts";
+import type { PollResult } from "./app/metric-poller.ts";
 import { replayStream } from "./adapters/nats/stream-replay.ts";
 import { createTemporalRollbackWorkflows } from "./adapters/temporal/temporal-rollback-workflows.ts";
 import { createRollbackMonitor, MONITOR_AGENT_ID } from "./app/rollback-monitor.ts";
@@ -28,6 +36,8 @@ export interface RunningRollbackMonitor {
   readonly monitor: RollbackMonitor;
   /** Messages applied by the start-up replay. */
   readonly replayed: number;
+  /** One Prometheus poll round now (undefined without ROLLBACK_PROMETHEUS_URL); rounds also run every interval. */
+  pollMetrics(): Promise<PollResult> | undefined;
   stop(): Promise<void>;
 }
 
@@ -88,10 +98,18 @@ export async function startRollbackMonitor(config: RollbackMonitorConfig): Promi
     topology,
     publisher,
     log,
-    concurrency: 1,
+    // Messages of different deployments run in parallel (a slow workflow start no longer holds up
+    // every other deployment); one deployment's messages stay in stream order (the subject's last
+    // token is the deployment id: warden.deploy.<event>.<id>, warden.signal.<kind>.<id>). Each is
+    // acked only after its handler — and so any workflow start it made — was accepted.
+    concurrency: config.ROLLBACK_CONSUMER_CONCURRENCY,
+    orderingKey: (subject) => subject.slice(subject.lastIndexOf(".") + 1),
     spec: {
       stream: topology.streams.events,
       durable: `${SERVICE}`,
+      // Room for the messages of deployments whose workflow start is slow (they wait in order
+      // behind it, unacked, without holding a handler slot).
+      maxAckPending: 20_000,
       filterSubjects: [topology.subjects.deployAll, topology.subjects.signalAll],
     },
     decode: (bytes) => decodeEvent(bytes, wardenCatalog),
@@ -118,6 +136,55 @@ export async function startRollbackMonitor(config: RollbackMonitorConfig): Promi
       });
   }, config.ROLLBACK_TICK);
 
+  const registry = createMetricsRegistry({ service: SERVICE });
+  const pollFailures = new Counter({
+    name: "warden_rollback_metric_poll_failures_total",
+    help: "Prometheus samples the monitor could not read (nothing published in their place)",
+    labelNames: ["kind", "reason"],
+    registers: [registry],
+  });
+  const poller =
+    config.ROLLBACK_PROMETHEUS_URL === undefined
+      ? undefined
+      : createMetricPoller({
+          source: prometheusMetricSource({
+            url: config.ROLLBACK_PROMETHEUS_URL,
+            timeoutMs: config.ROLLBACK_PROMETHEUS_TIMEOUT,
+            queries: {
+              error_rate: {
+                value: config.ROLLBACK_PROMETHEUS_ERROR_RATE_QUERY,
+                baseline: config.ROLLBACK_PROMETHEUS_ERROR_RATE_BASELINE_QUERY,
+              },
+              latency: {
+                value: config.ROLLBACK_PROMETHEUS_LATENCY_QUERY,
+                baseline: config.ROLLBACK_PROMETHEUS_LATENCY_BASELINE_QUERY,
+              },
+            },
+          }),
+          signals: natsSignalPublisher(publisher, topology),
+          watched: () => monitor.watched(),
+          clock,
+          onProblem: (p) => {
+            pollFailures.inc({ kind: p.kind, reason: p.reason });
+            log.warn(p, `no ${p.kind} sample from prometheus for ${p.deploymentId} (${p.reason})`);
+          },
+        });
+  let polling: Promise<PollResult> | undefined;
+  const pollMetrics = (): Promise<PollResult> | undefined => {
+    if (poller === undefined) return undefined;
+    // One round at a time: a slow Prometheus never piles rounds up.
+    polling ??= poller.pollOnce().finally(() => {
+      polling = undefined;
+    });
+    return polling;
+  };
+  const pollTimer =
+    poller === undefined
+      ? undefined
+      : setInterval(() => {
+          pollMetrics()?.catch((err: unknown) => log.error({ err }, "metric poll failed"));
+        }, config.ROLLBACK_PROMETHEUS_INTERVAL);
+
   const verifier = await createVerifier(config);
   const { server: grpc, port: grpcPort } = await startServiceGrpc({
     logger: log,
@@ -126,7 +193,6 @@ export async function startRollbackMonitor(config: RollbackMonitorConfig): Promi
     config,
     refusals: { service: SERVICE, publisher, topology },
   });
-  const registry = createMetricsRegistry({ service: SERVICE });
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: config.OPS_PORT,
@@ -139,16 +205,27 @@ export async function startRollbackMonitor(config: RollbackMonitorConfig): Promi
       },
     }),
   });
-  log.info({ grpcPort, opsPort: ops.port, triggers: policy.triggers.length }, "rollback monitor ready");
+  log.info(
+    {
+      grpcPort,
+      opsPort: ops.port,
+      triggers: policy.triggers.length,
+      prometheus: config.ROLLBACK_PROMETHEUS_URL,
+    },
+    "rollback monitor ready",
+  );
 
   return {
     grpcPort,
     opsPort: ops.port,
     monitor,
     replayed,
+    pollMetrics,
     async stop() {
       await grpc.shutdown(5_000);
       clearInterval(ticker);
+      clearInterval(pollTimer);
+      await polling?.catch(() => undefined);
       await consumer.stop();
       worker.shutdown();
       await workerRun;

@@ -25,12 +25,26 @@ beforeAll(async () => {
         .end(JSON.stringify({ status: "error", error: "parse error" }));
       return;
     }
+    const ok = (result: unknown, resultType = "vector") =>
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: "success", data: { resultType, result } }));
+    if (query.includes("matrix")) return void ok([{ metric: {}, values: [[time, "1"]] }], "matrix");
+    if (query.includes("multi")) {
+      return void ok([
+        { metric: { pod: "a" }, value: [time, "0.1"] },
+        { metric: { pod: "b" }, value: [time, "0.2"] },
+      ]);
+    }
+    if (query.includes("nan")) return void ok([{ metric: {}, value: [time, "NaN"] }]);
+    if (query.includes("notjson")) {
+      res.writeHead(200, { "content-type": "application/json" }).end("<html>proxy error</html>");
+      return;
+    }
     const value = query.includes("empty")
       ? []
       : [{ metric: {}, value: [time, query.includes("baseline") ? "0.01" : "0.025"] }];
-    res
-      .writeHead(200, { "content-type": "application/json" })
-      .end(JSON.stringify({ status: "success", data: { resultType: "vector", result: value } }));
+    ok(value);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -82,6 +96,40 @@ describe("prometheusMetricSource", () => {
     const source = prometheusMetricSource({ url, queries: queries("broken(") });
     await expect(
       source.sample({ deploymentId: "d", service: "s", kind: "error_rate" }, Date.now()),
-    ).rejects.toThrow(/400 for broken\(/);
+    ).rejects.toMatchObject({
+      name: "MetricSourceError",
+      reason: "error_status",
+      message: /400 for broken\(/,
+    });
+  });
+
+  it.each([
+    ["a matrix instead of an instant vector", "matrix_q", /unexpected body for matrix_q: data.resultType/],
+    ["two series", "multi_q", /2 series for multi_q; the query must select one/],
+    ["NaN", "nan_q", /not a finite number for nan_q/],
+    ["a body that is not JSON", "notjson_q", /not JSON for notjson_q/],
+  ])("fails closed on %s (MetricSourceError invalid, no value)", async (_what, query, message) => {
+    const source = prometheusMetricSource({ url, queries: queries(query) });
+    await expect(
+      source.sample({ deploymentId: "d", service: "s", kind: "error_rate" }, Date.now()),
+    ).rejects.toMatchObject({ name: "MetricSourceError", reason: "invalid", message });
+  });
+
+  it("fails closed when Prometheus is unreachable (a closed loopback port)", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const source = prometheusMetricSource({ url: `http://127.0.0.1:${port}`, queries: queries("q") });
+    await expect(
+      source.sample({ deploymentId: "d", service: "s", kind: "error_rate" }, Date.now()),
+    ).rejects.toMatchObject({ name: "MetricSourceError", reason: "unreachable" });
+  });
+
+  it("escapes the substituted ids inside PromQL string literals", async () => {
+    const source = prometheusMetricSource({ url, queries: queries('error_rate{deployment="{deployment}"}') });
+    seen.length = 0;
+    await source.sample({ deploymentId: 'x"} or vector(1) #', service: "s", kind: "error_rate" }, Date.now());
+    expect(seen.map((p) => p.get("query"))).toContain('error_rate{deployment="x\\"} or vector(1) #"}');
   });
 });

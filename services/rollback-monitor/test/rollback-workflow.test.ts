@@ -51,7 +51,7 @@ function request(deploymentId: string): RollbackRequest {
 }
 
 async function withWorker<T>(
-  options: { failExecution?: boolean },
+  options: { failExecution?: boolean; holdExecution?: Promise<void> },
   body: (ctx: {
     client: Client;
     taskQueue: string;
@@ -65,7 +65,10 @@ async function withWorker<T>(
   const events = createInMemoryEventSink();
   const escalations = createInMemoryEscalations();
   const notifier = createInMemoryNotifier();
-  const executor = createInMemoryExecutor({ fail: options.failExecution === true });
+  const executor = createInMemoryExecutor({
+    fail: options.failExecution === true,
+    ...(options.holdExecution !== undefined && { hold: options.holdExecution }),
+  });
   const worker = await Worker.create({
     connection: server.env.nativeConnection,
     taskQueue,
@@ -89,6 +92,28 @@ async function until(check: () => Promise<boolean>): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
   throw new Error("condition not reached");
+}
+
+/** Polls a local condition with a deadline (generous: a loaded CI machine). */
+async function eventually(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** An execution the test releases; released in any case when the test ends (the worker can stop). */
+async function withHeldExecution<T>(
+  body: (hold: Promise<void>, release: () => void) => Promise<T>,
+): Promise<T> {
+  let release!: () => void;
+  const hold = new Promise<void>((resolve) => (release = resolve));
+  try {
+    return await body(hold, release);
+  } finally {
+    release();
+  }
 }
 
 describe("rollback workflow (time-skipping)", () => {
@@ -153,6 +178,50 @@ describe("rollback workflow (time-skipping)", () => {
       expect(escalations.requests[0]?.reason).toMatch(/^rollback-verification-failed: /);
       expect(notifier.sent.map((n) => n.kind)).toEqual(["started", "failed", "review_overdue"]);
     });
+  });
+
+  // The race seen in `make demo`: a fast service's health checks arrive while the execute activity
+  // is still running (after warden.rollback.requested, before the workflow waits for verification).
+  it("health checks that arrive while the rollback is executing count toward verification", async () => {
+    await withHeldExecution((hold, release) =>
+      withWorker({ holdExecution: hold }, async ({ client, taskQueue, executor }) => {
+        const workflows = createTemporalRollbackWorkflows(client, taskQueue);
+        const dep = uniqueName("dep");
+        await workflows.start(request(dep));
+        const handle = client.workflow.getHandle(`rollback-${dep}`);
+        // The execute activity has published requested (requestedAt) and is in the executor.
+        await eventually(() => executor.executed.length === 1);
+        for (const id of ["e1", "e2", "e3"]) {
+          await handle.signal(healthSignal, { id, passed: true, observedAt: new Date().toISOString() });
+        }
+        expect((await handle.query(rollbackStateQuery)).stage).toBe("executing");
+        release();
+        const view = (await handle.result()) as RollbackView;
+        expect(view).toMatchObject({ result: "succeeded", passingChecks: 3 });
+      }),
+    );
+  });
+
+  it("control: checks observed before requestedAt do not count, early or late", async () => {
+    await withHeldExecution((hold, release) =>
+      withWorker({ holdExecution: hold }, async ({ client, taskQueue, executor }) => {
+        const workflows = createTemporalRollbackWorkflows(client, taskQueue);
+        const dep = uniqueName("dep");
+        await workflows.start(request(dep));
+        const handle = client.workflow.getHandle(`rollback-${dep}`);
+        await eventually(() => executor.executed.length === 1);
+        const stale = new Date(Date.now() - 60_000).toISOString();
+        await handle.signal(healthSignal, { id: "s1", passed: true, observedAt: stale });
+        await handle.signal(healthSignal, { id: "f1", passed: true, observedAt: new Date().toISOString() });
+        release();
+        await until(async () => (await handle.query(rollbackStateQuery)).stage === "verifying");
+        await handle.signal(healthSignal, { id: "s2", passed: true, observedAt: stale });
+        // Counted, the two stale passes would make three; all signals precede the skipped 5 min.
+        const view = (await handle.result()) as RollbackView;
+        expect(view).toMatchObject({ result: "verification_failed", passingChecks: 1 });
+        expect(view.detail).toMatch(/\(1\/3 consecutive/);
+      }),
+    );
   });
 
   it("a failed execution → failed, escalated", async () => {

@@ -36,7 +36,9 @@ export function createActivities(deps: ActivityDeps) {
       await deps.notifier.notify(kind, request, detail);
     },
 
-    async execute(request: RollbackRequest, workflowId: string): Promise<void> {
+    /** Returns `requestedAt`: health checks observed at or after it verify the rollback. */
+    async execute(request: RollbackRequest, workflowId: string): Promise<{ requestedAt: string }> {
+      const requestedAt = iso(deps.clock.now());
       await deps.events.publish({
         type: "requested",
         id: factId("requested", request.deploymentId),
@@ -53,10 +55,11 @@ export function createActivities(deps: ActivityDeps) {
           ...(request.toVersion !== undefined && { toVersion: request.toVersion }),
           workflowId,
           trigger: request.trigger,
-          requestedAt: iso(deps.clock.now()),
+          requestedAt,
         },
       });
       await deps.executor.execute(request, workflowId);
+      return { requestedAt };
     },
 
     async publishCompleted(

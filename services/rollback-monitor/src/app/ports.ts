@@ -56,12 +56,29 @@ export interface Notifier {
   ): Promise<void>;
 }
 
-/** Pulls metric samples from elsewhere (the Prometheus adapter) for a deployment. */
+/** Why a metric source gave no sample: nothing is made up in its place. */
+export type MetricSourceFailure = "unreachable" | "error_status" | "invalid";
+
+export class MetricSourceError extends Error {
+  readonly reason: MetricSourceFailure;
+  constructor(reason: MetricSourceFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "MetricSourceError";
+    this.reason = reason;
+  }
+}
+
+/** Pulls metric samples from elsewhere (the Prometheus adapter) for a deployment; undefined: no data. */
 export interface MetricSource {
   sample(
     query: { deploymentId: string; service: string; kind: Extract<SignalKindName, "error_rate" | "latency"> },
     at: number,
   ): Promise<Observation | undefined>;
+}
+
+/** Publishes a metric sample as the monitor's `warden.signal.<kind>.<deployment>` event. */
+export interface SignalPublisher {
+  publish(deploymentId: string, observation: Observation): Promise<void>;
 }
 
 export interface Clock {

@@ -492,6 +492,18 @@ export function createRollbackMonitor(deps: RollbackMonitorDeps) {
       return states.size;
     },
 
+    /** Deployments still being analysed (no rollback yet, window open): what a metric poller watches. */
+    watched(): { deploymentId: string; service: string }[] {
+      const policy = deps.policy();
+      const now = deps.clock.now();
+      const out: { deploymentId: string; service: string }[] = [];
+      for (const state of states.values()) {
+        if (state.rollback !== undefined || now > windowEndsAt(state, policy)) continue;
+        out.push({ deploymentId: state.deployment.deploymentId, service: state.deployment.service });
+      }
+      return out;
+    },
+
     rollbackWorkflowId,
   };
 }

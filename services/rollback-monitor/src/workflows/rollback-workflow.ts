@@ -5,12 +5,13 @@
 import {
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from "@temporalio/workflow";
 import type { createActivities } from "../activities/create-activities.ts";
-import type { RollbackRequest, RollbackResultName } from "../domain/rollback-request.ts";
+import type { HealthReport, RollbackRequest, RollbackResultName } from "../domain/rollback-request.ts";
 import { healthSignal, recordReviewUpdate, rollbackStateQuery } from "./contract.ts";
 import type { ReviewInput, RollbackView } from "./contract.ts";
 
@@ -26,8 +27,28 @@ const execution = proxyActivities<Activities>({
   retry: { initialInterval: "2s", maximumAttempts: 3, nonRetryableErrorTypes: ["RollbackRefused"] },
 });
 
+/**
+ * Consecutive passing checks by event time among those observed at or after `requestedAt` (a check
+ * whose time does not parse does not count).
+ */
+export function consecutivePassing(reports: readonly HealthReport[], requestedAt: number): number {
+  const timed = reports
+    .map((report, i) => ({ report, at: Date.parse(report.observedAt), i }))
+    .filter((r) => Number.isFinite(r.at) && r.at >= requestedAt)
+    .sort((a, b) => a.at - b.at || a.i - b.i);
+  let passing = 0;
+  for (const { report } of timed) passing = report.passed ? passing + 1 : 0;
+  return passing;
+}
+
 export async function rollbackWorkflow(request: RollbackRequest): Promise<RollbackView> {
   const { workflowId } = workflowInfo();
+  // Before this patch, checks that arrived while the rollback was executing (after
+  // warden.rollback.requested, before the wait) were dropped; rollbacks started since keep them and
+  // count every check observed at or after requestedAt. Histories without the marker keep the old path.
+  const countsEarlyChecks = patched("verification-counts-early-checks");
+  const reports: HealthReport[] = [];
+  let requestedAt: number | undefined;
   const view: RollbackView = {
     deploymentId: request.deploymentId,
     stage: "executing",
@@ -36,6 +57,13 @@ export async function rollbackWorkflow(request: RollbackRequest): Promise<Rollba
   };
   const seen = new Set<string>();
   setHandler(healthSignal, (report) => {
+    if (countsEarlyChecks) {
+      if (seen.has(report.id) || (view.stage !== "executing" && view.stage !== "verifying")) return;
+      seen.add(report.id);
+      reports.push(report);
+      if (requestedAt !== undefined) view.passingChecks = consecutivePassing(reports, requestedAt);
+      return;
+    }
     if (seen.has(report.id) || view.stage !== "verifying") return;
     seen.add(report.id);
     view.passingChecks = report.passed ? view.passingChecks + 1 : 0;
@@ -68,7 +96,15 @@ export async function rollbackWorkflow(request: RollbackRequest): Promise<Rollba
 
   let result: RollbackResultName;
   try {
-    await execution.execute(request, workflowId);
+    // Typed loosely: an activity worker older than the patch returns nothing.
+    const executed: { requestedAt?: unknown } | undefined = await execution.execute(request, workflowId);
+    if (countsEarlyChecks) {
+      // Without a parsable requestedAt, only checks observed after the execution finished count
+      // (workflow time, deterministic): never a check that may predate the rollback.
+      const at = typeof executed?.requestedAt === "string" ? Date.parse(executed.requestedAt) : NaN;
+      requestedAt = Number.isFinite(at) ? at : Date.now();
+      view.passingChecks = consecutivePassing(reports, requestedAt);
+    }
     view.stage = "verifying";
     const verified = await condition(
       () => view.passingChecks >= request.healthChecksRequired,

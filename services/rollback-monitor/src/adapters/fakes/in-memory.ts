@@ -94,16 +94,22 @@ export function createManualClock(
   };
 }
 
-export function createInMemoryExecutor(options: { fail?: boolean } = {}): RollbackExecutor & {
+/**
+ * `hold`: each execution is recorded, then waits for this promise before it returns (a deployment
+ * system that takes its time, so a test can act while the rollback is being executed).
+ */
+export function createInMemoryExecutor(
+  options: { fail?: boolean; hold?: Promise<void> } = {},
+): RollbackExecutor & {
   executed: { request: RollbackRequest; workflowId: string }[];
 } {
   const executed: { request: RollbackRequest; workflowId: string }[] = [];
   return {
     executed,
-    execute(request, workflowId) {
-      if (options.fail === true) return Promise.reject(new Error("deployment system refused the rollback"));
+    async execute(request, workflowId) {
+      if (options.fail === true) throw new Error("deployment system refused the rollback");
       executed.push({ request, workflowId });
-      return Promise.resolve();
+      await options.hold;
     },
   };
 }

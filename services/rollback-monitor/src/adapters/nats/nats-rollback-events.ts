@@ -2,7 +2,8 @@
 // its deterministic id as the Nats-Msg-Id (a re-publish within the duplicate window is dropped).
 import { events } from "@warden/messaging";
 import type { EventPublisher, Topology } from "@warden/messaging";
-import type { EscalationRequests, RollbackEventSink } from "../../app/ports.ts";
+import { factId } from "../../app/rollback-monitor.ts";
+import type { EscalationRequests, RollbackEventSink, SignalPublisher } from "../../app/ports.ts";
 
 export function natsRollbackEvents(publisher: EventPublisher, t: Topology): RollbackEventSink {
   return {
@@ -81,6 +82,36 @@ export function natsEscalationRequests(
         actionId: request.actionId,
         actor: { type: "service", id: agentId, roles: [] },
         data: request,
+      });
+    },
+  };
+}
+
+const POLLED_KIND_TO_WIRE = {
+  error_rate: "SIGNAL_KIND_ERROR_RATE",
+  latency: "SIGNAL_KIND_LATENCY",
+} as const;
+
+/**
+ * Polled metric samples as `warden.signal.observed` on `warden.signal.<kind>.<deployment>`, with an
+ * id deterministic in (deployment, kind, evaluation time): a retried publish is stored once.
+ */
+export function natsSignalPublisher(publisher: EventPublisher, t: Topology): SignalPublisher {
+  return {
+    async publish(deploymentId, o) {
+      if (o.kind !== "error_rate" && o.kind !== "latency") {
+        throw new Error(`the monitor publishes only error_rate and latency samples, not ${o.kind}`);
+      }
+      await publisher.publish(t.subjects.signal(o.kind, deploymentId), events.signalObserved, {
+        id: factId("signal", deploymentId, o.kind, String(o.observedAt)),
+        data: {
+          deploymentId,
+          kind: POLLED_KIND_TO_WIRE[o.kind],
+          ...(o.value !== undefined && { value: o.value }),
+          ...(o.baseline !== undefined && { baseline: o.baseline }),
+          source: o.source ?? "prometheus",
+          observedAt: new Date(o.observedAt).toISOString(),
+        },
       });
     },
   };
