@@ -5,14 +5,10 @@ import { loadConfig } from "./config.ts";
 await runService({
   name: "approval",
   loadConfig: () => loadConfig(),
-  // imported inside start, so OpenTelemetry instruments it (telemetry starts first); the worker's
-  // Temporal interceptors export the workflow's spans through this telemetry
-  start: async (config, telemetry) => {
-    const { startApprovalService } = await import("./start-approval-service.ts");
-    const { resource, spanProcessor } = telemetry;
-    return startApprovalService(config, {
-      ...(resource !== undefined &&
-        spanProcessor !== undefined && { telemetry: { resource, spanProcessor } }),
-    });
-  },
+  // Imported inside start, so OpenTelemetry instruments it (telemetry starts first). The worker's
+  // Temporal OpenTelemetry interceptors (`startApprovalService({ telemetry })`) stay off: with them,
+  // a workflow that answered queries and update validators fails replay with a nondeterminism error
+  // (test/e2e/agent-reenable.test.ts: "Update machine does not handle this event: TimerCanceled";
+  // upstream temporalio/sdk-typescript#2023). See README "Tracing".
+  start: async (config) => (await import("./start-approval-service.ts")).startApprovalService(config),
 });
