@@ -5,10 +5,12 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { Client, Connection } from "@temporalio/client";
 import { approvalV1, commonV1 } from "@warden/contracts";
 import { createGrpcClient, Status } from "@warden/grpc";
 import { decodeEnvelope, RpcError, requestRpc } from "@warden/messaging";
 import type { Envelope } from "@warden/messaging";
+import { testServers } from "@warden/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { approvalWorkflowId } from "../src/workflows/contract.ts";
 import { approvalDecision, publishDecision, startApprovalForTest, WAIT } from "./service-support.ts";
@@ -239,6 +241,46 @@ describe("gRPC ApprovalService", () => {
       expect(eventsOf("warden.approval.refused", decision.actionId)[0]?.envelope.data).toMatchObject({
         code: "resolved",
         actor: { id: "carol" },
+      });
+    }, WAIT);
+  });
+
+  // A rejected (or blocked) approval's workflow has closed: Temporal answers the update NOT_FOUND,
+  // and the vote must still be refused as "resolved" with the approval's agent, not "not_found".
+  it("a vote after the workflow closed (rejected) is FAILED_PRECONDITION resolved, published with the agent", async () => {
+    const decision = approvalDecision();
+    await publishDecision(on, decision);
+    await started(decision.actionId);
+    const bob = await grpc("bob", ["engineering-lead"]);
+    await bob.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_REJECT,
+      comment: "no ticket",
+    });
+    const connection = await Connection.connect({ address: testServers().temporalAddress });
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(approvalWorkflowId(decision.actionId));
+      const closed = await vi.waitFor(async () => {
+        const d = await handle.describe();
+        if (d.status.name === "RUNNING") throw new Error("workflow still running");
+        return d.status.name;
+      }, WAIT);
+      expect(closed).toBe("COMPLETED");
+    } finally {
+      await connection.close();
+    }
+    const carol = await grpc("carol", ["engineering-lead"]);
+    const late = carol.decide({
+      actionId: decision.actionId,
+      decision: approvalV1.VoteDecision.VOTE_DECISION_APPROVE,
+    });
+    await expect(late).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION });
+    await expect(late).rejects.toThrow(/rejected/);
+    await vi.waitFor(() => {
+      expect(eventsOf("warden.approval.refused", decision.actionId)[0]?.envelope.data).toMatchObject({
+        code: "resolved",
+        actor: { id: "carol" },
+        agentId: decision.agentId,
       });
     }, WAIT);
   });

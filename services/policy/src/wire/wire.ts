@@ -96,6 +96,27 @@ export function requestDigest(data: ActionRequestData): string {
     .digest("hex")}`;
 }
 
+/**
+ * The proto's per-level durations from workflows.yaml's `timeout` (each level's wait, the last
+ * one's included) and `escalation[i].after` (when level i+1 is engaged, counted from the request):
+ * level 0 lasts until the first step's `after`, each step's level until the next step's, the last
+ * one `timeout`. (The offsets themselves once went on the wire: a third level waited twice as long.)
+ */
+function levelDurations(req: NonNullable<Decision["approval"]>) {
+  const steps = req.escalation;
+  return {
+    timeoutSeconds: steps[0]?.afterSeconds ?? req.timeoutSeconds,
+    escalationChain: steps.map((step, i) => {
+      const next = steps[i + 1];
+      return {
+        roles: [step.role],
+        timeoutSeconds:
+          next === undefined ? req.timeoutSeconds : Math.max(1, next.afterSeconds - step.afterSeconds),
+      };
+    }),
+  };
+}
+
 export function decisionToWire(
   decision: Decision,
   request: ActionRequestData | undefined,
@@ -122,11 +143,7 @@ export function decisionToWire(
         minApprovers: decision.approval.minApprovers,
         eligibleRoles: [...decision.approval.eligibleRoles],
         requiredRoles: [...decision.approval.requiredRoles],
-        timeoutSeconds: decision.approval.timeoutSeconds,
-        escalationChain: decision.approval.escalation.map((s) => ({
-          roles: [s.role],
-          timeoutSeconds: s.afterSeconds,
-        })),
+        ...levelDurations(decision.approval),
         aiMayRecommend: decision.approval.aiMayRecommend,
         notificationChannels: [...decision.approval.notify],
       },

@@ -30,6 +30,7 @@ import {
   voteUpdate,
 } from "../../workflows/contract.ts";
 import type { ApprovalInput } from "../../workflows/contract.ts";
+import { voteRefusal } from "../../domain/refusals.ts";
 
 export const searchAttributeKeys = {
   status: defineSearchAttributeKey(SA.status, SearchAttributeType.KEYWORD),
@@ -181,7 +182,17 @@ export function temporalApprovalWorkflows(deps: {
       try {
         return await handle(actionId).executeUpdate(voteUpdate, { args: [vote] });
       } catch (err) {
-        if (notFound(err)) throw new ApprovalNotFoundError(`no approval for action ${actionId}`);
+        if (notFound(err)) {
+          // A closed workflow (rejected, blocked, expired, consumed) takes no update: Temporal says
+          // not found. Its state query still answers: the vote is refused as resolved, like the
+          // validator refuses it while the workflow runs; only an approval that never was is not found.
+          const closed = await handle(actionId)
+            .query(stateQuery)
+            .catch(() => undefined);
+          if (closed === undefined) throw new ApprovalNotFoundError(`no approval for action ${actionId}`);
+          const refusal = voteRefusal("resolved", "approval", `is already resolved (${closed.status})`);
+          throw new VoteRefusedError(refusal.code, refusal.message);
+        }
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
           throw new VoteRefusedError(err.cause.type ?? "refused", err.cause.message);
         }
