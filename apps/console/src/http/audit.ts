@@ -115,6 +115,9 @@ const httpStatusOf = (code: Status | undefined): 400 | 403 | 404 | 502 =>
         ? 404
         : 502;
 
+/** `1 record`, `2 records`. */
+export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 const storyHref = (actionId: string): string => `/audit/actions/${encodeURIComponent(actionId)}`;
 
 function searchForm(f: SearchForm): Html {
@@ -336,7 +339,7 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
         frame(c, title),
         html`<h1>Action <code>${actionId}</code></h1>
           <p class="hint">
-            ${records.length} audit records with this action id, in seq order.
+            ${plural(records.length, "audit record")} with this action id, in seq order.
             ${records.length > 0 && html`Seq ${records[0]?.seq} to ${records.at(-1)?.seq}.`} ${exportLink}
           </p>
           ${pageToken !== "" && alert(`Only the first ${records.length} records are shown; the export has all of them.`)}
@@ -395,9 +398,9 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
     const v = result.value;
     const source = label(auditV1.checkpointSourceToJSON(v.checkpointSource), "CHECKPOINT_SOURCE_");
     const outcome = v.ok
-      ? html`${done(`Verified ${v.recordsChecked} records through seq ${v.lastGoodSeq}.`)}
+      ? html`${done(`Verified ${plural(v.recordsChecked, "record")} through seq ${v.lastGoodSeq}.`)}
           <p class="hint">
-            ${v.checkpointsChecked} signed checkpoints checked (from ${source}).
+            ${plural(v.checkpointsChecked, "signed checkpoint")} checked (from ${source}).
             ${v.rangeCutAtHead && `The range ends beyond the head: only the records up to seq ${v.lastGoodSeq} exist.`}
           </p>`
       : html`<div class="alert" role="alert" data-testid="verify-broken">
