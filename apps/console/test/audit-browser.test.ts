@@ -158,12 +158,27 @@ it("find a real decision's action in the audit search, open its story, export it
     if (r.status() >= 400) failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
   const url = consoleApp?.url ?? "";
-  await page.goto(`${url}/sign-in?next=/audit`);
-  await page.getByLabel("User id").fill("ivy");
-  await page.getByLabel("Roles (comma-separated)").fill("auditor");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${url}/audit`);
+  const signInAs = async (user: string, roles: string) => {
+    await page.goto(`${url}/sign-in?next=/audit`);
+    await page.getByLabel("User id").fill(user);
+    await page.getByLabel("Roles (comma-separated)").fill(roles);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${url}/audit`);
+  };
   const main = page.locator("main");
+
+  // Erin (engineer) sees her own records only: asking for another actor's is the service's refusal.
+  await signInAs("erin", "engineer");
+  await page.getByLabel("Actor").fill("carol");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/\/audit\?/);
+  expect(await page.getByRole("alert").innerText()).toMatch(/^Refused by the audit service: .+/);
+  expect(await page.getByTestId("audit-results").count()).toBe(0);
+  await page.screenshot({ path: join(shots, "audit-refused-engineer.png"), fullPage: true });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/sign-in/);
+
+  await signInAs("ivy", "auditor");
 
   // The search: by agent, then the action's link.
   await page.getByLabel("Agent").fill("release-pipeline");
@@ -203,6 +218,7 @@ it("find a real decision's action in the audit search, open its story, export it
   await page.screenshot({ path: join(shots, "audit-verify.png"), fullPage: true });
 
   expect(errors).toEqual([]);
-  expect(failed).toEqual([]);
+  // The only error answer was the engineer's refused search.
+  expect(failed).toEqual(["403 GET /audit"]);
   await context.close();
 }, 150_000);
