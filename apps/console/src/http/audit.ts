@@ -258,7 +258,7 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
     const searched = Object.keys(c.req.query()).length > 0;
     const { form, filter, problems } = parseSearch((n) => c.req.query(n));
     const head = html`<h1>Audit trail</h1>
-      <p class="hint">
+      <p class="hint intro">
         Records of the audit service, in seq order, as your roles allow.
         <a href="/audit/verify">Verify the chain</a>
       </p>
@@ -338,9 +338,10 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
       page(
         frame(c, title),
         html`<h1>Action <code>${actionId}</code></h1>
-          <p class="hint">
+          <p class="hint intro">
             ${plural(records.length, "audit record")} with this action id, in seq order.
-            ${records.length > 0 && html`Seq ${records[0]?.seq} to ${records.at(-1)?.seq}.`} ${exportLink}
+            ${records.length === 1 && `Seq ${records[0]?.seq}.`}
+            ${records.length > 1 && `Seq ${records[0]?.seq} to ${records.at(-1)?.seq}.`} ${exportLink}
           </p>
           ${pageToken !== "" && alert(`Only the first ${records.length} records are shown; the export has all of them.`)}
           ${records.length === 0 ? html`<p class="card" role="status">No audit records for this action (or none your roles may see).</p>` : story(records)}`,
@@ -357,7 +358,7 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
     page(
       frame(c, "Verify the audit chain"),
       html`<h1>Verify the audit chain</h1>
-        <p class="hint">
+        <p class="hint intro">
           The audit service recomputes every record's hash over the range and checks the signed checkpoints in
           it.
         </p>
@@ -399,7 +400,7 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
     const source = label(auditV1.checkpointSourceToJSON(v.checkpointSource), "CHECKPOINT_SOURCE_");
     const outcome = v.ok
       ? html`${done(`Verified ${plural(v.recordsChecked, "record")} through seq ${v.lastGoodSeq}.`)}
-          <p class="hint">
+          <p class="hint intro">
             ${plural(v.checkpointsChecked, "signed checkpoint")} checked (from ${source}).
             ${v.rangeCutAtHead && `The range ends beyond the head: only the records up to seq ${v.lastGoodSeq} exist.`}
           </p>`
@@ -407,7 +408,7 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
             <p class="metric">BROKEN at seq ${v.firstBadSeq}</p>
             <p>${label(auditV1.problemToJSON(v.problem), "PROBLEM_")}: ${v.detail || "no detail"}</p>
           </div>
-          <p class="hint">
+          <p class="hint intro">
             ${v.recordsChecked} records checked; last good seq ${v.lastGoodSeq}; ${v.checkpointsChecked}
             checkpoints (from ${source}).
           </p>`;
