@@ -289,7 +289,7 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
                 >
                 · `
             }
-            <a href="/audit/export?${searchQuery(form)}" download>Export this search (JSON Lines)</a>
+            <a href="/audit/export?${searchQuery(form)}">Export this search (JSON Lines)</a>
           </p>`,
       ),
     );
@@ -331,7 +331,6 @@ export function registerAudit(app: ConsoleApp, deps: ConsoleDeps): void {
     records.sort((a, b) => a.seq - b.seq);
     const exportLink = html`<a
       href="/audit/export?${searchQuery({ actionId, agent: "", actor: "", from: "", to: "", pageToken: "" })}"
-      download
       >Export this story (JSON Lines)</a
     >`;
     return c.html(
