@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { csrf as originCheck } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { registerApprovals } from "./approvals.ts";
+import { registerAudit } from "./audit.ts";
 import { registerHealth } from "./health.ts";
 import { registerStop } from "./stop.ts";
 import { field } from "./context.ts";
@@ -182,6 +183,7 @@ export function createConsoleApp(deps: ConsoleDeps): ConsoleApp {
   registerApprovals(app, deps);
   registerStop(app, deps);
   registerHealth(app, deps);
+  registerAudit(app, deps);
   app.notFound((c) =>
     c.html(
       page(

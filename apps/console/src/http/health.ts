@@ -191,6 +191,7 @@ function auditPanel(p: Panel<AuditHealth>): Html {
           <dd>${headSeq}</dd>`
       }
     </dl>
+    <p><a href="/audit/verify">Verify a range</a> · <a href="/audit">Search the trail</a></p>
   </section>`;
 }
 

@@ -5,10 +5,10 @@ import { html } from "./html.ts";
 import type { Html } from "./html.ts";
 import { CSRF_FIELD } from "./session.ts";
 
-// The audit pages are not built yet (README "Not done").
 export const NAV = [
   ["/approvals", "Approvals"],
   ["/stop", "Emergency stop"],
+  ["/audit", "Audit"],
   ["/health", "Governance health"],
 ] as const;
 
