@@ -3,114 +3,29 @@
 // denied; re-enabling it is an action of the kill switch's own (agent.reenable) that two other
 // people approve — the person who asked is refused as a voter — and only then does the agent
 // act again. Control: the same agent, not stopped, is allowed at the start.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { approvalV1, commonV1, killswitchV1, policyV1 } from "@warden/contracts";
-import { createGrpcClient, Status } from "@warden/grpc";
-import { createDevIssuer } from "@warden/identity";
-import type { DevIssuer } from "@warden/identity";
-import {
-  connectNats,
-  decodeEnvelope,
-  drainNats,
-  events,
-  provisionTopology,
-  topology,
-  topologyStreams,
-} from "@warden/messaging";
-import type { Envelope } from "@warden/messaging";
-import {
-  natsCredentials,
-  natsCredsFile,
-  startServiceProcess,
-  testServers,
-  uniqueName,
-} from "@warden/testing";
-import type { ServiceProcess } from "@warden/testing";
+import { Status } from "@warden/grpc";
+import { events } from "@warden/messaging";
+import { uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { e2eStack } from "./lib/stack.ts";
 
 const governance = fileURLToPath(new URL("../../governance", import.meta.url));
-const t = topology(uniqueName("reen").toLowerCase());
+const stack = e2eStack("reenable");
+const { seen } = stack;
 const WAIT = { timeout: 30_000, interval: 100 } as const;
-let dir: string;
-let issuer: DevIssuer;
-let nc: NatsConnection;
-const processes: Record<string, ServiceProcess> = {};
-const clients: { close(): void }[] = [];
-const seen: Envelope<unknown>[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "warden-reenable-e2e-"));
-  const keyFile = join(dir, "dev-issuer.pem");
-  issuer = await createDevIssuer({ issuer: "warden-e2e", audience: "warden", keyFile });
-  nc = await connectNats({
-    servers: testServers().natsUrl,
-    name: "reenable-e2e-observer",
-    ...(await natsCredentials("test-admin")),
-  });
-  await provisionTopology(nc, t);
-  nc.subscribe(t.subjects.allEvents, {
-    callback: (_err, msg) => {
-      seen.push(decodeEnvelope(msg.data));
-    },
-  });
-  const creds = async (identity: string): Promise<Record<string, string>> => {
-    const file = await natsCredsFile(identity, { namespace: t.namespace });
-    return file === undefined ? {} : { NATS_CREDS: file };
-  };
-  const common = {
-    NATS_URL: testServers().natsUrl,
-    WARDEN_NAMESPACE: t.namespace,
-    JWT_ISSUER: "warden-e2e",
-    JWT_DEV_KEY_FILE: keyFile,
-  };
-  processes["kill-switch"] = await startServiceProcess(
-    "kill-switch",
-    { ...common, ...(await creds("service:kill-switch")) },
-    join(dir, "kill-switch.log"),
-  );
-  processes["policy"] = await startServiceProcess(
-    "policy",
-    { ...common, ...(await creds("service:policy")), POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false" },
-    join(dir, "policy.log"),
-  );
-  processes["approval"] = await startServiceProcess(
-    "approval",
-    {
-      ...common,
-      ...(await creds("service:approval")),
-      TEMPORAL_ADDRESS: testServers().temporalAddress,
-      TEMPORAL_TASK_QUEUE: uniqueName("reenable-e2e"),
-    },
-    join(dir, "approval.log"),
-  );
+  await stack.open();
+  await stack.start("kill-switch");
+  await stack.start("policy", { POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false" });
+  await stack.start("approval", stack.temporalEnv());
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of clients) c.close();
-  for (const p of Object.values(processes).reverse()) await p.stop();
-  const jsm = await jetstreamManager(nc);
-  for (const name of topologyStreams(t)) await jsm.streams.delete(name).catch(() => undefined);
-  await drainNats(nc);
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 
-function client<T extends Parameters<typeof createGrpcClient>[0]>(
-  definition: T,
-  service: string,
-  token: string,
-) {
-  const p = processes[service];
-  if (p === undefined) throw new Error(`${service} not started`);
-  const c = createGrpcClient(definition, `127.0.0.1:${p.grpcPort}`, { token });
-  clients.push(c);
-  return c.client;
-}
-const person = (sub: string, roles: string[]) => issuer.issue({ sub, roles, type: "human" });
+const { client, person } = stack;
 const killSwitch = async (sub: string, roles: string[]) =>
   client(killswitchV1.KillSwitchServiceDefinition, "kill-switch", await person(sub, roles));
 const approvals = async (sub: string, roles: string[]) =>
@@ -118,7 +33,7 @@ const approvals = async (sub: string, roles: string[]) =>
 
 /** The release pipeline asks the policy for a staging patch deploy: stopped or not. */
 async function pipeline(): Promise<"stopped" | "not stopped"> {
-  const token = await issuer.issue({ sub: "release-pipeline", type: "service" });
+  const token = await stack.issuer.issue({ sub: "release-pipeline", type: "service" });
   const policy = client(policyV1.PolicyServiceDefinition, "policy", token);
   const { decision } = await policy.evaluate({
     request: commonV1.ActionRequest.fromJSON({

@@ -6,127 +6,35 @@
 //   (b) an emergency stop while an approval is pending: the approval freezes, a vote is refused
 //       while frozen, the stop is lifted by two people, the approval is pending again and, approved,
 //       the guarded action runs once.
-import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { approvalV1, auditV1, killswitchV1 } from "@warden/contracts";
-import { createGrpcClient, Status } from "@warden/grpc";
-import { createDevIssuer } from "@warden/identity";
-import type { DevIssuer } from "@warden/identity";
-import {
-  connectNats,
-  decodeEnvelope,
-  drainNats,
-  events,
-  provisionTopology,
-  topology,
-  topologyStreams,
-} from "@warden/messaging";
+import { Status } from "@warden/grpc";
+import { events } from "@warden/messaging";
 import type { ActionVerdictData, ApprovalRefusedData, Envelope } from "@warden/messaging";
-import { ApprovalRefusedError, connect } from "@warden/sdk";
+import { ApprovalRefusedError } from "@warden/sdk";
 import type { WardenAgent } from "@warden/sdk";
-import {
-  natsCredentials,
-  natsCredsFile,
-  startServiceProcess,
-  testServers,
-  uniqueName,
-} from "@warden/testing";
-import type { ServiceProcess } from "@warden/testing";
+import { uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { e2eStack } from "./lib/stack.ts";
 
 const governance = fileURLToPath(new URL("../../governance", import.meta.url));
-const t = topology(uniqueName("variants").toLowerCase());
+const stack = e2eStack("variants");
+const { seen } = stack;
 const WAIT = { timeout: 60_000, interval: 100 } as const;
-let dir: string;
-let issuer: DevIssuer;
-let nc: NatsConnection;
 let agent: WardenAgent;
-const processes: Record<string, ServiceProcess> = {};
-const clients: { close(): void }[] = [];
-const seen: Envelope<unknown>[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "warden-variants-e2e-"));
-  const keyFile = join(dir, "dev-issuer.pem");
-  issuer = await createDevIssuer({ issuer: "warden-e2e", audience: "warden", keyFile });
-  nc = await connectNats({
-    servers: testServers().natsUrl,
-    name: "variants-e2e-observer",
-    ...(await natsCredentials("test-admin")),
-  });
-  await provisionTopology(nc, t);
-  nc.subscribe(t.subjects.allEvents, {
-    callback: (_err, msg) => {
-      seen.push(decodeEnvelope(msg.data));
-    },
-  });
-  const creds = async (identity: string): Promise<Record<string, string>> => {
-    const file = await natsCredsFile(identity, { namespace: t.namespace });
-    return file === undefined ? {} : { NATS_CREDS: file };
-  };
-  const common = {
-    NATS_URL: testServers().natsUrl,
-    WARDEN_NAMESPACE: t.namespace,
-    JWT_ISSUER: "warden-e2e",
-    JWT_DEV_KEY_FILE: keyFile,
-  };
-  const signingKey = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
-  const start = async (name: string, env: Record<string, string>) => {
-    processes[name] = await startServiceProcess(
-      name,
-      { ...common, ...(await creds(`service:${name}`)), ...env },
-      join(dir, `${name}.log`),
-    );
-  };
-  await start("kill-switch", {});
-  await start("policy", { POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false" });
-  await start("approval", {
-    TEMPORAL_ADDRESS: testServers().temporalAddress,
-    TEMPORAL_TASK_QUEUE: uniqueName("variants-e2e"),
-  });
-  await start("audit", {
-    MONGO_URL: testServers().mongoUrl,
-    MONGO_DB: uniqueName("variants_audit").replaceAll("-", "_"),
-    AUDIT_SIGNING_KEY: signingKey.toString(),
-  });
-  const agentCreds = await natsCredsFile("agent:release-pipeline", { namespace: t.namespace });
-  agent = await connect({
-    agentId: "release-pipeline",
-    agentType: "service",
-    natsUrl: testServers().natsUrl,
-    ...(agentCreds !== undefined && { credentials: { credsFile: agentCreds } }),
-    namespace: t.namespace,
-    environment: "production",
-  });
+  await stack.open();
+  await stack.start("kill-switch");
+  await stack.start("policy", { POLICY_BUNDLE_DIR: governance, POLICY_WATCH: "false" });
+  await stack.start("approval", stack.temporalEnv());
+  await stack.start("audit", stack.auditEnv());
+  agent = await stack.agent("release-pipeline", "production");
 }, 240_000);
 
-afterAll(async () => {
-  await agent?.close();
-  for (const c of clients) c.close();
-  for (const p of Object.values(processes).reverse()) await p.stop();
-  const jsm = await jetstreamManager(nc);
-  for (const name of topologyStreams(t)) await jsm.streams.delete(name).catch(() => undefined);
-  await drainNats(nc);
-  await rm(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => stack.close(), 120_000);
 
-function client<T extends Parameters<typeof createGrpcClient>[0]>(
-  definition: T,
-  service: string,
-  token: string,
-) {
-  const p = processes[service];
-  if (p === undefined) throw new Error(`${service} not started`);
-  const c = createGrpcClient(definition, `127.0.0.1:${p.grpcPort}`, { token });
-  clients.push(c);
-  return c.client;
-}
-const person = (sub: string, roles: string[]) => issuer.issue({ sub, roles, type: "human" });
+const { client, person } = stack;
 const approvals = async (sub: string, roles: string[]) =>
   client(approvalV1.ApprovalServiceDefinition, "approval", await person(sub, roles));
 const killSwitch = async (sub: string, roles: string[]) =>
@@ -214,11 +122,7 @@ it("(a) a rejection needs a reason; rejected, the guarded action never runs and 
   expect(seen.some((e) => e.type === events.actionExecuted.type && e.actionId === actionId)).toBe(false);
 
   // The audit holds the story: the decision, the refused vote, the rejection and the verdict.
-  const auditor = client(
-    auditV1.AuditServiceDefinition,
-    "audit",
-    await issuer.issue({ sub: "ann", roles: ["auditor"], type: "human" }),
-  );
+  const auditor = client(auditV1.AuditServiceDefinition, "audit", await person("ann", ["auditor"]));
   const records = await vi.waitFor(async () => {
     const { records } = await auditor.query({ filter: { actionId }, pageSize: 100 });
     if (!records.some((r) => r.type === events.actionVerdict.type))

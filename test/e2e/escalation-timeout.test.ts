@@ -9,51 +9,26 @@
 // Control (deterministic, no race against the 3 s timers): the same checks on a deploy the bundle
 // routes to a copy of the workflow with its original 30 min levels, approved by two people, report
 // approved — so the block assertions would fail if the workflow had approved on a timer.
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { generateKeyPairSync } from "node:crypto";
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { approvalV1, auditV1 } from "@warden/contracts";
-import { createGrpcClient, Status } from "@warden/grpc";
-import { createDevIssuer } from "@warden/identity";
-import type { DevIssuer } from "@warden/identity";
-import {
-  connectNats,
-  decodeEnvelope,
-  drainNats,
-  events,
-  provisionTopology,
-  topology,
-  topologyStreams,
-} from "@warden/messaging";
+import { Status } from "@warden/grpc";
+import { events } from "@warden/messaging";
 import type { ActionVerdictData, ApprovalRefusedData, Envelope } from "@warden/messaging";
-import { ApprovalRefusedError, connect } from "@warden/sdk";
+import { ApprovalRefusedError } from "@warden/sdk";
 import type { WardenAgent } from "@warden/sdk";
-import {
-  natsCredentials,
-  natsCredsFile,
-  startServiceProcess,
-  testServers,
-  uniqueName,
-} from "@warden/testing";
-import type { ServiceProcess } from "@warden/testing";
+import { uniqueName } from "@warden/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { e2eStack } from "./lib/stack.ts";
 
 const governance = fileURLToPath(new URL("../../governance", import.meta.url));
 const cliMain = fileURLToPath(new URL("../../apps/cli/src/main.ts", import.meta.url));
-const t = topology(uniqueName("escalation").toLowerCase());
+const stack = e2eStack("escalation");
+const { seen, processes } = stack;
 const WAIT = { timeout: 90_000, interval: 100 } as const;
-let dir: string;
-let issuer: DevIssuer;
-let nc: NatsConnection;
 let agent: WardenAgent;
-const processes: Record<string, ServiceProcess> = {};
-const clients: { close(): void }[] = [];
-const seen: Envelope<unknown>[] = [];
 
 const ORIGINAL_LEVELS = `    timeout: 30m
     escalation:
@@ -94,82 +69,17 @@ async function testBundle(into: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "warden-escalation-e2e-"));
-  const bundle = await testBundle(dir);
-  const keyFile = join(dir, "dev-issuer.pem");
-  issuer = await createDevIssuer({ issuer: "warden-e2e", audience: "warden", keyFile });
-  nc = await connectNats({
-    servers: testServers().natsUrl,
-    name: "escalation-e2e-observer",
-    ...(await natsCredentials("test-admin")),
-  });
-  await provisionTopology(nc, t);
-  nc.subscribe(t.subjects.allEvents, {
-    callback: (_err, msg) => {
-      seen.push(decodeEnvelope(msg.data));
-    },
-  });
-  const creds = async (identity: string): Promise<Record<string, string>> => {
-    const file = await natsCredsFile(identity, { namespace: t.namespace });
-    return file === undefined ? {} : { NATS_CREDS: file };
-  };
-  const common = {
-    NATS_URL: testServers().natsUrl,
-    WARDEN_NAMESPACE: t.namespace,
-    JWT_ISSUER: "warden-e2e",
-    JWT_DEV_KEY_FILE: keyFile,
-  };
-  const signingKey = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
-  const start = async (name: string, env: Record<string, string>) => {
-    processes[name] = await startServiceProcess(
-      name,
-      { ...common, ...(await creds(`service:${name}`)), ...env },
-      join(dir, `${name}.log`),
-    );
-  };
-  await start("policy", { POLICY_BUNDLE_DIR: bundle, POLICY_WATCH: "false" });
-  await start("approval", {
-    TEMPORAL_ADDRESS: testServers().temporalAddress,
-    TEMPORAL_TASK_QUEUE: uniqueName("escalation-e2e"),
-  });
-  await start("audit", {
-    MONGO_URL: testServers().mongoUrl,
-    MONGO_DB: uniqueName("escalation_audit").replaceAll("-", "_"),
-    AUDIT_SIGNING_KEY: signingKey.toString(),
-  });
-  const agentCreds = await natsCredsFile("agent:release-pipeline", { namespace: t.namespace });
-  agent = await connect({
-    agentId: "release-pipeline",
-    agentType: "service",
-    natsUrl: testServers().natsUrl,
-    ...(agentCreds !== undefined && { credentials: { credsFile: agentCreds } }),
-    namespace: t.namespace,
-    environment: "production",
-  });
+  await stack.open();
+  const bundle = await testBundle(stack.dir);
+  await stack.start("policy", { POLICY_BUNDLE_DIR: bundle, POLICY_WATCH: "false" });
+  await stack.start("approval", stack.temporalEnv());
+  await stack.start("audit", stack.auditEnv());
+  agent = await stack.agent("release-pipeline", "production");
 }, 240_000);
 
-afterAll(async () => {
-  await agent?.close();
-  for (const c of clients) c.close();
-  for (const p of Object.values(processes).reverse()) await p.stop();
-  const jsm = await jetstreamManager(nc);
-  for (const name of topologyStreams(t)) await jsm.streams.delete(name).catch(() => undefined);
-  await drainNats(nc);
-  await rm(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => stack.close(), 120_000);
 
-function client<T extends Parameters<typeof createGrpcClient>[0]>(
-  definition: T,
-  service: string,
-  token: string,
-) {
-  const p = processes[service];
-  if (p === undefined) throw new Error(`${service} not started`);
-  const c = createGrpcClient(definition, `127.0.0.1:${p.grpcPort}`, { token });
-  clients.push(c);
-  return c.client;
-}
-const person = (sub: string, roles: string[]) => issuer.issue({ sub, roles, type: "human" });
+const { client, person } = stack;
 const approvals = async (sub: string, roles: string[]) =>
   client(approvalV1.ApprovalServiceDefinition, "approval", await person(sub, roles));
 
